@@ -1,0 +1,8 @@
+/** Process entry of the `hsam` command; kept apart so `runCli` is testable in-process. */
+import { runCli } from './hsam.js';
+
+process.exitCode = await runCli(
+  process.argv.slice(2),
+  (s) => process.stdout.write(s),
+  (s) => process.stderr.write(s),
+);

@@ -1,0 +1,121 @@
+/**
+ * The one API between the renderer and main: every method's argument schema, every result type
+ * and every event payload. Main, the preload, the renderer client, the CLI and the test host all
+ * import this file; nothing else declares the API.
+ *
+ * Invariant: every argument that reaches main is parsed with its schema before a handler sees
+ * it; objects are strict, so unknown keys are rejected rather than ignored.
+ */
+import { z } from 'zod';
+import type { Result } from './result.js';
+import type { VolumeMeta, VoxelArray } from './volume.js';
+
+/** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
+export interface ChosenFile {
+  /** Opaque id granted by main; the renderer never names a path itself. */
+  readonly fileId: string;
+  /** Base name for display. */
+  readonly name: string;
+}
+
+export interface Startup {
+  readonly version: string;
+  /** The file to open first: the command-line path, else the bundled sample, else none. */
+  readonly initialFile: ChosenFile | null;
+}
+
+export interface VolumeVoxels {
+  readonly volumeId: string;
+  /** i fastest, then j, then k; element type as `VolumeMeta.voxelType`. Sent as binary, never JSON. */
+  readonly voxels: VoxelArray;
+}
+
+const id = z.string().min(1).max(128);
+const noArgs = z.object({}).strict();
+
+interface MethodSpec<A extends z.ZodType, R> {
+  readonly args: A;
+  readonly doc: string;
+  /** Phantom: carries the result type; never set at run time. */
+  readonly result?: R;
+}
+
+function method<R>() {
+  return <A extends z.ZodType>(args: A, doc: string): MethodSpec<A, R> => ({ args, doc });
+}
+
+/** Every request the renderer (or the CLI) can make, keyed by channel `namespace.name`. */
+export const methods = {
+  'app.getStartup': method<Startup>()(noArgs, 'App version and the file to open at start.'),
+  'file.chooseVolume': method<ChosenFile>()(noArgs, 'Show the open dialog in main; cancelled if the user closes it.'),
+  'volume.open': method<VolumeMeta>()(
+    z.object({ fileId: id }).strict(),
+    'Read a chosen file into a volume held by main and return its geometry and value range.',
+  ),
+  'volume.getVoxels': method<VolumeVoxels>()(
+    z.object({ volumeId: id }).strict(),
+    'The voxels of an opened volume as one typed array.',
+  ),
+  'volume.close': method<{ readonly closed: boolean }>()(
+    z.object({ volumeId: id }).strict(),
+    'Forget an opened volume and free its memory.',
+  ),
+} as const;
+
+/** Events main sends to the renderer; the API exposes each as `events.onDid<Name>(listener)`. */
+export const events = {
+  /** Main chose a file for the renderer to open (File menu, second instance, command line). */
+  openFile: z.object({ file: z.object({ fileId: id, name: z.string() }) }),
+} as const;
+
+export type Channel = keyof typeof methods;
+export type EventName = keyof typeof events;
+export type ArgsOf<C extends Channel> = z.input<(typeof methods)[C]['args']>;
+export type ParsedArgsOf<C extends Channel> = z.output<(typeof methods)[C]['args']>;
+export type ResultOf<C extends Channel> = NonNullable<(typeof methods)[C]['result']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+export const channels = Object.keys(methods) as Channel[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** IPC channel names; prefixed so they cannot collide with Electron's own. */
+export const ipcChannel = (c: Channel): string => `hsam:${c}`;
+export const ipcEventChannel = (e: EventName): string => `hsam:event:${e}`;
+
+type Namespace = Channel extends `${infer NS}.${string}` ? NS : never;
+type EventListenerName<E extends EventName> = `onDid${Capitalize<E>}`;
+
+/** The object the preload exposes as `window.hsam`. Every method resolves; errors are values. */
+export type HsamApi = {
+  readonly [NS in Namespace]: {
+    readonly [C in Channel as C extends `${NS}.${infer M}` ? M : never]: (arg: ArgsOf<C>) => Promise<Result<ResultOf<C>>>;
+  };
+} & {
+  readonly events: {
+    readonly [E in EventName as EventListenerName<E>]: (listener: (payload: EventPayload<E>) => void) => () => void;
+  };
+};
+
+export const eventListenerName = <E extends EventName>(e: E): EventListenerName<E> =>
+  `onDid${e.charAt(0).toUpperCase()}${e.slice(1)}` as EventListenerName<E>;
+
+/**
+ * Build the `HsamApi` object over any transport: Electron IPC in the preload, a WebSocket in
+ * the test host's bridge. Keeps the two exposing exactly the same shape.
+ */
+export function buildApi(
+  invoke: (channel: Channel, arg: unknown) => Promise<Result<unknown>>,
+  subscribe: (event: EventName, listener: (payload: unknown) => void) => () => void,
+): HsamApi {
+  const api: Record<string, Record<string, unknown>> = { events: {} };
+  for (const channel of channels) {
+    const [ns, name] = channel.split('.') as [string, string];
+    const group = (api[ns] ??= {});
+    group[name] = (arg: unknown) => invoke(channel, arg);
+  }
+  for (const e of eventNames) {
+    const group = api['events'] as Record<string, unknown>;
+    group[eventListenerName(e)] = (listener: (payload: unknown) => void) => subscribe(e, listener);
+  }
+  return api as unknown as HsamApi;
+}

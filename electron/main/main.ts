@@ -1,0 +1,151 @@
+/**
+ * Electron main: a thin, generic wiring of the workstation services onto a secure window.
+ * All behaviour lives in services (tested under Node); this file only connects Electron's
+ * APIs (windows, dialogs, menus, protocols) to them.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { ipcEventChannel, type EventName, type EventPayload } from '../contract/api.js';
+import { createWorkstation } from '../services/workstation.js';
+import { registerApi } from './ipc.js';
+import {
+  APP_ORIGIN,
+  APP_SCHEME,
+  CONTENT_SECURITY_POLICY,
+  isAppUrl,
+  pathFromArgv,
+  resolveInside,
+  secureWebPreferences,
+} from './security.js';
+
+// dist/electron/main.cjs → the app root holds dist/ and resources/.
+const appRoot = join(__dirname, '..', '..');
+const rendererDir = join(appRoot, 'dist', 'renderer');
+const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(appRoot, 'resources');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+app.enableSandbox();
+
+let mainWindow: BrowserWindow | null = null;
+
+function emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+  mainWindow?.webContents.send(ipcEventChannel(event), payload);
+}
+
+const workstation = createWorkstation({
+  version: app.getVersion(),
+  emit,
+  initialPath: pathFromArgv(process.argv, app.isPackaged),
+  samplePath: join(resourcesDir, 'sample', 'example_ct_sm.nii.gz'),
+  log: (line) => console.error(line),
+  dialogs: {
+    async chooseVolumeFile() {
+      const options: Electron.OpenDialogOptions = {
+        title: 'Open volume',
+        properties: ['openFile'],
+        filters: [{ name: 'NIfTI', extensions: ['nii', 'gz'] }],
+      };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+  },
+});
+
+async function openFromMenu(): Promise<void> {
+  const r = await workstation.dispatch('file.chooseVolume', {});
+  if (r.ok) emit('openFile', { file: r.value as EventPayload<'openFile'>['file'] });
+}
+
+function hardenContents(): void {
+  app.on('web-contents-created', (_e, contents) => {
+    contents.setWindowOpenHandler(({ url }) => {
+      // Links to documentation open in the user's browser, never inside the app.
+      if (url.startsWith('https://')) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+    contents.on('will-navigate', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    contents.on('will-redirect', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+  });
+  const s = session.defaultSession;
+  s.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  s.setPermissionCheckHandler(() => false);
+  s.setDevicePermissionHandler(() => false);
+  // No remote content: anything not served by our own scheme is cancelled.
+  s.webRequest.onBeforeRequest((details, callback) => {
+    const allowed = isAppUrl(details.url) || details.url.startsWith('devtools://') || details.url.startsWith('data:') || details.url.startsWith('blob:');
+    callback({ cancel: !allowed });
+  });
+}
+
+function serveRenderer(): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const file = url.host === 'workstation' ? resolveInside(rendererDir, url.pathname) : null;
+    if (!file) return new Response('Not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+}
+
+function buildMenu(): void {
+  const template: Electron.MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open File…', accelerator: 'CmdOrCtrl+O', click: () => void openFromMenu() },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function createWindow(): void {
+  mainWindow = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    show: false,
+    title: 'H-SAM Workstation',
+    backgroundColor: '#111418',
+    webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
+  });
+  mainWindow.once('ready-to-show', () => mainWindow?.show());
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+  void mainWindow.loadURL(`${APP_ORIGIN}/index.html`);
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', (_e, argv) => {
+    const path = pathFromArgv(argv, app.isPackaged);
+    if (path) emit('openFile', { file: workstation.files.grant(path, 'command-line') });
+    if (mainWindow?.isMinimized()) mainWindow.restore();
+    mainWindow?.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  void app.whenReady().then(() => {
+    hardenContents();
+    serveRenderer();
+    registerApi(ipcMain, workstation.dispatch, isAppUrl);
+    buildMenu();
+    createWindow();
+  });
+}

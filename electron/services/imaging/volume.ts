@@ -1,0 +1,62 @@
+/**
+ * A volume as main holds it: voxels in their source type plus geometry in LPS. Readers of
+ * every format produce this; nothing downstream knows which format it came from.
+ */
+import type { VolumeMeta, VoxelArray, VoxelType } from '../../contract/volume.js';
+
+export type Vec3 = readonly [number, number, number];
+/** Row-major 3×3; columns are the LPS unit vectors of the i, j, k axes. */
+export type Mat3 = readonly [number, number, number, number, number, number, number, number, number];
+
+export interface Geometry {
+  readonly dims: Vec3;
+  readonly spacing: Vec3;
+  readonly origin: Vec3;
+  readonly direction: Mat3;
+}
+
+export interface Volume extends Geometry {
+  readonly name: string;
+  readonly modality?: string;
+  readonly voxelType: VoxelType;
+  readonly voxels: VoxelArray;
+}
+
+export function voxelTypeOf(a: VoxelArray): VoxelType {
+  if (a instanceof Uint8Array) return 'uint8';
+  if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Uint16Array) return 'uint16';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Uint32Array) return 'uint32';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Float32Array) return 'float32';
+  return 'float64';
+}
+
+/** Smallest and largest finite value (NaN voxels are ignored). */
+export function valueRange(a: VoxelArray): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return a.length === 0 ? { min: 0, max: 0 } : { min, max };
+}
+
+export function describeVolume(volumeId: string, v: Volume): VolumeMeta {
+  const { min, max } = valueRange(v.voxels);
+  return {
+    volumeId,
+    name: v.name,
+    dims: [...v.dims],
+    spacing: [...v.spacing],
+    origin: [...v.origin],
+    direction: [...v.direction],
+    ...(v.modality === undefined ? {} : { modality: v.modality }),
+    voxelType: v.voxelType,
+    min,
+    max,
+  };
+}

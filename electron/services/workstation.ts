@@ -1,0 +1,69 @@
+/**
+ * The handler table behind every API method, built on the Node-side services. Electron main,
+ * the CLI and the test host each construct one of these and differ only in the ports they pass
+ * in (how a dialog is shown, where events go).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChosenFile, EventName, EventPayload } from '../contract/api.js';
+import { UserFacingError } from '../contract/result.js';
+import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
+import { FileGrants } from './file-grants.js';
+import { readVolume } from './imaging/read-volume.js';
+import { describeVolume, type Volume } from './imaging/volume.js';
+
+/** How main asks the user for a file; Electron shows a native dialog. */
+export interface Dialogs {
+  /** Absolute path the user picked, or null if they cancelled. */
+  chooseVolumeFile(): Promise<string | null>;
+}
+
+export type EventSink = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+export interface WorkstationOptions {
+  readonly version: string;
+  readonly dialogs: Dialogs;
+  readonly emit: EventSink;
+  /** A path from the command line; it is the user's choice, so it is granted. */
+  readonly initialPath?: string | undefined;
+  /** The bundled sample, opened when no path was given. */
+  readonly samplePath?: string | undefined;
+  readonly log?: (line: string) => void;
+}
+
+export interface Workstation {
+  readonly files: FileGrants;
+  readonly handlers: Handlers;
+  readonly dispatch: Dispatch;
+}
+
+export function createWorkstation(opts: WorkstationOptions): Workstation {
+  const files = new FileGrants();
+  const volumes = new Map<string, Volume>();
+  let initialFile: ChosenFile | null = null;
+  if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
+  else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
+
+  const volume = (volumeId: string): Volume => {
+    const v = volumes.get(volumeId);
+    if (!v) throw new UserFacingError('not-found', 'That volume is no longer open; open the file again.');
+    return v;
+  };
+
+  const handlers: Handlers = {
+    'app.getStartup': async () => ({ version: opts.version, initialFile }),
+    'file.chooseVolume': async () => {
+      const path = await opts.dialogs.chooseVolumeFile();
+      if (path === null) throw new UserFacingError('cancelled', 'No file was chosen.');
+      return files.grant(path, 'dialog');
+    },
+    'volume.open': async ({ fileId }) => {
+      const v = await readVolume(files.resolve(fileId));
+      const volumeId = randomUUID();
+      volumes.set(volumeId, v);
+      return describeVolume(volumeId, v);
+    },
+    'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: volume(volumeId).voxels }),
+    'volume.close': async ({ volumeId }) => ({ closed: volumes.delete(volumeId) }),
+  };
+  return { files, handlers, dispatch: createDispatcher(handlers, opts.log) };
+}

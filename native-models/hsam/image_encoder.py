@@ -1,0 +1,249 @@
+"""SAM ViT image encoder with optional LoRA on the q and v projections.
+
+Input: image float32 [B, 3, S, S] (the grayscale slice repeated in 3 channels,
+already in the model's value range, e.g. CT windowed to [0, 1]; no mean/std
+normalisation happens here). Output: embeddings float32 [B, C_out, S/16, S/16].
+
+Parameter names follow SAM's published checkpoints
+(``image_encoder.blocks.{i}.attn.qkv.weight`` ...), so the encoder part of a
+SAM ``.pth`` loads with strict key matching once its position tables have been
+resized to S (see checkpoint.py). LoRA parameters exist only while fine-tuning;
+``fold_lora`` merges them into qkv so exported graphs and saved checkpoints
+never contain them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .common import LayerNorm2d, MLPBlock
+
+
+class ImageEncoderViT(nn.Module):
+    def __init__(
+        self,
+        img_size: int,
+        embed_dim: int,
+        depth: int,
+        num_heads: int,
+        global_attn_indexes: Sequence[int],
+        window_size: int = 14,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        mlp_ratio: float = 4.0,
+        out_chans: int = 256,
+    ) -> None:
+        super().__init__()
+        self.img_size = img_size
+        grid = img_size // patch_size
+        self.grid = grid
+        self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
+        # Absolute position table, channels last, already at this model's grid.
+        self.pos_embed = nn.Parameter(torch.zeros(1, grid, grid, embed_dim))
+        self.blocks = nn.ModuleList()
+        for i in range(depth):
+            is_global = i in global_attn_indexes
+            self.blocks.append(
+                Block(
+                    dim=embed_dim,
+                    num_heads=num_heads,
+                    mlp_ratio=mlp_ratio,
+                    window_size=0 if is_global else window_size,
+                    input_size=(grid, grid) if is_global else (window_size, window_size),
+                )
+            )
+        self.neck = nn.Sequential(
+            nn.Conv2d(embed_dim, out_chans, kernel_size=1, bias=False),
+            LayerNorm2d(out_chans),
+            nn.Conv2d(out_chans, out_chans, kernel_size=3, padding=1, bias=False),
+            LayerNorm2d(out_chans),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: float32 [B, 3, S, S] -> float32 [B, out_chans, S/16, S/16]."""
+        x = self.patch_embed(x) + self.pos_embed
+        for blk in self.blocks:
+            x = blk(x)
+        # The official encoder also returns block 10's output; nothing uses it.
+        return self.neck(x.permute(0, 3, 1, 2))
+
+    # -- LoRA -----------------------------------------------------------------
+    def enable_lora(self, rank: int) -> None:
+        """Add LoRA (A kaiming-uniform, B zero) to every block's q and v."""
+        for blk in self.blocks:
+            blk.attn.enable_lora(rank)
+
+    def fold_lora(self) -> None:
+        """Merge LoRA into qkv weights and drop the LoRA parameters."""
+        for blk in self.blocks:
+            blk.attn.fold_lora()
+
+    def lora_parameters(self) -> list:
+        return [p for blk in self.blocks for p in blk.attn.lora_parameters()]
+
+
+class PatchEmbed(nn.Module):
+    """16x16 stride-16 conv; returns channels-last [B, S/16, S/16, C]."""
+
+    def __init__(self, patch_size: int, in_chans: int, embed_dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x).permute(0, 2, 3, 1)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block; window attention when window_size > 0."""
+
+    def __init__(
+        self, dim: int, num_heads: int, mlp_ratio: float, window_size: int, input_size: Tuple[int, int]
+    ) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim, num_heads, input_size)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = MLPBlock(dim, int(dim * mlp_ratio), nn.GELU)  # exact (erf) GELU
+        self.window_size = window_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.norm1(x)
+        if self.window_size > 0:
+            h, w = x.shape[1], x.shape[2]
+            x, padded = window_partition(x, self.window_size)
+            x = self.attn(x)
+            x = window_unpartition(x, self.window_size, padded, (h, w))
+        else:
+            x = self.attn(x)
+        x = shortcut + x
+        return x + self.mlp(self.norm2(x))
+
+
+class Attention(nn.Module):
+    """Multi-head attention with decomposed relative position and optional LoRA.
+
+    logits = (q * d^-0.5) k^T + q.Rh[y-y'+S-1] + q.Rw[x-x'+S-1], where the
+    relative terms use the *unscaled* q (as SAM computes them).
+    """
+
+    def __init__(self, dim: int, num_heads: int, input_size: Tuple[int, int]) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        head_dim = dim // num_heads
+        self.scale = head_dim**-0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=True)
+        self.proj = nn.Linear(dim, dim)
+        self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, head_dim))
+        self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, head_dim))
+        self.lora_rank = 0
+
+    def enable_lora(self, rank: int) -> None:
+        dim = self.proj.in_features
+        dev = self.qkv.weight.device
+        self.lora_rank = rank
+        # A: [r, dim] kaiming-uniform as nn.Linear does; B: [dim, r] zero, so
+        # enabling LoRA does not change the output.
+        self.lora_q_a = nn.Parameter(torch.empty(rank, dim, device=dev))
+        self.lora_v_a = nn.Parameter(torch.empty(rank, dim, device=dev))
+        for a in (self.lora_q_a, self.lora_v_a):
+            nn.init.kaiming_uniform_(a, a=math.sqrt(5))
+        self.lora_q_b = nn.Parameter(torch.zeros(dim, rank, device=dev))
+        self.lora_v_b = nn.Parameter(torch.zeros(dim, rank, device=dev))
+
+    def lora_parameters(self) -> list:
+        if self.lora_rank == 0:
+            return []
+        return [self.lora_q_a, self.lora_q_b, self.lora_v_a, self.lora_v_b]
+
+    @torch.no_grad()
+    def fold_lora(self) -> None:
+        if self.lora_rank == 0:
+            return
+        dim = self.proj.in_features
+        w = self.qkv.weight
+        w[0:dim] += self.lora_q_b @ self.lora_q_a
+        w[2 * dim : 3 * dim] += self.lora_v_b @ self.lora_v_a
+        for name in ("lora_q_a", "lora_q_b", "lora_v_a", "lora_v_b"):
+            delattr(self, name)
+        self.lora_rank = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [B', H, W, C] (B' = batch x windows) -> [B', H, W, C]."""
+        b, h, w, c = x.shape
+        qkv = self.qkv(x)
+        q, k, v = qkv.reshape(b, h * w, 3, c).unbind(2)
+        if self.lora_rank > 0:
+            # Unscaled LoRA, as in the released code: q += B_q A_q x.
+            xf = x.reshape(b, h * w, c)
+            q = q + F.linear(F.linear(xf, self.lora_q_a), self.lora_q_b)
+            v = v + F.linear(F.linear(xf, self.lora_v_a), self.lora_v_b)
+        nh = self.num_heads
+        hd = c // nh
+        # [B', N, C] -> [B'*heads, N, hd]
+        q, k, v = (t.reshape(b, h * w, nh, hd).permute(0, 2, 1, 3).reshape(b * nh, h * w, hd) for t in (q, k, v))
+        attn = (q * self.scale) @ k.transpose(-2, -1)
+        attn = add_decomposed_rel_pos(attn, q, self.rel_pos_h, self.rel_pos_w, (h, w))
+        attn = attn.softmax(dim=-1)
+        out = (attn @ v).reshape(b, nh, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c)
+        return self.proj(out)
+
+
+def window_partition(x: torch.Tensor, ws: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
+    """Zero-pad [B, H, W, C] bottom/right to a multiple of ws and cut it into
+    row-major windows [B * nW, ws, ws, C]. Pad tokens are not masked (as SAM)."""
+    b, h, w, c = x.shape
+    pad_h = (ws - h % ws) % ws
+    pad_w = (ws - w % ws) % ws
+    if pad_h or pad_w:
+        x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
+    hp, wp = h + pad_h, w + pad_w
+    x = x.reshape(b, hp // ws, ws, wp // ws, ws, c).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(-1, ws, ws, c), (hp, wp)
+
+
+def window_unpartition(x: torch.Tensor, ws: int, padded: Tuple[int, int], size: Tuple[int, int]) -> torch.Tensor:
+    """Inverse of window_partition, cropping the padding away."""
+    hp, wp = padded
+    h, w = size
+    c = x.shape[-1]
+    x = x.reshape(-1, hp // ws, wp // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5)
+    x = x.reshape(-1, hp, wp, c)
+    return x[:, :h, :w, :]
+
+
+def relative_table(rel_pos: torch.Tensor, size: int) -> torch.Tensor:
+    """Rows rel_pos[y - y' + size - 1] for all (y, y'): [size, size, hd].
+
+    The table must already have 2*size-1 rows: resizing happens once, when a
+    checkpoint is loaded (checkpoint.resize_rel_pos), never at run time.
+    """
+    if rel_pos.shape[0] != 2 * size - 1:
+        raise ValueError(f"rel-pos table has {rel_pos.shape[0]} rows, expected {2 * size - 1}")
+    idx = torch.arange(size)[:, None] - torch.arange(size)[None, :] + (size - 1)
+    return rel_pos[idx]
+
+
+def add_decomposed_rel_pos(
+    attn: torch.Tensor, q: torch.Tensor, rel_pos_h: torch.Tensor, rel_pos_w: torch.Tensor, size: Tuple[int, int]
+) -> torch.Tensor:
+    """attn: [B, H*W, H*W]; q: unscaled queries [B, H*W, hd]."""
+    h, w = size
+    rh = relative_table(rel_pos_h, h)
+    rw = relative_table(rel_pos_w, w)
+    b, _, hd = q.shape
+    rq = q.reshape(b, h, w, hd)
+    rel_h = torch.einsum("bhwc,hkc->bhwk", rq, rh)
+    rel_w = torch.einsum("bhwc,wkc->bhwk", rq, rw)
+    attn = attn.reshape(b, h, w, h, w) + rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
+    return attn.reshape(b, h * w, h * w)
+
+
+def encoder_rel_pos_sizes(grid: int, window_size: int, depth: int, global_attn_indexes: Sequence[int]) -> list:
+    """Row count of each block's rel-pos tables (for tests and the converter)."""
+    return [2 * grid - 1 if i in global_attn_indexes else 2 * window_size - 1 for i in range(depth)]

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['electron/**/*.test.ts', 'renderer/src/**/*.test.ts', 'e2e/**/*.test.ts', 'native-models/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores: e2e (Chromium) and model tests are heavy; do not run files in parallel with them.
+    fileParallelism: false,
+  },
+});
