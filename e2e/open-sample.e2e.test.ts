@@ -2,11 +2,13 @@
  * The walking skeleton end to end: the real renderer in Debian's Chromium, against the test
  * host's copy of the API, opens the bundled sample CT and draws its axial slice with vtk.js.
  */
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.js';
 import { startTestHost, type TestHost } from './host/test-host.js';
 import { WorkstationPage } from './pages/workstation.js';
+import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
 
 let host: TestHost;
 let browser: Browser;
@@ -79,5 +81,38 @@ describe('open the sample CT', () => {
       return { ran: '__inlineRan' in window, directive: await violation };
     });
     expect(inline).toEqual({ ran: false, directive: 'script-src-elem' });
+  });
+});
+
+describe('open other files', () => {
+  const MR = join(TOTALSEG, 'example_mr_sm.nii.gz');
+
+  it('Open… loads the file the user picks and draws it', async () => {
+    host.dialogAnswers.push(MR);
+    await page.getByTestId('open-file').click();
+    await expect.poll(() => ws.studyName.textContent()).toBe('example_mr_sm.nii.gz');
+    expect(await page.getByTestId('dims').textContent()).toBe('117 × 91 × 20 voxels');
+    await expect.poll(async () => (await ws.axialPixels()).levels, { timeout: 20_000 }).toBeGreaterThan(30);
+  });
+
+  it('a cancelled dialog changes nothing and shows no error', async () => {
+    await page.getByTestId('open-file').click();
+    await page.waitForTimeout(300);
+    expect(await ws.studyName.textContent()).toBe('example_mr_sm.nii.gz');
+    expect(await ws.error.count()).toBe(0);
+  });
+
+  it('an unreadable file is reported in the window and the open study stays', async () => {
+    host.dialogAnswers.push(join(REPO_ROOT, 'README.md'));
+    await page.getByTestId('open-file').click();
+    await expect.poll(() => ws.error.textContent()).toContain('README.md: unsupported file type; open a NIfTI file');
+    expect(await ws.studyName.textContent()).toBe('example_mr_sm.nii.gz');
+  });
+
+  it('opens what main sends (File menu, second instance)', async () => {
+    const file = host.workstation.files.grant(join(TOTALSEG, 'example_ct.nii.gz'), 'dialog');
+    host.emit('openFile', { file });
+    await expect.poll(() => ws.studyName.textContent()).toBe('example_ct.nii.gz');
+    expect(await page.getByTestId('dims').textContent()).toBe('122 × 101 × 112 voxels');
   });
 });
