@@ -49,6 +49,25 @@ describe('open the sample CT', () => {
     expect(stats.mean).toBeLessThan(245);
   });
 
+  it('shows coronal and sagittal views too, with radiological orientation letters', async () => {
+    expect(await ws.letters('axial')).toBe('R L A P');
+    expect(await ws.letters('coronal')).toBe('R L S I');
+    expect(await ws.letters('sagittal')).toBe('A P S I');
+    for (const plane of ['coronal', 'sagittal'] as const) {
+      await expect.poll(async () => (await ws.pixels(plane)).levels, { timeout: 20_000 }).toBeGreaterThan(30);
+    }
+    expect(await ws.view('coronal').getByTestId('slice-indicator').textContent()).toBe('Slice 51 / 101');
+    expect(await ws.view('sagittal').getByTestId('slice-indicator').textContent()).toBe('Slice 62 / 122');
+  });
+
+  it('steps slices with the keyboard in the focused view', async () => {
+    const before = await ws.currentSlice('coronal');
+    await ws.view('coronal').focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('PageUp');
+    await expect.poll(() => ws.currentSlice('coronal')).toBe(before + 11);
+  });
+
   it('scrolls slices with the mouse wheel and the picture changes', async () => {
     const before = await ws.axialPixels();
     const sliceBefore = await ws.currentSlice();

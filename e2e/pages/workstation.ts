@@ -9,6 +9,8 @@ export interface PixelStats {
   readonly levels: number;
 }
 
+export type Plane = 'axial' | 'coronal' | 'sagittal';
+
 export class WorkstationPage {
   readonly axialView: Locator;
   readonly sliceIndicator: Locator;
@@ -16,28 +18,43 @@ export class WorkstationPage {
   readonly error: Locator;
 
   constructor(readonly page: Page) {
-    this.axialView = page.getByTestId('axial-view');
-    this.sliceIndicator = page.getByTestId('slice-indicator');
+    this.axialView = this.view('axial');
+    this.sliceIndicator = this.axialView.getByTestId('slice-indicator');
     this.studyName = page.getByTestId('study-name');
     this.error = page.getByTestId('error');
   }
 
-  async currentSlice(): Promise<number> {
-    return Number(await this.axialView.getAttribute('data-slice'));
+  view(plane: Plane): Locator {
+    return this.page.getByTestId(`view-${plane}`);
   }
 
-  /** Scroll the wheel over the axial view; positive `notches` scroll down. */
-  async scroll(notches: number): Promise<void> {
-    const box = await this.axialView.boundingBox();
-    if (!box) throw new Error('axial view is not visible');
+  /** The patient letters at the left, right, top and bottom edges of a view. */
+  async letters(plane: Plane): Promise<string> {
+    const v = this.view(plane);
+    const edge = (e: string): Promise<string | null> => v.getByTestId(`letter-${e}`).textContent();
+    return (await Promise.all(['left', 'right', 'top', 'bottom'].map(edge))).join(' ');
+  }
+
+  async currentSlice(plane: Plane = 'axial'): Promise<number> {
+    return Number(await this.view(plane).getAttribute('data-slice'));
+  }
+
+  /** Scroll the wheel over a view; positive `notches` scroll down. */
+  async scroll(notches: number, plane: Plane = 'axial'): Promise<void> {
+    const box = await this.view(plane).boundingBox();
+    if (!box) throw new Error(`${plane} view is not visible`);
     await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     for (let i = 0; i < Math.abs(notches); i++) await this.page.mouse.wheel(0, Math.sign(notches) * 100);
   }
 
-  /** Grey-level statistics of the central part of the axial view, from a real screenshot. */
+  /** Grey-level statistics of the central part of a view, from a real screenshot. */
   async axialPixels(): Promise<PixelStats> {
-    const box = await this.axialView.boundingBox();
-    if (!box) throw new Error('axial view is not visible');
+    return this.pixels('axial');
+  }
+
+  async pixels(plane: Plane): Promise<PixelStats> {
+    const box = await this.view(plane).boundingBox();
+    if (!box) throw new Error(`${plane} view is not visible`);
     const clip = { x: box.x + box.width * 0.25, y: box.y + box.height * 0.25, width: box.width * 0.5, height: box.height * 0.5 };
     const png = PNG.sync.read(await this.page.screenshot({ clip }));
     let sum = 0;

@@ -1,33 +1,91 @@
 /**
- * Which voxel axis a view slices along, from the real direction matrix (never assume the file
- * is axial-first), and the camera that shows it in radiological convention.
+ * How each slice view looks at the volume, from the real direction matrix: which voxel axis it
+ * slices along, the camera that shows that plane without foreshortening, and the patient
+ * direction letters on the screen edges. Radiological convention: the patient's left on the
+ * screen's right in axial and coronal views, anterior to the left in sagittal views.
  */
 import type { VolumeMeta } from '../../../electron/contract/volume';
 
-export type Vec3 = [number, number, number];
+export type Vec3 = readonly [number, number, number];
+export type Plane = 'axial' | 'coronal' | 'sagittal';
+export const PLANES: readonly Plane[] = ['axial', 'coronal', 'sagittal'];
 
 /** Patient axes in LPS: 0 = x (R→L), 1 = y (A→P), 2 = z (I→S). */
 export type PatientAxis = 0 | 1 | 2;
+export type VoxelAxis = 0 | 1 | 2;
+
+/** Camera of each plane in patient space: direction of projection and view-up (LPS). */
+const PRESETS: Readonly<Record<Plane, { axis: PatientAxis; dop: Vec3; up: Vec3 }>> = {
+  // From the feet, anterior up.
+  axial: { axis: 2, dop: [0, 0, 1], up: [0, -1, 0] },
+  // From the front, superior up.
+  coronal: { axis: 1, dop: [0, 1, 0], up: [0, 0, 1] },
+  // From the patient's left, superior up: anterior on the screen's left.
+  sagittal: { axis: 0, dop: [-1, 0, 0], up: [0, 0, 1] },
+};
+
+const column = (d: VolumeMeta['direction'], c: VoxelAxis): Vec3 => [d[c] ?? 0, d[3 + c] ?? 0, d[6 + c] ?? 0];
+const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
+const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
 /** The voxel axis (0 = i, 1 = j, 2 = k) whose direction is closest to the patient axis. */
-export function voxelAxisAlong(direction: VolumeMeta['direction'], patientAxis: PatientAxis): 0 | 1 | 2 {
-  let best: 0 | 1 | 2 = 0;
+export function voxelAxisAlong(direction: VolumeMeta['direction'], patientAxis: PatientAxis): VoxelAxis {
+  let best: VoxelAxis = 0;
   let bestDot = -1;
   for (const c of [0, 1, 2] as const) {
-    const dot = Math.abs(direction[patientAxis * 3 + c] ?? 0);
-    if (dot > bestDot) {
-      bestDot = dot;
+    const d = Math.abs(column(direction, c)[patientAxis]);
+    if (d > bestDot) {
+      bestDot = d;
       best = c;
     }
   }
   return best;
 }
 
-/**
- * Axial view, radiological: the viewer looks from the feet toward the head (+z in LPS), with
- * anterior up, so the patient's left is on the screen's right.
- */
-export const AXIAL_CAMERA: { directionOfProjection: Vec3; viewUp: Vec3 } = {
-  directionOfProjection: [0, 0, 1],
-  viewUp: [0, -1, 0],
-};
+/** Patient direction letters of a vector, strongest first; weak components are left out. */
+export function directionLetters(v: Vec3): string {
+  const names: [string, string][] = [
+    ['R', 'L'],
+    ['A', 'P'],
+    ['I', 'S'],
+  ];
+  return [0, 1, 2]
+    .filter((a) => Math.abs(v[a] as number) > 0.3)
+    .sort((a, b) => Math.abs(v[b] as number) - Math.abs(v[a] as number))
+    .map((a) => (names[a] as [string, string])[(v[a] as number) > 0 ? 1 : 0])
+    .join('');
+}
+
+export interface ViewGeometry {
+  /** The voxel axis this view steps through. */
+  readonly sliceAxis: VoxelAxis;
+  /** Camera direction of projection and view-up, along voxel axes so pixels are not resampled. */
+  readonly directionOfProjection: Vec3;
+  readonly viewUp: Vec3;
+  /** Patient letters at the screen edges. */
+  readonly letters: { readonly left: string; readonly right: string; readonly top: string; readonly bottom: string };
+}
+
+export function viewGeometry(direction: VolumeMeta['direction'], plane: Plane): ViewGeometry {
+  const preset = PRESETS[plane];
+  const sliceAxis = voxelAxisAlong(direction, preset.axis);
+  const n = column(direction, sliceAxis);
+  const dop = scale(n, dot(n, preset.dop) < 0 ? -1 : 1);
+  // View-up: the in-plane voxel axis closest to the preset's up, signed to agree with it.
+  const inPlane = ([0, 1, 2] as const).filter((c) => c !== sliceAxis).map((c) => column(direction, c));
+  const upAxis = inPlane.reduce((a, b) => (Math.abs(dot(b, preset.up)) > Math.abs(dot(a, preset.up)) ? b : a));
+  const up = scale(upAxis, dot(upAxis, preset.up) < 0 ? -1 : 1);
+  const right = cross(dop, up);
+  return {
+    sliceAxis,
+    directionOfProjection: dop,
+    viewUp: up,
+    letters: {
+      left: directionLetters(scale(right, -1)),
+      right: directionLetters(right),
+      top: directionLetters(up),
+      bottom: directionLetters(scale(up, -1)),
+    },
+  };
+}

@@ -5,13 +5,14 @@
 import type { ChosenFile } from '../../../electron/contract/api';
 import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
 import { hsam, unwrap } from '../api/client';
-import { voxelAxisAlong } from './orientation';
+import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
 
 export class Study {
   meta = $state.raw<VolumeMeta | null>(null);
   voxels = $state.raw<VoxelArray | null>(null);
-  slice = $state(0);
+  /** Current slice index of each view, along that view's voxel axis. */
+  slices = $state<Record<Plane, number>>({ axial: 0, coronal: 0, sagittal: 0 });
   windowLevel = $state.raw<WindowLevel>({ width: 400, level: 40 });
   loading = $state<string | null>(null);
   error = $state<string | null>(null);
@@ -26,7 +27,9 @@ export class Study {
       this.meta = meta;
       this.voxels = voxels;
       this.windowLevel = defaultWindow(meta);
-      this.slice = Math.floor(meta.dims[voxelAxisAlong(meta.direction, 2)] / 2);
+      for (const plane of PLANES) {
+        this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
+      }
       if (previous) void hsam.volume.close({ volumeId: previous.volumeId });
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
