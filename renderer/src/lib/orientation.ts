@@ -13,6 +13,8 @@ export const PLANES: readonly Plane[] = ['axial', 'coronal', 'sagittal'];
 /** Patient axes in LPS: 0 = x (R→L), 1 = y (A→P), 2 = z (I→S). */
 export type PatientAxis = 0 | 1 | 2;
 export type VoxelAxis = 0 | 1 | 2;
+/** Row-major 3×3 direction matrix (columns: LPS unit vectors of i, j, k). */
+export type Direction = Readonly<VolumeMeta['direction']>;
 
 /** Camera of each plane in patient space: direction of projection and view-up (LPS). */
 const PRESETS: Readonly<Record<Plane, { axis: PatientAxis; dop: Vec3; up: Vec3 }>> = {
@@ -24,13 +26,13 @@ const PRESETS: Readonly<Record<Plane, { axis: PatientAxis; dop: Vec3; up: Vec3 }
   sagittal: { axis: 0, dop: [-1, 0, 0], up: [0, 0, 1] },
 };
 
-const column = (d: VolumeMeta['direction'], c: VoxelAxis): Vec3 => [d[c] ?? 0, d[3 + c] ?? 0, d[6 + c] ?? 0];
+const column = (d: Direction, c: VoxelAxis): Vec3 => [d[c] ?? 0, d[3 + c] ?? 0, d[6 + c] ?? 0];
 const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
 const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
 /** The voxel axis (0 = i, 1 = j, 2 = k) whose direction is closest to the patient axis. */
-export function voxelAxisAlong(direction: VolumeMeta['direction'], patientAxis: PatientAxis): VoxelAxis {
+export function voxelAxisAlong(direction: Direction, patientAxis: PatientAxis): VoxelAxis {
   let best: VoxelAxis = 0;
   let bestDot = -1;
   for (const c of [0, 1, 2] as const) {
@@ -67,7 +69,7 @@ export interface ViewGeometry {
   readonly letters: { readonly left: string; readonly right: string; readonly top: string; readonly bottom: string };
 }
 
-export function viewGeometry(direction: VolumeMeta['direction'], plane: Plane): ViewGeometry {
+export function viewGeometry(direction: Direction, plane: Plane): ViewGeometry {
   const preset = PRESETS[plane];
   const sliceAxis = voxelAxisAlong(direction, preset.axis);
   const n = column(direction, sliceAxis);
