@@ -7,7 +7,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser.js';
 import { startTestHost, type TestHost } from './host/test-host.js';
-import { WorkstationPage } from './pages/workstation.js';
+import { WorkstationPage, type Readout } from './pages/workstation.js';
+import { pythonJson } from '../test-support/python.js';
+import { channels } from '../electron/contract/api.js';
 import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
 
 let host: TestHost;
@@ -86,7 +88,8 @@ describe('open the sample CT', () => {
       process: typeof (window as unknown as { process?: unknown }).process,
       api: Object.keys((window as unknown as { hsam: object }).hsam).sort(),
     }));
-    expect(exposed).toEqual({ require: 'undefined', process: 'undefined', api: ['app', 'events', 'file', 'volume'] });
+    const namespaces = [...new Set(channels.map((c) => c.split('.')[0])), 'events'].sort();
+    expect(exposed).toEqual({ require: 'undefined', process: 'undefined', api: namespaces });
     // Nothing the app itself did was refused or failed (CSP violations are console errors).
     expect(problems).toEqual([]);
     // Inline script is refused by the CSP (no 'unsafe-inline'), and the refusal is reported.
@@ -124,7 +127,7 @@ describe('open other files', () => {
   it('an unreadable file is reported in the window and the open study stays', async () => {
     host.dialogAnswers.push(join(REPO_ROOT, 'README.md'));
     await page.getByTestId('open-file').click();
-    await expect.poll(() => ws.error.textContent()).toContain('README.md: unsupported file type; open a NIfTI file');
+    await expect.poll(() => ws.error.textContent()).toContain('README.md: unsupported file type');
     expect(await ws.studyName.textContent()).toBe('example_mr_sm.nii.gz');
   });
 
@@ -133,5 +136,45 @@ describe('open other files', () => {
     host.emit('openFile', { file });
     await expect.poll(() => ws.studyName.textContent()).toBe('example_ct.nii.gz');
     expect(await page.getByTestId('dims').textContent()).toBe('122 × 101 × 112 voxels');
+  });
+});
+
+describe('cursor readout', () => {
+  it('names the voxel under the pointer: index, patient mm and value agree with nibabel', async () => {
+    const file = host.workstation.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog');
+    host.emit('openFile', { file });
+    await expect.poll(() => ws.studyName.textContent()).toBe('example_ct_sm.nii.gz');
+    await expect.poll(async () => (await ws.axialPixels()).levels, { timeout: 20_000 }).toBeGreaterThan(30);
+    const at = async (fx: number, fy: number): Promise<Readout> => {
+      const box = await ws.axialView.boundingBox();
+      if (!box) throw new Error('no axial view');
+      await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
+      return ws.readout();
+    };
+    const centre = await at(0.5, 0.5);
+    const right = await at(0.6, 0.5);
+    const up = await at(0.5, 0.4);
+    // Radiological: screen right is the patient's left (+x in LPS), screen up is anterior (−y).
+    expect(right.world[0]).toBeGreaterThan(centre.world[0] + 10);
+    expect(up.world[1]).toBeLessThan(centre.world[1] - 10);
+    expect(centre.ijk[2]).toBe(15);
+    const ref = pythonJson<{ value: number; world: number[] }[]>(
+      String.raw`
+import json, sys
+import numpy as np, nibabel as nib
+a = json.loads(sys.argv[1]); img = nib.load(a["path"]); d = np.asanyarray(img.dataobj)
+out = []
+for i, j, k in a["ijk"]:
+    w = img.affine @ [i, j, k, 1]
+    out.append(dict(value=float(d[i, j, k]), world=[-w[0], -w[1], w[2]]))
+print(json.dumps(out))`,
+      { path: join(TOTALSEG, 'example_ct_sm.nii.gz'), ijk: [centre.ijk, right.ijk, up.ijk] },
+    );
+    [centre, right, up].forEach((r, n) => {
+      expect(r.value).toBe(ref[n]?.value);
+      // The pointer lies within half a voxel (1.5 mm) of the centre of the voxel it names, give or
+      // take one screen pixel (about 0.8 mm at this zoom) for where the mouse lands in the pixel.
+      r.world.forEach((w, a) => expect(Math.abs(w - (ref[n]?.world[a] as number))).toBeLessThanOrEqual(1.5 + 0.8));
+    });
   });
 });

@@ -11,6 +11,14 @@ export interface PixelStats {
 
 export type Plane = 'axial' | 'coronal' | 'sagittal';
 
+/** The status bar's cursor readout, parsed. */
+export interface Readout {
+  readonly ijk: [number, number, number];
+  readonly world: [number, number, number];
+  readonly value: number;
+  readonly unit: string;
+}
+
 export class WorkstationPage {
   readonly axialView: Locator;
   readonly sliceIndicator: Locator;
@@ -33,6 +41,19 @@ export class WorkstationPage {
     const v = this.view(plane);
     const edge = (e: string): Promise<string | null> => v.getByTestId(`letter-${e}`).textContent();
     return (await Promise.all(['left', 'right', 'top', 'bottom'].map(edge))).join(' ');
+  }
+
+  async readout(): Promise<Readout> {
+    const text = (await this.page.getByTestId('readout').textContent()) ?? '';
+    const m = /^\[(-?\d+), (-?\d+), (-?\d+)\]\s+\((\S+), (\S+), (\S+)\) mm\s+(\S+)\s*(\S*)$/.exec(text.trim());
+    if (!m) throw new Error(`unexpected readout "${text}"`);
+    const n = m.slice(1, 8).map(Number);
+    return {
+      ijk: [n[0], n[1], n[2]] as [number, number, number],
+      world: [n[3], n[4], n[5]] as [number, number, number],
+      value: n[6] as number,
+      unit: m[8] ?? '',
+    };
   }
 
   async currentSlice(plane: Plane = 'axial'): Promise<number> {

@@ -13,9 +13,13 @@ export const CT_ABDOMEN: WindowLevel = { width: 400, level: 40 };
  * CT when the source says so, or when the values look like Hounsfield units (air near −1000
  * and bone above a few hundred); otherwise the full value range.
  */
-export function defaultWindow(meta: Pick<VolumeMeta, 'modality' | 'min' | 'max'>): WindowLevel {
+export function isHounsfield(meta: Pick<VolumeMeta, 'modality' | 'min' | 'max'>): boolean {
   const looksLikeHu = meta.min <= -900 && meta.max >= 200 && meta.max <= 5000;
-  if (meta.modality === 'CT' || (meta.modality === undefined && looksLikeHu)) return CT_ABDOMEN;
+  return meta.modality === 'CT' || (meta.modality === undefined && looksLikeHu);
+}
+
+export function defaultWindow(meta: Pick<VolumeMeta, 'modality' | 'min' | 'max'>): WindowLevel {
+  if (isHounsfield(meta)) return CT_ABDOMEN;
   const width = Math.max(1, meta.max - meta.min);
   return { width, level: meta.min + width / 2 };
 }
