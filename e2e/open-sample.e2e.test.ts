@@ -162,7 +162,7 @@ describe('cursor readout', () => {
       String.raw`
 import json, sys
 import numpy as np, nibabel as nib
-a = json.loads(sys.argv[1]); img = nib.load(a["path"]); d = np.asanyarray(img.dataobj)
+a = json.load(sys.stdin); img = nib.load(a["path"]); d = np.asanyarray(img.dataobj)
 out = []
 for i, j, k in a["ijk"]:
     w = img.affine @ [i, j, k, 1]

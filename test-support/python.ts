@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 
 export const PYTHON = process.env['HSAM_PYTHON'] ?? '/usr/bin/python3';
 
-/** Run a Python snippet with JSON-encoded argv[1]; it must print one JSON document. */
+/** Run a Python snippet that reads `arg` as JSON on stdin and prints one JSON document. */
 export function pythonJson<T>(code: string, arg: unknown): T {
-  const out = execFileSync(PYTHON, ['-c', code, JSON.stringify(arg)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync(PYTHON, ['-c', code], { input: JSON.stringify(arg), encoding: 'utf8', maxBuffer: 256 << 20 });
   return JSON.parse(out) as T;
 }

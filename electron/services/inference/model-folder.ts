@@ -1,0 +1,51 @@
+/**
+ * A model folder as the workstation loads it: model.json validated against the card schema,
+ * and the ONNX graphs it names present with the sizes it states. Every problem is reported as a
+ * `UserFacingError` naming the file and what is wrong, before any session is created.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { ModelCard } from '../../contract/model-card.js';
+import { UserFacingError } from '../../contract/result.js';
+
+export interface ModelFolder {
+  readonly dir: string;
+  readonly card: ModelCard;
+  readonly encoderPath: string;
+  readonly decoderPath: string;
+}
+
+const bad = (message: string): UserFacingError => new UserFacingError('unreadable', message);
+
+export async function loadModelFolder(dir: string): Promise<ModelFolder> {
+  const name = basename(dir);
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw bad(`Model folder ${name} not found; choose the folder that holds model.json.`);
+
+  const cardPath = join(dir, 'model.json');
+  const text = await readFile(cardPath, 'utf8').catch(() => null);
+  if (text === null) throw bad(`${name}/model.json is missing: this is not a model folder.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw bad(`${name}/model.json is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  const parsed = ModelCard.safeParse(json);
+  if (!parsed.success) throw bad(`${name}/model.json is not a valid H-SAM model card:\n${z.prettifyError(parsed.error)}`);
+  const card = parsed.data;
+
+  const paths = { encoder: join(dir, card.files.encoder.path), decoder: join(dir, card.files.decoder.path) };
+  for (const [role, entry] of [
+    ['encoder', card.files.encoder],
+    ['decoder', card.files.decoder],
+  ] as const) {
+    const s = await stat(paths[role]).catch(() => null);
+    if (!s) throw bad(`${name}/${entry.path} (the ${role}) is missing.`);
+    if (s.size !== entry.bytes) {
+      throw bad(`${name}/${entry.path} has ${s.size} bytes but model.json says ${entry.bytes}: the file is truncated or belongs to another model.`);
+    }
+  }
+  return { dir, card, encoderPath: paths.encoder, decoderPath: paths.decoder };
+}

@@ -1,0 +1,109 @@
+/**
+ * onnxruntime-node sessions for a model folder, on the fastest execution provider that works:
+ * CUDA (Linux, Windows), DirectML (Windows), CoreML (macOS), then CPU. Each provider that was
+ * tried and failed is reported with its reason, so the app can say why it runs on the CPU.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch, availableParallelism, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Engine } from './segment-volume.js';
+import type { ModelFolder } from './model-folder.js';
+
+export type Device = 'auto' | 'cpu' | 'gpu';
+
+export interface ProviderReport {
+  /** The provider the sessions run on. */
+  readonly provider: string;
+  /** Faster providers that were tried, and why each was not used. */
+  readonly skipped: readonly { readonly provider: string; readonly reason: string }[];
+}
+
+export interface OrtEngine extends Engine {
+  readonly report: ProviderReport;
+  release(): Promise<void>;
+}
+
+function gpuProviders(): string[] {
+  switch (platform()) {
+    case 'win32':
+      return ['cuda', 'dml'];
+    case 'darwin':
+      return ['coreml'];
+    default:
+      return ['cuda'];
+  }
+}
+
+/**
+ * The CUDA provider is a separate library that `npm install` does not fetch (see the README);
+ * look for it before asking ORT, which would otherwise log a load failure of its own.
+ */
+function cudaLibraryPresent(): boolean {
+  const binding = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', platform(), arch());
+  const name = platform() === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  return existsSync(join(binding, name));
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'unknown error';
+}
+
+export async function createOrtEngine(model: ModelFolder, device: Device = 'auto'): Promise<OrtEngine> {
+  const bundled = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+  const skipped: { provider: string; reason: string }[] = [];
+  const options = (provider: string): ort.InferenceSession.SessionOptions => ({
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: availableParallelism(),
+    // A missing GPU library is expected and reported below; keep ORT from printing it as an error.
+    logSeverityLevel: provider === 'cpu' ? 2 : 4,
+  });
+
+  let sessions: { encoder: ort.InferenceSession; decoder: ort.InferenceSession; provider: string } | null = null;
+  for (const provider of device === 'cpu' ? [] : gpuProviders()) {
+    if (!bundled.has(provider)) {
+      skipped.push({ provider, reason: 'not available in this build of onnxruntime-node' });
+      continue;
+    }
+    if (provider === 'cuda' && !cudaLibraryPresent()) {
+      skipped.push({ provider, reason: 'the CUDA provider libraries are not installed (see the README to add them)' });
+      continue;
+    }
+    try {
+      const encoder = await ort.InferenceSession.create(model.encoderPath, options(provider));
+      const decoder = await ort.InferenceSession.create(model.decoderPath, options(provider));
+      sessions = { encoder, decoder, provider };
+      break;
+    } catch (e) {
+      // Typically no device, a driver too old, or out of memory: ORT's own first line says which.
+      skipped.push({ provider, reason: firstLine(e) });
+    }
+  }
+  if (!sessions) {
+    if (device === 'gpu' && skipped.length === 0) skipped.push({ provider: 'gpu', reason: 'no GPU provider for this platform' });
+    const encoder = await ort.InferenceSession.create(model.encoderPath, options('cpu'));
+    const decoder = await ort.InferenceSession.create(model.decoderPath, options('cpu'));
+    sessions = { encoder, decoder, provider: 'cpu' };
+  }
+  const { encoder, decoder } = sessions;
+  const s = model.card.input.size;
+
+  return {
+    report: { provider: sessions.provider, skipped },
+    async encode(images, batch) {
+      const out = await encoder.run({ image: new ort.Tensor('float32', images, [batch, 3, s, s]) });
+      return out['embeddings']?.data as Float32Array;
+    },
+    async decode(embeddings, batch) {
+      const dims = model.card.outputs.embeddings.shape.slice(1) as number[];
+      const out = await decoder.run({ embeddings: new ort.Tensor('float32', embeddings, [batch, ...dims]) }, ['logits']);
+      return out['logits']?.data as Float32Array;
+    },
+    async release() {
+      await encoder.release();
+      await decoder.release();
+    },
+  };
+}

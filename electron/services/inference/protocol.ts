@@ -1,0 +1,34 @@
+/** Messages between the inference service (main thread) and its worker. */
+import type { ModelCard } from '../../contract/model-card.js';
+import type { VoxelArray } from '../../contract/volume.js';
+import type { Geometry } from '../imaging/volume.js';
+import type { Device, ProviderReport } from './ort-engine.js';
+import type { SegmentProgress } from './segment-volume.js';
+
+export type InferenceRequest =
+  | { readonly type: 'load'; readonly id: number; readonly modelDir: string; readonly device: Device }
+  | {
+      readonly type: 'segment';
+      readonly id: number;
+      /** Embeddings are cached per volume key; a new key starts afresh. */
+      readonly volumeKey: string;
+      readonly volume: Geometry & { readonly voxels: VoxelArray };
+      readonly modality: string | undefined;
+      readonly batch: number;
+      readonly slices?: readonly number[];
+    }
+  | { readonly type: 'cancel'; readonly id: number };
+
+export type InferenceReply =
+  | { readonly type: 'loaded'; readonly id: number; readonly card: ModelCard; readonly report: ProviderReport }
+  | { readonly type: 'progress'; readonly id: number; readonly progress: SegmentProgress }
+  | {
+      readonly type: 'segmented';
+      readonly id: number;
+      readonly labels: Uint8Array;
+      readonly uncertainty: Float64Array;
+      readonly completed: readonly number[];
+      readonly cancelled: boolean;
+      readonly sliceAxis: 0 | 1 | 2;
+    }
+  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly userFacing: boolean };

@@ -1,0 +1,120 @@
+/**
+ * The volume pipeline on real onnxruntime-node sessions of a real (tiny, random-weight) H-SAM
+ * model, on the shared CT. Quality is the demo model's business; here: geometry, consistency
+ * with the graph's own argmax, batching, caching, progress and cancel.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOTALSEG } from '../../../test-support/paths.js';
+import { tinyModel } from '../../../test-support/tiny-model.js';
+import { readNifti } from '../imaging/nifti.js';
+import type { Volume } from '../imaging/volume.js';
+import { loadModelFolder, type ModelFolder } from './model-folder.js';
+import { createOrtEngine, type OrtEngine } from './ort-engine.js';
+import { readSlice, sliceFrame } from './slice-frame.js';
+import { applyWindow, preprocessingFor, segmentVolume, softmaxArgmax, type Engine, type SegmentProgress } from './segment-volume.js';
+import { resizeBilinear } from './resample.js';
+import * as ort from 'onnxruntime-node';
+
+let model: ModelFolder;
+let engine: OrtEngine;
+let ct: Volume;
+
+/** The real engine, counting how many slices each graph saw. */
+function counting(e: Engine): Engine & { encoded: number; decoded: number } {
+  const c = {
+    encoded: 0,
+    decoded: 0,
+    encode: (x: Float32Array, b: number) => ((c.encoded += b), e.encode(x, b)),
+    decode: (x: Float32Array, b: number) => ((c.decoded += b), e.decode(x, b)),
+  };
+  return c;
+}
+
+beforeAll(async () => {
+  model = await loadModelFolder(tinyModel());
+  engine = await createOrtEngine(model, 'cpu');
+  ct = await readNifti(join(TOTALSEG, 'example_ct_sm.nii.gz'));
+});
+afterAll(async () => engine?.release());
+
+describe('segmentVolume', () => {
+  it('labels every slice in the volume grid, with per-slice uncertainty and progress', async () => {
+    const progress: SegmentProgress[] = [];
+    const r = await segmentVolume(ct, model.card, engine, { modality: undefined, batch: 4, onProgress: (p) => progress.push(p) });
+    expect(r.labels.length).toBe(ct.voxels.length);
+    expect(r.completed.length).toBe(30);
+    expect(r.cancelled).toBe(false);
+    expect(Array.from(r.uncertainty).every((u) => u >= 0 && u <= 1)).toBe(true);
+    expect(progress.map((p) => p.done)).toEqual([4, 8, 12, 16, 20, 24, 28, 30]);
+    expect(progress.at(-1)?.etaMs).toBe(0);
+    expect(r.labels.reduce((a, b) => Math.max(a, b), 0)).toBeLessThanOrEqual(8);
+  });
+
+  it('agrees with the decoder graph’s own argmax when no resize is involved', async () => {
+    // A 224×224×2 volume: slices already at the model's size, so our softmax/argmax must equal the graph's.
+    const s = model.card.input.size;
+    const voxels = new Int16Array(s * s * 2);
+    voxels.set(ct.voxels.subarray(0, Math.min(voxels.length, ct.voxels.length)));
+    const vol = { ...ct, dims: [s, s, 2] as const, voxels };
+    const r = await segmentVolume(vol, model.card, engine, { modality: 'CT', batch: 2 });
+
+    const frame = sliceFrame(vol, preprocessingFor(model.card, 'CT').orientation);
+    const plane = applyWindow(readSlice(frame, voxels, 1, new Float32Array(s * s)), preprocessingFor(model.card, 'CT'));
+    const image = new Float32Array(3 * s * s);
+    for (let c = 0; c < 3; c++) image.set(plane, c * s * s);
+    const enc = await ort.InferenceSession.create(model.encoderPath);
+    const dec = await ort.InferenceSession.create(model.decoderPath);
+    const emb = (await enc.run({ image: new ort.Tensor('float32', image, [1, 3, s, s]) }))['embeddings'];
+    const graphLabels = (await dec.run({ embeddings: emb as ort.Tensor }))['labels']?.data as Uint8Array;
+    const ours = new Float32Array(s * s);
+    readSlice(frame, r.labels, 1, ours);
+    let differ = 0;
+    ours.forEach((v, i) => (differ += v === graphLabels[i] ? 0 : 1));
+    expect(differ).toBe(0);
+  });
+
+  it('reuses cached embeddings instead of re-running the encoder', async () => {
+    const cache = new Map<number, Float32Array>();
+    const e = counting(engine);
+    const first = await segmentVolume(ct, model.card, e, { modality: 'CT', batch: 3, slices: [3, 4, 5], embeddingCache: cache });
+    const second = await segmentVolume(ct, model.card, e, { modality: 'CT', batch: 3, slices: [4, 5, 6], embeddingCache: cache });
+    expect([e.encoded, e.decoded]).toEqual([4, 6]);
+    const frame = first.frame;
+    const a = new Float32Array(frame.width * frame.height);
+    const b = new Float32Array(frame.width * frame.height);
+    expect(Array.from(readSlice(frame, second.labels, 5, b))).toEqual(Array.from(readSlice(frame, first.labels, 5, a)));
+  });
+
+  it('cancel stops after the batch in flight and keeps finished slices', async () => {
+    const abort = new AbortController();
+    const r = await segmentVolume(ct, model.card, engine, {
+      modality: 'CT',
+      batch: 2,
+      signal: abort.signal,
+      onProgress: (p) => p.done >= 4 && abort.abort(),
+    });
+    expect(r.cancelled).toBe(true);
+    expect(r.completed).toEqual([0, 1, 2, 3]);
+    expect(Number.isNaN(r.uncertainty[4])).toBe(true);
+    expect(Number.isNaN(r.uncertainty[3])).toBe(false);
+  });
+
+  it('refuses a modality the model has no preprocessing for', async () => {
+    await expect(segmentVolume(ct, model.card, engine, { modality: 'MR' })).rejects.toThrow(
+      `Model ${model.card.name} ${model.card.version} has no preprocessing for MR images (it supports CT).`,
+    );
+  });
+});
+
+describe('softmaxArgmax', () => {
+  it('probabilities, labels and normalised entropy per pixel', () => {
+    const logits = Float32Array.from([0, 10, 0, /* class 1 */ 0, 0, 0]);
+    const { labels, entropy } = softmaxArgmax(logits, 2, 3);
+    expect(Array.from(labels)).toEqual([0, 0, 0]);
+    expect(entropy[1]).toBeLessThan(0.01);
+    expect(entropy[0]).toBeCloseTo(1, 6);
+    expect(logits[1]! + logits[4]!).toBeCloseTo(1, 6);
+    expect(resizeBilinear(logits, 2, 3, 1, 3, 1)).toEqual(logits);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The volume pipeline of one-click segmentation:
+ *
+ *   slice (model frame, see slice-frame.ts) → window and scale as the card says → bilinear to
+ *   S×S → 3 equal channels → encoder (embeddings, cached) → decoder (logits N×S×S) → softmax →
+ *   bilinear back to the slice grid (probabilities, then argmax) → labels + per-slice
+ *   uncertainty → written into the volume's own voxel order.
+ *
+ * Slices run in batches; progress is reported after each; an abort stops after the batch in
+ * flight and keeps every finished slice. Pure computation over an `Engine`, so it runs the same
+ * in a worker, the CLI and tests.
+ */
+import type { ModelCard, Preprocessing } from '../../contract/model-card.js';
+import { UserFacingError } from '../../contract/result.js';
+import type { VoxelArray } from '../../contract/volume.js';
+import type { Geometry } from '../imaging/volume.js';
+import { resizeBilinear } from './resample.js';
+import { readSlice, sliceFrame, writeSlice, type SliceFrame } from './slice-frame.js';
+
+/** Runs the two graphs on a batch; shapes as in the card ([B,3,S,S] → [B,C,g,g] → [B,N,S,S]). */
+export interface Engine {
+  encode(images: Float32Array, batch: number): Promise<Float32Array>;
+  decode(embeddings: Float32Array, batch: number): Promise<Float32Array>;
+}
+
+/** Where encoded slices' embeddings are kept between runs (a Map will do). */
+export interface EmbeddingStore {
+  has(slice: number): boolean;
+  get(slice: number): Float32Array | undefined;
+  set(slice: number, embeddings: Float32Array): unknown;
+}
+
+export interface SegmentProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly elapsedMs: number;
+  /** Estimated time to finish, from the mean time per slice so far. */
+  readonly etaMs: number;
+}
+
+export interface SegmentOptions {
+  readonly modality: string | undefined;
+  readonly batch?: number;
+  /** Slices to run (model-frame indices); all when absent. */
+  readonly slices?: readonly number[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SegmentProgress) => void;
+  /** Embeddings of slices already encoded, by slice index; filled as slices are encoded. */
+  readonly embeddingCache?: EmbeddingStore;
+}
+
+export interface SegmentResult {
+  /** Class index per voxel, in the volume's voxel order; 0 where no slice ran. */
+  readonly labels: Uint8Array;
+  /** Mean normalised entropy (0 = certain, 1 = uniform) inside each slice's predicted foreground; NaN where not run, 0 for an empty slice. */
+  readonly uncertainty: Float64Array;
+  readonly frame: SliceFrame;
+  readonly completed: readonly number[];
+  readonly cancelled: boolean;
+}
+
+/** The preprocessing of the card for this modality; CT when the source does not say. */
+export function preprocessingFor(card: ModelCard, modality: string | undefined): Preprocessing {
+  const key = modality ?? 'CT';
+  const p = card.preprocessing[key];
+  if (!p) {
+    const known = Object.keys(card.preprocessing).join(', ');
+    throw new UserFacingError('unreadable', `Model ${card.name} ${card.version} has no preprocessing for ${key} images (it supports ${known}).`);
+  }
+  return p;
+}
+
+/** Clip to the window, then map linearly onto the range, in place. */
+export function applyWindow(values: Float32Array, p: Preprocessing): Float32Array {
+  const [w0, w1] = p.window;
+  const [r0, r1] = p.range;
+  const k = (r1 - r0) / (w1 - w0);
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.min(w1, Math.max(w0, values[i]!));
+    values[i] = r0 + (v - w0) * k;
+  }
+  return values;
+}
+
+/**
+ * Softmax over N channel planes of `pixels` each, in place, returning per-pixel argmax and the
+ * normalised entropy of each pixel.
+ */
+export function softmaxArgmax(logits: Float32Array, n: number, pixels: number): { labels: Uint8Array; entropy: Float32Array } {
+  const labels = new Uint8Array(pixels);
+  const entropy = new Float32Array(pixels);
+  const norm = 1 / Math.log(n);
+  for (let p = 0; p < pixels; p++) {
+    let max = -Infinity;
+    for (let c = 0; c < n; c++) max = Math.max(max, logits[c * pixels + p]!);
+    let sum = 0;
+    for (let c = 0; c < n; c++) {
+      const e = Math.exp(logits[c * pixels + p]! - max);
+      logits[c * pixels + p] = e;
+      sum += e;
+    }
+    let best = 0;
+    let bestP = -1;
+    let h = 0;
+    for (let c = 0; c < n; c++) {
+      const q = logits[c * pixels + p]! / sum;
+      logits[c * pixels + p] = q;
+      if (q > bestP) {
+        bestP = q;
+        best = c;
+      }
+      if (q > 0) h -= q * Math.log(q);
+    }
+    labels[p] = best;
+    entropy[p] = h * norm;
+  }
+  return { labels, entropy };
+}
+
+/** Argmax of N probability planes. */
+function argmax(probs: Float32Array, n: number, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  for (let p = 0; p < pixels; p++) {
+    let best = 0;
+    let bestP = probs[p]!;
+    for (let c = 1; c < n; c++) {
+      const q = probs[c * pixels + p]!;
+      if (q > bestP) {
+        bestP = q;
+        best = c;
+      }
+    }
+    out[p] = best;
+  }
+  return out;
+}
+
+export async function segmentVolume(
+  volume: Geometry & { readonly voxels: VoxelArray },
+  card: ModelCard,
+  engine: Engine,
+  opts: SegmentOptions,
+): Promise<SegmentResult> {
+  const pre = preprocessingFor(card, opts.modality);
+  const frame = sliceFrame(volume, pre.orientation);
+  const s = card.input.size;
+  const n = card.classes.length;
+  const { width: w, height: h } = frame;
+  const batchSize = Math.max(1, opts.batch ?? 4);
+  const todo = [...(opts.slices ?? Array.from({ length: frame.depth }, (_, z) => z))];
+  const labels = new Uint8Array(volume.voxels.length);
+  const uncertainty = new Float64Array(frame.depth).fill(Number.NaN);
+  const completed: number[] = [];
+  const started = performance.now();
+  const slice = new Float32Array(w * h);
+
+  for (let at = 0; at < todo.length; at += batchSize) {
+    if (opts.signal?.aborted) return { labels, uncertainty, frame, completed, cancelled: true };
+    const zs = todo.slice(at, at + batchSize);
+    const b = zs.length;
+
+    // Encoder on the slices whose embeddings are not cached.
+    const cache = opts.embeddingCache;
+    const missing = zs.filter((z) => !cache?.has(z));
+    const fresh = new Map<number, Float32Array>();
+    if (missing.length > 0) {
+      const images = new Float32Array(missing.length * 3 * s * s);
+      missing.forEach((z, i) => {
+        const plane = resizeBilinear(applyWindow(readSlice(frame, volume.voxels, z, slice), pre), 1, w, h, s, s);
+        for (let ch = 0; ch < 3; ch++) images.set(plane, (i * 3 + ch) * s * s);
+      });
+      const emb = await engine.encode(images, missing.length);
+      const per = emb.length / missing.length;
+      missing.forEach((z, i) => fresh.set(z, emb.slice(i * per, (i + 1) * per)));
+    }
+    const embOf = (z: number): Float32Array => (fresh.get(z) ?? cache?.get(z)) as Float32Array;
+    const per = embOf(zs[0]!).length;
+    const embeddings = new Float32Array(b * per);
+    zs.forEach((z, i) => embeddings.set(embOf(z), i * per));
+    for (const [z, e] of fresh) cache?.set(z, e);
+
+    const logits = await engine.decode(embeddings, b);
+    zs.forEach((z, i) => {
+      const own = logits.subarray(i * n * s * s, (i + 1) * n * s * s);
+      const { labels: atModel, entropy } = softmaxArgmax(own, n, s * s);
+      let sliceLabels = atModel;
+      let sliceEntropy = entropy;
+      if (w !== s || h !== s) {
+        const probs = resizeBilinear(own, n, s, s, w, h);
+        sliceLabels = argmax(probs, n, w * h);
+        sliceEntropy = resizeBilinear(entropy, 1, s, s, w, h);
+      }
+      let sum = 0;
+      let count = 0;
+      for (let p = 0; p < sliceLabels.length; p++) {
+        if (sliceLabels[p] !== 0) {
+          sum += sliceEntropy[p]!;
+          count++;
+        }
+      }
+      uncertainty[z] = count > 0 ? sum / count : 0;
+      writeSlice(frame, labels, z, sliceLabels);
+      completed.push(z);
+    });
+    const elapsedMs = performance.now() - started;
+    opts.onProgress?.({
+      done: completed.length,
+      total: todo.length,
+      elapsedMs,
+      etaMs: (elapsedMs / completed.length) * (todo.length - completed.length),
+    });
+  }
+  return { labels, uncertainty, frame, completed, cancelled: false };
+}
