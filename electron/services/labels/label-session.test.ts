@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Source } from './label-diff.js';
+import { LabelSession } from './label-session.js';
+import { SliceStatus } from './step.js';
+import { disk, strokes } from './testing/strokes.js';
+
+const dims = [40, 30, 10] as const;
+const fresh = (): string => mkdtempSync(join(tmpdir(), 'hsam-labels-'));
+const open = async (dir = fresh()): Promise<LabelSession> => (await LabelSession.open({ dir, dims, statusAxis: 2 })).session;
+const count = (a: Uint8Array, v: number): number => a.reduce((n, x) => n + (x === v ? 1 : 0), 0);
+
+describe('LabelSession editing', () => {
+  it('paints, undoes and redoes, with provenance and slice status', async () => {
+    const s = await open();
+    const stroke = disk(dims, [20, 15, 4], 5);
+    await s.paint(stroke, 5);
+    expect(count(s.labels, 5)).toBe(stroke.length);
+    expect(s.source[stroke[0]!]).toBe(Source.human);
+    expect(s.sliceStatus[4]).toBe(SliceStatus.corrected);
+    await s.paint(disk(dims, [22, 15, 4], 3), 0); // erase part of it
+    const afterErase = count(s.labels, 5);
+    expect(afterErase).toBeLessThan(stroke.length);
+    expect(await s.undo()).not.toBeNull();
+    expect(count(s.labels, 5)).toBe(stroke.length);
+    await s.undo();
+    expect(count(s.labels, 5)).toBe(0);
+    expect(s.sliceStatus[4]).toBe(SliceStatus.untouched);
+    expect(s.source[stroke[0]!]).toBe(Source.none);
+    expect(await s.undo()).toBeNull();
+    await s.redo();
+    await s.redo();
+    expect(count(s.labels, 5)).toBe(afterErase);
+    expect(s.canRedo).toBe(false);
+    // A new edit after undo drops the redo branch.
+    await s.undo();
+    await s.paint(disk(dims, [5, 5, 1], 2), 7);
+    expect(s.canRedo).toBe(false);
+    await s.close();
+  });
+
+  it('never changes a locked class, from either side', async () => {
+    const s = await open();
+    await s.paint(disk(dims, [10, 10, 2], 4), 2);
+    s.lockedClasses.add(2);
+    await s.paint(disk(dims, [12, 10, 2], 4), 6);
+    expect(count(s.labels, 2)).toBe(disk(dims, [10, 10, 2], 4).length);
+    await s.paint(disk(dims, [30, 20, 2], 3), 2);
+    expect(count(s.labels, 2)).toBe(disk(dims, [10, 10, 2], 4).length);
+    await s.close();
+  });
+
+  it('a model run keeps human voxels, reviewed slices and locked classes, and is one undo step', async () => {
+    const s = await open();
+    const human = disk(dims, [20, 15, 3], 4);
+    await s.paint(human, 1);
+    await s.setSliceStatus([6], SliceStatus.reviewed);
+    const model = new Uint8Array(s.labels.length).fill(8);
+    const step = await s.applyModel(model, [2, 3, 6, 7]);
+    const perSlice = dims[0] * dims[1];
+    expect(step.diff.indices.length).toBe(3 * perSlice - human.length);
+    expect(s.labels[human[0]!]).toBe(1);
+    expect(s.labels[6 * perSlice]).toBe(0);
+    expect(s.labels[7 * perSlice]).toBe(8);
+    expect(s.source[7 * perSlice]).toBe(Source.auto);
+    expect(Array.from(s.sliceStatus)).toEqual([0, 0, 1, 2, 0, 0, 3, 1, 0, 0]);
+    await s.undo();
+    expect(count(s.labels, 8)).toBe(0);
+    expect(Array.from(s.sliceStatus)).toEqual([0, 0, 0, 2, 0, 0, 3, 0, 0, 0]);
+    await s.redo();
+    await s.applyModel(new Uint8Array(s.labels.length).fill(4), [3, 6], { overwriteHuman: true, overwriteReviewed: true });
+    expect(s.labels[human[0]!]).toBe(4);
+    expect(s.labels[6 * perSlice]).toBe(4);
+    await s.close();
+  });
+
+  it('keeps undo memory bounded and small: compressed sparse steps', async () => {
+    const dir = fresh();
+    const { session: s } = await LabelSession.open({ dir, dims, statusAxis: 2, maxUndoSteps: 100 });
+    for (const [centre, value] of strokes(dims, 150, 1)) await s.paint(disk(dims, centre, 3), value);
+    let undone = 0;
+    while (await s.undo()) undone++;
+    expect(undone).toBe(100);
+    expect(s.historyBytes).toBeLessThan(s.labels.length);
+    await s.close();
+  });
+});
+
+describe('LabelSession durability', () => {
+  it('save writes a snapshot, empties the journal, and reopening restores it', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    await s.paint(disk(dims, [10, 10, 5], 4), 3);
+    s.lockedClasses.add(3);
+    await s.save();
+    expect(statSync(join(dir, 'labels.journal')).size).toBe(0);
+    await s.paint(disk(dims, [30, 10, 5], 4), 6);
+    const expected = Uint8Array.from(s.labels);
+    await s.close();
+    const { session, restored } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(restored).toEqual({ fromSnapshot: true, journalRecords: 1, discardedBytes: 0 });
+    expect(Buffer.from(session.labels).equals(Buffer.from(expected))).toBe(true);
+    expect([...session.lockedClasses]).toEqual([3]);
+    await session.close();
+  });
+
+  it('a torn last record is dropped; every complete one is replayed', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    await s.paint(disk(dims, [10, 10, 5], 4), 3);
+    const after1 = Uint8Array.from(s.labels);
+    await s.paint(disk(dims, [30, 10, 5], 4), 6);
+    await s.close();
+    const journal = join(dir, 'labels.journal');
+    truncateSync(journal, statSync(journal).size - 7);
+    const { session, restored } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(restored?.journalRecords).toBe(1);
+    expect(restored?.discardedBytes).toBeGreaterThan(0);
+    expect(Buffer.from(session.labels).equals(Buffer.from(after1))).toBe(true);
+    await session.close();
+  });
+
+  it('a killed process loses no acknowledged edit', async () => {
+    const dir = fresh();
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testing/paint-until-killed.ts', import.meta.url)), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let acked = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      acked = Number(line);
+      if (acked >= 25) break;
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const { session, restored } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    // The child may have journaled one more stroke before it saw the kill: at least every acknowledged one is back.
+    expect(restored?.journalRecords).toBeGreaterThanOrEqual(acked);
+    const replayed = await open();
+    const all = strokes(dims, restored?.journalRecords ?? 0, 42);
+    for (const [centre, value] of all) await replayed.paint(disk(dims, centre, 3), value);
+    expect(Buffer.from(session.labels).equals(Buffer.from(replayed.labels))).toBe(true);
+    await session.close();
+    await replayed.close();
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * The label volume of one study, owned by main: final labels, who set each voxel (model or
+ * human), per-slice review status, the undo/redo ring and the on-disk journal.
+ *
+ * Invariants: a step is journaled (fsync) before it changes memory or is acknowledged; the
+ * undo ring holds compressed steps only (never copies of the volume) and is bounded in steps
+ * and bytes; re-running the model never overwrites locked classes, reviewed slices or voxels a
+ * human set, unless asked to. Undo and redo are steps too, so the journal replays them.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { UserFacingError } from '../../contract/result.js';
+import { writeFileAtomic } from '../storage/atomic-write.js';
+import { Journal, readJournal } from './journal.js';
+import { applyDiff, makeDiff, Source, type CandidateVisitor } from './label-diff.js';
+import { decodeStep, emptyStatus, encodeStep, invertStep, SliceStatus, type Step } from './step.js';
+
+type Vec3 = readonly [number, number, number];
+
+export interface LabelSessionOptions {
+  /** Folder of this study's session files (snapshot and journal). */
+  readonly dir: string;
+  readonly dims: Vec3;
+  /** The voxel axis slice statuses run along (the axial one). */
+  readonly statusAxis: 0 | 1 | 2;
+  readonly maxUndoSteps?: number;
+  readonly maxUndoBytes?: number;
+}
+
+export interface RestoreReport {
+  readonly fromSnapshot: boolean;
+  readonly journalRecords: number;
+  readonly discardedBytes: number;
+}
+
+const SNAPSHOT = 'labels.snapshot';
+const JOURNAL = 'labels.journal';
+const SNAPSHOT_FORMAT = 'hsam-labels/1';
+
+export class LabelSession {
+  readonly labels: Uint8Array;
+  readonly source: Uint8Array;
+  readonly sliceStatus: Uint8Array;
+  readonly lockedClasses = new Set<number>();
+  #undo: Buffer[] = [];
+  #redo: Buffer[] = [];
+  #undoBytes = 0;
+  #revision = 0;
+  readonly #sliceStride: number;
+
+  private constructor(
+    readonly opts: LabelSessionOptions,
+    private readonly journal: Journal,
+  ) {
+    const [nx, ny, nz] = opts.dims;
+    this.labels = new Uint8Array(nx * ny * nz);
+    this.source = new Uint8Array(nx * ny * nz);
+    this.sliceStatus = new Uint8Array(opts.dims[opts.statusAxis]);
+    this.#sliceStride = [1, nx, nx * ny][opts.statusAxis] as number;
+  }
+
+  /** Open the session folder; restores a snapshot and replays the journal when there is one. */
+  static async open(opts: LabelSessionOptions): Promise<{ session: LabelSession; restored: RestoreReport | null }> {
+    await mkdir(opts.dir, { recursive: true });
+    const journalPath = join(opts.dir, JOURNAL);
+    const replay = await readJournal(journalPath);
+    const session = new LabelSession(opts, await Journal.open(journalPath));
+    const fromSnapshot = await session.#loadSnapshot();
+    for (const r of replay.records) session.#apply(decodeStep(r));
+    const restored = fromSnapshot || replay.records.length > 0 ? { fromSnapshot, journalRecords: replay.records.length, discardedBytes: replay.discardedBytes } : null;
+    return { session, restored };
+  }
+
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get canUndo(): boolean {
+    return this.#undo.length > 0;
+  }
+
+  get canRedo(): boolean {
+    return this.#redo.length > 0;
+  }
+
+  /** Bytes the undo and redo history hold. */
+  get historyBytes(): number {
+    return this.#undoBytes + this.#redo.reduce((a, b) => a + b.length, 0);
+  }
+
+  sliceOf(index: number): number {
+    return Math.floor(index / this.#sliceStride) % this.sliceStatus.length;
+  }
+
+  /**
+   * A human edit: set `indices` to `value` (0 erases). Voxels of locked classes are left alone,
+   * both ways. Untouched and model-labelled slices it reaches become corrected.
+   */
+  async paint(indices: Uint32Array, value: number): Promise<Step> {
+    const locked = this.lockedClasses;
+    const diff = makeDiff(
+      this.labels,
+      this.source,
+      (emit) => indices.forEach((i) => emit(i, value, value === 0 ? Source.none : Source.human)),
+      (_i, cur, next) => locked.has(cur) || locked.has(next),
+    );
+    const touched = new Set<number>();
+    diff.indices.forEach((i) => touched.add(this.sliceOf(i)));
+    return this.#commit({ diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) });
+  }
+
+  /**
+   * A model run: `modelLabels` (volume grid) on the slices in `slices` (status-axis indices).
+   * Keeps locked classes, reviewed slices and human voxels unless told otherwise; the slices it
+   * writes that were untouched become auto.
+   */
+  async applyModel(
+    modelLabels: Uint8Array,
+    slices: readonly number[],
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean } = {},
+  ): Promise<Step> {
+    const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
+    const visit: CandidateVisitor = (emit) => {
+      for (const z of run) this.#forEachInSlice(z, (i) => emit(i, modelLabels[i]!, modelLabels[i] === 0 ? Source.none : Source.auto));
+    };
+    const locked = this.lockedClasses;
+    const diff = makeDiff(this.labels, this.source, visit, (i, cur, next) => {
+      if (locked.has(cur) || locked.has(next)) return true;
+      return !opts.overwriteHuman && this.source[i] === Source.human;
+    });
+    return this.#commit({
+      diff,
+      status: this.#statusChange(new Set(run), (s) => (s === SliceStatus.untouched ? SliceStatus.auto : s)),
+    });
+  }
+
+  async setSliceStatus(slices: readonly number[], status: SliceStatus): Promise<Step> {
+    return this.#commit({
+      diff: makeDiff(this.labels, this.source, () => {}),
+      status: this.#statusChange(new Set(slices), () => status),
+    });
+  }
+
+  /** Undo the last step; returns the step applied (to mirror in the renderer), or null. */
+  async undo(): Promise<Step | null> {
+    const memo = this.#undo.at(-1);
+    if (!memo) return null;
+    const step = invertStep(decodeStep(memo));
+    await this.#durably(step);
+    this.#undo.pop();
+    this.#undoBytes -= memo.length;
+    this.#redo.push(memo);
+    return step;
+  }
+
+  async redo(): Promise<Step | null> {
+    const memo = this.#redo.at(-1);
+    if (!memo) return null;
+    const step = decodeStep(memo);
+    await this.#durably(step);
+    this.#redo.pop();
+    this.#pushUndo(memo);
+    return step;
+  }
+
+  /** Write a snapshot atomically, then empty the journal it makes redundant. */
+  async save(): Promise<void> {
+    const header = Buffer.from(
+      JSON.stringify({ format: SNAPSHOT_FORMAT, dims: this.opts.dims, statusAxis: this.opts.statusAxis, locked: [...this.lockedClasses] }),
+    );
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(header.length);
+    const body = deflateRawSync(Buffer.concat([this.labels, this.source, this.sliceStatus]), { level: 1 });
+    await writeFileAtomic(join(this.opts.dir, SNAPSHOT), [len, header, body]);
+    await this.journal.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+  }
+
+  async #commit(step: Step): Promise<Step> {
+    const memo = await this.#durably(step);
+    this.#pushUndo(memo);
+    this.#redo = [];
+    return step;
+  }
+
+  /** Journal first, then memory: nothing acknowledged can be lost. */
+  async #durably(step: Step): Promise<Buffer> {
+    const bytes = encodeStep(step);
+    await this.journal.append(bytes);
+    this.#apply(step);
+    return bytes;
+  }
+
+  #apply(step: Step): void {
+    applyDiff(step.diff, this.labels, this.source);
+    step.status.slices.forEach((z, n) => (this.sliceStatus[z] = step.status.after[n]!));
+    this.#revision++;
+  }
+
+  #pushUndo(memo: Buffer): void {
+    this.#undo.push(memo);
+    this.#undoBytes += memo.length;
+    const maxSteps = this.opts.maxUndoSteps ?? 200;
+    const maxBytes = this.opts.maxUndoBytes ?? 256 << 20;
+    while (this.#undo.length > 1 && (this.#undo.length > maxSteps || this.#undoBytes > maxBytes)) {
+      this.#undoBytes -= this.#undo.shift()!.length;
+    }
+  }
+
+  #statusChange(slices: Set<number>, next: (current: SliceStatus) => SliceStatus): Step['status'] {
+    const changed = [...slices].filter((z) => next(this.sliceStatus[z] as SliceStatus) !== this.sliceStatus[z]).sort((a, b) => a - b);
+    if (changed.length === 0) return emptyStatus();
+    return {
+      slices: Uint32Array.from(changed),
+      before: Uint8Array.from(changed, (z) => this.sliceStatus[z]!),
+      after: Uint8Array.from(changed, (z) => next(this.sliceStatus[z] as SliceStatus)),
+    };
+  }
+
+  #forEachInSlice(z: number, fn: (i: number) => void): void {
+    const [nx, ny, nz] = this.opts.dims;
+    const a = this.opts.statusAxis;
+    // Iterate the two other axes; index = i + nx * (j + ny * k).
+    const [n0, n1, s0, s1] = a === 0 ? [ny, nz, nx, nx * ny] : a === 1 ? [nx, nz, 1, nx * ny] : [nx, ny, 1, nx];
+    const base = z * this.#sliceStride;
+    for (let v = 0; v < n1; v++) for (let u = 0; u < n0; u++) fn(base + u * s0 + v * s1);
+  }
+
+  async #loadSnapshot(): Promise<boolean> {
+    const bytes = await readFile(join(this.opts.dir, SNAPSHOT)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    });
+    if (!bytes) return false;
+    const len = bytes.readUInt32LE(0);
+    const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[] };
+    if (header.format !== SNAPSHOT_FORMAT || header.dims.join() !== this.opts.dims.join()) {
+      throw new UserFacingError('unreadable', `The saved labels in ${this.opts.dir} belong to a volume of another size (${header.dims.join('×')}).`);
+    }
+    const body = inflateRawSync(bytes.subarray(4 + len));
+    const n = this.labels.length;
+    this.labels.set(body.subarray(0, n));
+    this.source.set(body.subarray(n, 2 * n));
+    this.sliceStatus.set(body.subarray(2 * n, 2 * n + this.sliceStatus.length));
+    header.locked.forEach((c) => this.lockedClasses.add(c));
+    return true;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Atomic file replacement: write a temporary file beside the target, flush it to disk, rename it
+ * over the target, flush the folder. A reader (or a crash) sees the old file or the new one,
+ * never a half-written one; if anything fails (a full disk), the old file is untouched, the
+ * temporary is removed and the error says what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { UserFacingError } from '../../contract/result.js';
+
+export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      for (const c of chunks) await fh.write(c);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
+    throw new UserFacingError('unreadable', `Could not save ${basename(path)}: ${why}. The previous version is unchanged.`);
+  }
+  // Make the rename itself durable; not every platform can open a folder, which is harmless.
+  const dir = await open(dirname(path), 'r').catch(() => null);
+  await dir?.sync().catch(() => undefined);
+  await dir?.close();
+}
