@@ -10,6 +10,9 @@ await Promise.all([
     entryPoints: ['electron/main/main.ts'],
     outfile: 'dist/electron/main.cjs',
     format: 'cjs',
+    // Services find their worker files beside import.meta.url; give the CommonJS bundle one.
+    define: { 'import.meta.url': '__hsamImportMetaUrl' },
+    banner: { js: "const __hsamImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     // onnxruntime-node carries native binaries; electron is provided by the runtime.
     external: ['electron', 'onnxruntime-node'],
   }),
@@ -27,4 +30,25 @@ await Promise.all([
     format: 'esm',
     packages: 'external',
   }),
+  // The DICOM worker thread (parsing and WASM decoding), beside each bundle that starts it. Its
+  // packages stay external: the codecs load their .wasm files from node_modules.
+  ...['dist/electron', 'dist/cli'].map((dir) =>
+    build({
+      ...common,
+      entryPoints: ['electron/services/imaging/dicom/worker.ts'],
+      outfile: `${dir}/dicom-worker.mjs`,
+      format: 'esm',
+      packages: 'external',
+    }),
+  ),
+  // The inference worker (onnxruntime sessions and the volume pipeline), likewise.
+  ...['dist/electron', 'dist/cli'].map((dir) =>
+    build({
+      ...common,
+      entryPoints: ['electron/services/inference/worker.ts'],
+      outfile: `${dir}/inference-worker.mjs`,
+      format: 'esm',
+      packages: 'external',
+    }),
+  ),
 ]);

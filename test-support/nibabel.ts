@@ -17,7 +17,7 @@ const script = String.raw`
 import json, sys
 import numpy as np
 import nibabel as nib
-args = json.loads(sys.argv[1])
+args = json.load(sys.stdin)
 out = []
 for path in args["paths"]:
     img = nib.load(path)

@@ -63,7 +63,10 @@ export async function startTestHost(opts: { initialPath?: string; samplePath?: s
     emit,
     initialPath: opts.initialPath,
     samplePath: opts.samplePath ?? SAMPLE_PATH,
-    dialogs: { chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null) },
+    dialogs: {
+      chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
+      chooseFolder: () => Promise.resolve(dialogAnswers.shift() ?? null),
+    },
   });
 
   const server: Server = createServer((req, res) => {

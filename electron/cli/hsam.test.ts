@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nibabelInfo } from '../../test-support/nibabel.js';
@@ -17,6 +18,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
+const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const files = findFiles(SHARED_DATA, /\.nii(\.gz)?$/);
 const reference = nibabelInfo(files);
 
@@ -55,7 +57,30 @@ describe('hsam info', () => {
   it('an unsupported file type', async () => {
     const r = await run(['info', join(REPO_ROOT, 'package.json')]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('hsam: package.json: unsupported file type; open a NIfTI file (.nii or .nii.gz).\n');
+    expect(r.err).toBe('hsam: package.json: unsupported file type; open a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or DICOM file or folder.\n');
+  });
+
+  it('a DICOM folder with one series prints its volume, with the series UID', async () => {
+    const { code, out, err } = await run(['info', join(SHARED_DATA, 'totalsegmentator', 'example_ct_dicom')]);
+    expect([code, err]).toEqual([0, '']);
+    const info = JSON.parse(out) as Record<string, unknown>;
+    expect(info).toMatchObject({ dims: [512, 512, 20], voxelType: 'int16', modality: 'CT', seriesInstanceUID: '', min: -1024 });
+    expect(info).not.toHaveProperty('sopInstanceUIDs');
+  });
+
+  it('a folder with several series prints the series list; --series opens one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hsam-cli-'));
+    for (const f of ['MR_small.dcm', 'CT_small.dcm', 'test-SR.dcm']) copyFileSync(join(PYDICOM_FILES, f), join(dir, f));
+    const list = await run(['info', dir]);
+    expect([list.code, list.err]).toEqual([0, '']);
+    const scan = JSON.parse(list.out) as { folder: string; series: { seriesId: string; modality: string }[]; nonImage: { reason: string }[] };
+    expect(scan.series.map((x) => x.modality).sort()).toEqual(['CT', 'MR']);
+    expect(scan.nonImage.map((x) => x.reason)).toEqual(['structured report (SR)']);
+    const mr = scan.series.find((x) => x.modality === 'MR');
+    const one = await run(['info', dir, '--series', mr?.seriesId ?? '']);
+    expect(JSON.parse(one.out)).toMatchObject({ dims: [64, 64, 1], modality: 'MR', seriesInstanceUID: mr?.seriesId });
+    const wrong = await run(['info', dir, '--series', '1.2.3']);
+    expect([wrong.code, wrong.err]).toEqual([1, `hsam: ${basename(dir)} has no series "1.2.3"; run without --series to list them.\n`]);
   });
 
   it('usage errors exit 2', async () => {

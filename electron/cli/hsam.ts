@@ -4,16 +4,35 @@
  * stack trace for bad input.
  */
 import { Command, CommanderError } from 'commander';
+import { stat } from 'node:fs/promises';
+import type { FolderScan } from '../contract/dicom.js';
 import type { VolumeMeta } from '../contract/volume.js';
 import type { Result } from '../contract/result.js';
 import { readAppVersion } from '../services/app-version.js';
 import { createWorkstation } from '../services/workstation.js';
 
-/** The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids. */
+/**
+ * The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids and the
+ * per-slice SOP Instance UIDs (one line per slice would drown the rest).
+ */
 export function infoJson(meta: VolumeMeta): Record<string, unknown> {
-  const { volumeId: _omit, ...rest } = meta;
+  const { volumeId: _omit, sopInstanceUIDs: _long, ...rest } = meta;
   return rest;
 }
+
+const INFO_HELP = `
+Output (JSON on stdout):
+  a file, or a folder holding one DICOM series, or --series:
+    { name, dims, spacing, origin, direction, modality?, voxelType, min, max,
+      seriesInstanceUID?, studyInstanceUID?, frameOfReferenceUID?, warnings? }
+    (LPS millimetres; direction is 3x3 row-major, its columns the i, j, k axes)
+  a folder holding several DICOM series and no --series:
+    { folder, fileCount, series: [{ seriesId, seriesInstanceUID, studyInstanceUID,
+      patientName, patientId, studyDate, studyDescription, seriesDescription,
+      seriesNumber, modality, sliceCount, fileCount, rows, columns, plane,
+      transferSyntaxes, warnings }], nonImage: [...], unreadable: { count, examples } }
+    then run again with --series <seriesId or Series Instance UID>.
+Exit codes: 0 success, 1 unreadable input, 2 usage error.`;
 
 function unwrap<T>(r: Result<T>): T {
   if (!r.ok) throw new CliError(r.error.message);
@@ -33,15 +52,37 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
   program
     .command('info')
     .description('Print dims, spacing, origin, direction (LPS, mm), modality and value range of a volume as JSON')
-    .argument('<file>', 'a NIfTI file (.nii, .nii.gz)')
-    .action(async (file: string) => {
+    .argument('<file>', 'a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or DICOM file, or a folder of DICOM files')
+    .option('--series <id>', 'in a folder with several DICOM series: the seriesId or Series Instance UID to open')
+    .addHelpText('after', INFO_HELP)
+    .action(async (file: string, options: { series?: string }) => {
       const ws = createWorkstation({
         version,
-        dialogs: { chooseVolumeFile: () => Promise.resolve(null) },
+        dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
         emit: () => {},
       });
       const chosen = ws.files.grant(file, 'command-line');
-      const meta = unwrap(await ws.dispatch('volume.open', { fileId: chosen.fileId })) as VolumeMeta;
+      const isFolder = await stat(file).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!isFolder) {
+        if (options.series) throw new CliError('--series applies to a folder of DICOM files.');
+        const meta = unwrap(await ws.dispatch('volume.open', { fileId: chosen.fileId })) as VolumeMeta;
+        out(`${JSON.stringify(infoJson(meta), null, 2)}\n`);
+        return;
+      }
+      const scan = unwrap(await ws.dispatch('dicom.scanFolder', { fileId: chosen.fileId })) as FolderScan;
+      const wanted = options.series;
+      const matches = wanted ? scan.series.filter((s) => s.seriesId === wanted || s.seriesInstanceUID === wanted) : scan.series;
+      if (wanted && matches.length === 0) throw new CliError(`${scan.name} has no series "${wanted}"; run without --series to list them.`);
+      if (matches.length > 1) {
+        const { scanId: _omit, name, ...rest } = scan;
+        out(`${JSON.stringify({ folder: name, ...rest, series: matches }, null, 2)}\n`);
+        return;
+      }
+      const seriesId = matches[0]?.seriesId ?? '';
+      const meta = unwrap(await ws.dispatch('dicom.openSeries', { scanId: scan.scanId, seriesId })) as VolumeMeta;
       out(`${JSON.stringify(infoJson(meta), null, 2)}\n`);
     });
 

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Result } from './result.js';
+import type { FolderScan } from './dicom.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
@@ -48,9 +49,18 @@ function method<R>() {
 export const methods = {
   'app.getStartup': method<Startup>()(noArgs, 'App version and the file to open at start.'),
   'file.chooseVolume': method<ChosenFile>()(noArgs, 'Show the open dialog in main; cancelled if the user closes it.'),
+  'file.chooseFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog in main (for DICOM); cancelled if the user closes it.'),
   'volume.open': method<VolumeMeta>()(
     z.object({ fileId: id }).strict(),
-    'Read a chosen file into a volume held by main and return its geometry and value range.',
+    'Read a chosen file (NIfTI, NRRD, a DICOM file, or a folder with exactly one DICOM series) into a volume held by main.',
+  ),
+  'dicom.scanFolder': method<FolderScan>()(
+    z.object({ fileId: id }).strict(),
+    'Read the headers of every file under a chosen folder and list its DICOM series; progress arrives as scanProgress events.',
+  ),
+  'dicom.openSeries': method<VolumeMeta>()(
+    z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
+    'Decode one series of a scan into a volume held by main; progress arrives as scanProgress events.',
   ),
   'volume.getVoxels': method<VolumeVoxels>()(
     z.object({ volumeId: id }).strict(),
@@ -66,6 +76,13 @@ export const methods = {
 export const events = {
   /** Main chose a file for the renderer to open (File menu, second instance, command line). */
   openFile: z.object({ file: z.object({ fileId: id, name: z.string() }) }),
+  /** Progress of a folder scan (reading headers) or of opening a series (decoding), per chosen folder. */
+  scanProgress: z.object({
+    fileId: id,
+    phase: z.enum(['reading-headers', 'decoding']),
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
 } as const;
 
 export type Channel = keyof typeof methods;

@@ -30,6 +30,16 @@ export const VolumeMeta = z.object({
   /** Smallest and largest voxel value after any rescale. */
   min: z.number(),
   max: z.number(),
+  /** DICOM only: the series the volume was read from. */
+  seriesInstanceUID: z.string().optional(),
+  /** DICOM only. */
+  studyInstanceUID: z.string().optional(),
+  /** DICOM only: the patient frame the geometry is in; a DICOM SEG must reference it. */
+  frameOfReferenceUID: z.string().optional(),
+  /** DICOM only: SOP Instance UID of each slice in k order (length dims[2]). */
+  sopInstanceUIDs: z.array(z.string()).optional(),
+  /** What the reader found and tolerated (irregular spacing, split series, assumptions). */
+  warnings: z.array(z.string()).optional(),
 });
 export type VolumeMeta = z.infer<typeof VolumeMeta>;
 

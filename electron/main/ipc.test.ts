@@ -32,7 +32,7 @@ function wire(): FakeIpcMain {
     version: '1.2.3',
     emit: () => {},
     samplePath: sample,
-    dialogs: { chooseVolumeFile: () => Promise.resolve(null) },
+    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
   });
   registerApi(ipc, ws.dispatch, isAppUrl);
   return ipc;
@@ -42,7 +42,16 @@ describe('Electron main wiring (fake ipcMain)', () => {
   it('registers exactly one handler per contract channel', () => {
     const ipc = wire();
     expect([...ipc.handlers.keys()].sort()).toEqual(channels.map(ipcChannel).sort());
-    expect(channels).toEqual(['app.getStartup', 'file.chooseVolume', 'volume.open', 'volume.getVoxels', 'volume.close']);
+    expect(channels).toEqual([
+      'app.getStartup',
+      'file.chooseVolume',
+      'file.chooseFolder',
+      'volume.open',
+      'dicom.scanFolder',
+      'dicom.openSeries',
+      'volume.getVoxels',
+      'volume.close',
+    ]);
   });
 
   it('serves a real request end to end: startup, open the sample, voxels as a typed array', async () => {

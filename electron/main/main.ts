@@ -46,8 +46,16 @@ const workstation = createWorkstation({
       const options: Electron.OpenDialogOptions = {
         title: 'Open volume',
         properties: ['openFile'],
-        filters: [{ name: 'NIfTI', extensions: ['nii', 'gz'] }],
+        filters: [
+          { name: 'Volumes', extensions: ['nii', 'gz', 'nrrd', 'nhdr', 'dcm'] },
+          { name: 'All files (DICOM)', extensions: ['*'] },
+        ],
       };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    async chooseFolder() {
+      const options: Electron.OpenDialogOptions = { title: 'Open DICOM folder', properties: ['openDirectory'] };
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },

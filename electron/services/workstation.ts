@@ -8,6 +8,8 @@ import type { ChosenFile, EventName, EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { FileGrants } from './file-grants.js';
+import type { FolderScan } from '../contract/dicom.js';
+import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } from './imaging/dicom/loader.js';
 import { readVolume } from './imaging/read-volume.js';
 import { describeVolume, type Volume } from './imaging/volume.js';
 
@@ -15,6 +17,8 @@ import { describeVolume, type Volume } from './imaging/volume.js';
 export interface Dialogs {
   /** Absolute path the user picked, or null if they cancelled. */
   chooseVolumeFile(): Promise<string | null>;
+  /** Absolute path of the folder the user picked (DICOM), or null if they cancelled. */
+  chooseFolder(): Promise<string | null>;
 }
 
 export type EventSink = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -39,6 +43,7 @@ export interface Workstation {
 export function createWorkstation(opts: WorkstationOptions): Workstation {
   const files = new FileGrants();
   const volumes = new Map<string, Volume>();
+  const scans = new Map<string, { fileId: string; result: ScanResult }>();
   let initialFile: ChosenFile | null = null;
   if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
   else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
@@ -49,6 +54,16 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     return v;
   };
 
+  const open = (v: Volume): ReturnType<typeof describeVolume> => {
+    const volumeId = randomUUID();
+    volumes.set(volumeId, v);
+    return describeVolume(volumeId, v);
+  };
+  const progress =
+    (fileId: string): OnProgress =>
+    (p) =>
+      opts.emit('scanProgress', { fileId, ...p });
+
   const handlers: Handlers = {
     'app.getStartup': async () => ({ version: opts.version, initialFile }),
     'file.chooseVolume': async () => {
@@ -56,11 +71,24 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       if (path === null) throw new UserFacingError('cancelled', 'No file was chosen.');
       return files.grant(path, 'dialog');
     },
-    'volume.open': async ({ fileId }) => {
-      const v = await readVolume(files.resolve(fileId));
-      const volumeId = randomUUID();
-      volumes.set(volumeId, v);
-      return describeVolume(volumeId, v);
+    'file.chooseFolder': async () => {
+      const path = await opts.dialogs.chooseFolder();
+      if (path === null) throw new UserFacingError('cancelled', 'No folder was chosen.');
+      return files.grant(path, 'dialog');
+    },
+    'volume.open': async ({ fileId }) => open(await readVolume(files.resolve(fileId), progress(fileId))),
+    'dicom.scanFolder': async ({ fileId }): Promise<FolderScan> => {
+      const result = await scanDicomFolder(files.resolve(fileId), progress(fileId));
+      const scanId = randomUUID();
+      scans.set(scanId, { fileId, result });
+      return { scanId, ...result.summary };
+    },
+    'dicom.openSeries': async ({ scanId, seriesId }) => {
+      const scan = scans.get(scanId);
+      if (!scan) throw new UserFacingError('not-found', 'That folder scan is no longer available; open the folder again.');
+      const series = scan.result.series.find((s) => s.summary.seriesId === seriesId);
+      if (!series) throw new UserFacingError('not-found', `The folder has no series "${seriesId}"; pick one from the list.`);
+      return open(await loadDicomSeries(series, progress(scan.fileId)));
     },
     'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: volume(volumeId).voxels }),
     'volume.close': async ({ volumeId }) => ({ closed: volumes.delete(volumeId) }),

@@ -1,10 +1,49 @@
-/** Pick the reader for a path. Formats arrive here one issue at a time (DICOM, NRRD next). */
+/**
+ * Pick the reader for a path: NIfTI and NRRD by extension, a folder or any other file as DICOM.
+ * A folder opens directly only when it holds exactly one image series; otherwise the message
+ * says to choose one (the app shows the series picker, the CLI takes --series).
+ */
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserFacingError } from '../../contract/result.js';
+import { loadDicomSeries, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
 import { isNiftiPath, readNifti } from './nifti.js';
+import { isNrrdPath, readNrrd } from './nrrd.js';
 import type { Volume } from './volume.js';
 
-export async function readVolume(path: string): Promise<Volume> {
+export async function readVolume(path: string, onProgress?: OnProgress): Promise<Volume> {
   if (isNiftiPath(path)) return readNifti(path);
-  throw new UserFacingError('unreadable', `${basename(path)}: unsupported file type; open a NIfTI file (.nii or .nii.gz).`);
+  if (isNrrdPath(path)) return readNrrd(path);
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new UserFacingError('unreadable', `Cannot read ${basename(path)}: file not found.`);
+  if (info.isDirectory()) return readDicomFolder(path, onProgress);
+  return readDicomFile(path, onProgress);
+}
+
+async function readDicomFolder(path: string, onProgress?: OnProgress): Promise<Volume> {
+  const scan = await scanDicomFolder(path, onProgress);
+  const [only, ...rest] = scan.series;
+  if (!only || rest.length > 0) {
+    throw new UserFacingError('unreadable', `${basename(path)} holds ${scan.series.length} DICOM series; choose one of them.`);
+  }
+  return loadDicomSeries(only, onProgress);
+}
+
+/** A single DICOM file: one slice, or the frames of a multi-frame file. */
+async function readDicomFile(path: string, onProgress?: OnProgress): Promise<Volume> {
+  const name = basename(path);
+  const scan = await scanDicomFiles(name, [path], onProgress).catch((e: unknown) => {
+    if (!(e instanceof UserFacingError)) throw e;
+    const other = /\(only (.*)\)/.exec(e.message)?.[1];
+    const why = other ? `${other}, not an image volume` : (/: ([^:]*)\.$/.exec(e.message)?.[1] ?? 'unreadable');
+    throw new UserFacingError(
+      'unreadable',
+      why.startsWith('not a DICOM file')
+        ? `${name}: unsupported file type; open a NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr) or DICOM file or folder.`
+        : `${name}: ${why}.`,
+    );
+  });
+  const [series] = scan.series;
+  if (!series) throw new UserFacingError('unreadable', `${name} holds no image.`);
+  return loadDicomSeries(series, onProgress);
 }

@@ -15,11 +15,24 @@ export interface Geometry {
   readonly direction: Mat3;
 }
 
+/** The DICOM identity of a volume read from a series; DICOM SEG export references these. */
+export interface DicomIdentity {
+  readonly seriesInstanceUID: string;
+  readonly studyInstanceUID: string;
+  readonly frameOfReferenceUID: string;
+  /** SOP Instance UID of each slice, in k order (repeated for frames of one multi-frame file). */
+  readonly sopInstanceUIDs: readonly string[];
+}
+
 export interface Volume extends Geometry {
   readonly name: string;
   readonly modality?: string;
   readonly voxelType: VoxelType;
   readonly voxels: VoxelArray;
+  /** Present only for volumes read from DICOM. */
+  readonly dicom?: DicomIdentity;
+  /** What the reader found and tolerated (irregularities, assumptions), for the user. */
+  readonly warnings?: readonly string[];
 }
 
 export function voxelTypeOf(a: VoxelArray): VoxelType {
@@ -58,5 +71,7 @@ export function describeVolume(volumeId: string, v: Volume): VolumeMeta {
     voxelType: v.voxelType,
     min,
     max,
+    ...(v.dicom === undefined ? {} : { ...v.dicom, sopInstanceUIDs: [...v.dicom.sopInstanceUIDs] }),
+    ...(v.warnings === undefined || v.warnings.length === 0 ? {} : { warnings: [...v.warnings] }),
   };
 }

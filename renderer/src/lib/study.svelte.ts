@@ -1,12 +1,22 @@
 /**
  * The opened study as the renderer holds it: metadata, the voxel array (raw state: large typed
- * arrays are never made deeply reactive), the current slice and display window.
+ * arrays are never made deeply reactive), the current slice and display window, and the open
+ * flow (file, or folder → series picker), with its progress and errors.
  */
 import type { ChosenFile } from '../../../electron/contract/api';
+import type { DicomSeriesSummary, FolderScan } from '../../../electron/contract/dicom';
 import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
 import { hsam, unwrap } from '../api/client';
 import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
+
+export interface Progress {
+  readonly label: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+const phaseLabel = { 'reading-headers': 'Reading DICOM headers', decoding: 'Decoding images' } as const;
 
 export class Study {
   meta = $state.raw<VolumeMeta | null>(null);
@@ -15,32 +25,78 @@ export class Study {
   slices = $state<Record<Plane, number>>({ axial: 0, coronal: 0, sagittal: 0 });
   windowLevel = $state.raw<WindowLevel>({ width: 400, level: 40 });
   loading = $state<string | null>(null);
+  progress = $state.raw<Progress | null>(null);
   error = $state<string | null>(null);
+  /** A scanned folder whose series the user is choosing from. */
+  scan = $state.raw<FolderScan | null>(null);
 
+  /** Follow main's progress events for long reads; returns the unsubscribe. */
+  listen(): () => void {
+    return hsam.events.onDidScanProgress(({ phase, done, total }) => {
+      this.progress = done >= total ? null : { label: phaseLabel[phase], done, total };
+    });
+  }
+
+  /** Open a chosen file, or a folder with exactly one series. */
   async open(file: ChosenFile): Promise<void> {
-    this.loading = file.name;
-    this.error = null;
-    try {
-      const meta = unwrap(await hsam.volume.open({ fileId: file.fileId }));
-      const { voxels } = unwrap(await hsam.volume.getVoxels({ volumeId: meta.volumeId }));
-      const previous = this.meta;
-      this.meta = meta;
-      this.voxels = voxels;
-      this.windowLevel = defaultWindow(meta);
-      for (const plane of PLANES) {
-        this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
-      }
-      if (previous) void hsam.volume.close({ volumeId: previous.volumeId });
-    } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
-    } finally {
-      this.loading = null;
-    }
+    await this.#loading(file.name, async () => this.#show(unwrap(await hsam.volume.open({ fileId: file.fileId }))));
+  }
+
+  /** Scan a chosen folder; one clean series opens at once, otherwise the picker shows. */
+  async openFolder(folder: ChosenFile): Promise<void> {
+    await this.#loading(folder.name, async () => {
+      const scan = unwrap(await hsam.dicom.scanFolder({ fileId: folder.fileId }));
+      const only = scan.series.length === 1 ? scan.series[0] : undefined;
+      if (only && only.warnings.length === 0) await this.#openSeries(scan, only);
+      else this.scan = scan;
+    });
+  }
+
+  async openSeries(series: DicomSeriesSummary): Promise<void> {
+    const scan = this.scan;
+    if (!scan) return;
+    this.scan = null;
+    await this.#loading(series.seriesDescription || series.seriesInstanceUID, () => this.#openSeries(scan, series));
   }
 
   async chooseAndOpen(): Promise<void> {
     const r = await hsam.file.chooseVolume({});
     if (r.ok) await this.open(r.value);
     else if (r.error.code !== 'cancelled') this.error = r.error.message;
+  }
+
+  async chooseAndOpenFolder(): Promise<void> {
+    const r = await hsam.file.chooseFolder({});
+    if (r.ok) await this.openFolder(r.value);
+    else if (r.error.code !== 'cancelled') this.error = r.error.message;
+  }
+
+  async #openSeries(scan: FolderScan, series: DicomSeriesSummary): Promise<void> {
+    await this.#show(unwrap(await hsam.dicom.openSeries({ scanId: scan.scanId, seriesId: series.seriesId })));
+  }
+
+  async #show(meta: VolumeMeta): Promise<void> {
+    const { voxels } = unwrap(await hsam.volume.getVoxels({ volumeId: meta.volumeId }));
+    const previous = this.meta;
+    this.meta = meta;
+    this.voxels = voxels;
+    this.windowLevel = defaultWindow(meta);
+    for (const plane of PLANES) {
+      this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
+    }
+    if (previous) void hsam.volume.close({ volumeId: previous.volumeId });
+  }
+
+  async #loading(name: string, work: () => Promise<void>): Promise<void> {
+    this.loading = name;
+    this.error = null;
+    try {
+      await work();
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.loading = null;
+      this.progress = null;
+    }
   }
 }

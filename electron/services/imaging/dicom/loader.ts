@@ -1,0 +1,202 @@
+/**
+ * DICOM folders into series lists and series into `Volume`s. Files are listed here, parsed and
+ * decoded on worker threads (pool.ts), and assembled here into one typed array.
+ *
+ * Invariant: the voxel type is chosen from the header before decoding (the stored type if the
+ * rescaled range of BitsStored fits it, else int16, int32, or float32 for fractional or
+ * per-slice rescale), so each decoded slice is written once into the final array and dropped:
+ * peak memory stays near one volume.
+ *
+ * Rejected with a UserFacingError: folders that cannot be read or hold no DICOM image, unknown
+ * series ids, and series that planStack refuses; a file that fails to decode names itself.
+ */
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { FolderScan } from '../../../contract/dicom.js';
+import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
+import { UserFacingError } from '../../../contract/result.js';
+import type { Volume } from '../volume.js';
+import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
+import { runOnWorkers, workerCount } from './pool.js';
+import type { DecodeJob } from './protocol.js';
+import { groupSeries, summarizeOthers, type ScannedSeries } from './series.js';
+import { planStack } from './stack.js';
+
+export interface Progress {
+  readonly phase: 'reading-headers' | 'decoding';
+  readonly done: number;
+  readonly total: number;
+}
+export type OnProgress = (p: Progress) => void;
+
+export interface ScanResult {
+  readonly summary: Omit<FolderScan, 'scanId'>;
+  readonly series: readonly ScannedSeries[];
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    const why = e.code === 'ENOENT' ? 'folder not found' : e.code === 'ENOTDIR' ? 'not a folder' : e.message;
+    throw new UserFacingError('unreadable', `Cannot read ${basename(root)}: ${why}.`);
+  });
+  return entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== 'DICOMDIR')
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Split items into `n` interleaved shares (neighbouring files tend to be the same size). */
+function shares<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = Array.from({ length: Math.max(1, Math.min(n, items.length)) }, () => []);
+  items.forEach((x, i) => out[i % out.length]?.push(x));
+  return out;
+}
+
+export async function scanDicomFolder(root: string, onProgress: OnProgress = () => {}): Promise<ScanResult> {
+  const files = await listFiles(root);
+  const name = basename(root);
+  if (files.length === 0) throw new UserFacingError('unreadable', `${name} holds no files.`);
+  return scanDicomFiles(name, files, onProgress);
+}
+
+/** Scan given files; `name` (a folder or file name) is used in messages. */
+export async function scanDicomFiles(name: string, files: readonly string[], onProgress: OnProgress = () => {}): Promise<ScanResult> {
+  const images: ImageObject[] = [];
+  const others: OtherObject[] = [];
+  const unreadable: { file: string; reason: string }[] = [];
+  const parts = shares(files, workerCount());
+  const done = parts.map(() => 0);
+  await runOnWorkers(
+    parts.map((p) => ({ type: 'scan', files: p })),
+    (w, reply) => {
+      if (reply.type === 'progress') {
+        done[w] = reply.done;
+        onProgress({ phase: 'reading-headers', done: done.reduce((a, b) => a + b, 0), total: files.length });
+        return false;
+      }
+      if (reply.type !== 'scanned') return false;
+      images.push(...reply.images);
+      others.push(...reply.others);
+      unreadable.push(...reply.unreadable);
+      done[w] = parts[w]?.length ?? 0;
+      onProgress({ phase: 'reading-headers', done: done.reduce((a, b) => a + b, 0), total: files.length });
+      return true;
+    },
+  );
+  const series = groupSeries(images);
+  const nonImage = summarizeOthers(others);
+  if (series.length === 0) {
+    const what = nonImage.length > 0 ? ` (only ${[...new Set(nonImage.map((o) => o.reason))].join(', ')})` : '';
+    const first = unreadable[0];
+    const example = first && nonImage.length === 0 ? ` ${files.length > 1 ? 'For example, ' : ''}${first.file}: ${first.reason}.` : '';
+    throw new UserFacingError('unreadable', `${name} holds no DICOM image series that can be opened${what}.${example}`);
+  }
+  unreadable.sort((a, b) => a.file.localeCompare(b.file));
+  return {
+    summary: {
+      name,
+      fileCount: files.length,
+      series: series.map((s) => s.summary),
+      nonImage,
+      unreadable: { count: unreadable.length, examples: unreadable.slice(0, 20) },
+    },
+    series,
+  };
+}
+
+type Ctor = new (n: number) => VoxelArray;
+const TYPES: Readonly<Record<VoxelType, { ctor: Ctor; min: number; max: number }>> = {
+  uint8: { ctor: Uint8Array, min: 0, max: 255 },
+  int8: { ctor: Int8Array, min: -128, max: 127 },
+  uint16: { ctor: Uint16Array, min: 0, max: 65535 },
+  int16: { ctor: Int16Array, min: -32768, max: 32767 },
+  uint32: { ctor: Uint32Array, min: 0, max: 4294967295 },
+  int32: { ctor: Int32Array, min: -2147483648, max: 2147483647 },
+  float32: { ctor: Float32Array, min: -Infinity, max: Infinity },
+  float64: { ctor: Float64Array, min: -Infinity, max: Infinity },
+};
+
+function storedType(f: PixelFormat): VoxelType {
+  const sign = f.pixelRepresentation === 1 ? 'int' : 'uint';
+  return `${sign}${f.bitsAllocated}` as VoxelType;
+}
+
+/** The output type that holds every rescaled value exactly (see the file header). */
+export function outputType(f: PixelFormat, rescales: readonly { slope: number; intercept: number }[]): VoxelType {
+  const first = rescales[0] ?? { slope: 1, intercept: 0 };
+  const uniform = rescales.every((r) => r.slope === first.slope && r.intercept === first.intercept);
+  if (!uniform || !Number.isInteger(first.slope) || !Number.isInteger(first.intercept)) return 'float32';
+  const bits = Math.min(f.bitsStored, f.bitsAllocated);
+  const lo = f.pixelRepresentation === 1 ? -(2 ** (bits - 1)) : 0;
+  const hi = f.pixelRepresentation === 1 ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const a = lo * first.slope + first.intercept;
+  const b = hi * first.slope + first.intercept;
+  const [min, max] = [Math.min(a, b), Math.max(a, b)];
+  for (const t of [storedType(f), 'int16', 'int32'] as const) {
+    if (min >= TYPES[t].min && max <= TYPES[t].max) return t;
+  }
+  return 'float32';
+}
+
+export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgress = () => {}): Promise<Volume> {
+  const s = series.summary;
+  const label = s.seriesDescription ? `Series "${s.seriesDescription}"` : `Series ${s.seriesInstanceUID}`;
+  const plan = planStack(label, series.slices);
+  const first = plan.slices[0];
+  if (!first) throw new UserFacingError('unreadable', `${label} has no images.`);
+  const format = first.object.format;
+  const rescales = plan.slices.map((x) => ({ slope: x.geometry.rescaleSlope, intercept: x.geometry.rescaleIntercept }));
+  const voxelType = outputType(format, rescales);
+  const sliceSize = plan.dims[0] * plan.dims[1];
+  const voxels = new TYPES[voxelType].ctor(sliceSize * plan.dims[2]);
+
+  // One job per file, listing the frames it contributes and their k.
+  const byFile = new Map<string, { frame: number; k: number }[]>();
+  plan.slices.forEach((x, k) => {
+    const list = byFile.get(x.object.path) ?? [];
+    list.push({ frame: x.geometry.frame, k });
+    byFile.set(x.object.path, list);
+  });
+  const jobs: DecodeJob[] = [...byFile].map(([path, frames]) => ({ path, frames }));
+  let done = 0;
+  const failures: string[] = [];
+  await runOnWorkers(
+    shares(jobs, workerCount()).map((j) => ({ type: 'decode', jobs: j })),
+    (_w, reply) => {
+      if (reply.type === 'slice') {
+        const r = rescales[reply.k] ?? { slope: 1, intercept: 0 };
+        writeSlice(voxels, reply.voxels, reply.k * sliceSize, r.slope, r.intercept);
+        onProgress({ phase: 'decoding', done: ++done, total: plan.slices.length });
+        return false;
+      }
+      if (reply.type === 'failed') failures.push(`${basename(reply.path)}: ${reply.message}`);
+      return reply.type === 'failed' || reply.type === 'decoded';
+    },
+  );
+  if (failures.length > 0) throw new UserFacingError('unreadable', `${label} could not be decoded. ${failures.join('; ')}.`);
+  return {
+    name: s.seriesDescription || s.seriesInstanceUID,
+    dims: plan.dims,
+    spacing: plan.spacing,
+    origin: plan.origin,
+    direction: plan.direction,
+    ...(s.modality ? { modality: s.modality } : {}),
+    voxelType,
+    voxels,
+    dicom: {
+      seriesInstanceUID: s.seriesInstanceUID,
+      studyInstanceUID: s.studyInstanceUID,
+      frameOfReferenceUID: first.object.frameOfReferenceUID,
+      sopInstanceUIDs: plan.slices.map((x) => x.object.sopInstanceUID),
+    },
+    warnings: [...s.warnings, ...plan.warnings],
+  };
+}
+
+function writeSlice(out: VoxelArray, slice: VoxelArray, offset: number, slope: number, intercept: number): void {
+  if (slope === 1 && intercept === 0) {
+    out.set(slice, offset);
+    return;
+  }
+  for (let i = 0; i < slice.length; i++) out[offset + i] = (slice[i] as number) * slope + intercept;
+}

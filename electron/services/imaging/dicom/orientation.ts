@@ -1,0 +1,11 @@
+/** Slice orientation as DICOM gives it (ImageOrientationPatient), and its normal. */
+import type { Vec3 } from '../volume.js';
+
+/** Six direction cosines: the LPS direction of a row (i), then of a column (j). */
+export type Orientation = readonly [number, number, number, number, number, number];
+
+/** Row cosine × column cosine: the slice normal (not normalised). */
+export function normal(o: Orientation): Vec3 {
+  const [rx, ry, rz, cx, cy, cz] = o;
+  return [ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx];
+}

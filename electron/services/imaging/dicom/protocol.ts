@@ -1,0 +1,36 @@
+/**
+ * Messages between the DICOM loader (main thread) and its worker threads. Objects cross by
+ * structured clone; decoded frames cross as transferred buffers, never copied element by element.
+ */
+import type { VoxelArray } from '../../../contract/volume.js';
+import type { ImageObject, OtherObject } from './dataset.js';
+
+export interface ScanRequest {
+  readonly type: 'scan';
+  readonly files: readonly string[];
+}
+
+/** One file's frames to decode, and the k index each frame lands at. */
+export interface DecodeJob {
+  readonly path: string;
+  readonly frames: readonly { readonly frame: number; readonly k: number }[];
+}
+
+export interface DecodeRequest {
+  readonly type: 'decode';
+  readonly jobs: readonly DecodeJob[];
+}
+
+export type WorkerRequest = ScanRequest | DecodeRequest;
+
+export type WorkerReply =
+  | { readonly type: 'progress'; readonly done: number }
+  | {
+      readonly type: 'scanned';
+      readonly images: ImageObject[];
+      readonly others: OtherObject[];
+      readonly unreadable: { file: string; reason: string }[];
+    }
+  | { readonly type: 'slice'; readonly k: number; readonly voxels: VoxelArray }
+  | { readonly type: 'decoded' }
+  | { readonly type: 'failed'; readonly path: string; readonly message: string };

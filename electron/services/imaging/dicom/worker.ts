@@ -1,0 +1,77 @@
+/**
+ * The DICOM worker thread: reads and parses files (scan) and decodes their frames (open), so
+ * the main process never blocks on dcmjs or a WASM codec. Stateless between requests except
+ * for the codec modules, which load once per thread.
+ *
+ * Invariant: every request ends with exactly one 'scanned', 'decoded' or 'failed' reply; a bad
+ * file during a scan is reported in `unreadable`, never thrown.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
+import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
+import type { DecodeRequest, ScanRequest, WorkerReply, WorkerRequest } from './protocol.js';
+import { TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+
+const isNativeSyntax = (uid: string): boolean => uid === '1.2.840.10008.1.2' || uid.startsWith('1.2.840.10008.1.2.1') || uid === '1.2.840.10008.1.2.2';
+const port = parentPort;
+if (!port) throw new Error('dicom worker: must run as a worker thread');
+const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+async function scan(req: ScanRequest): Promise<void> {
+  const images: ImageObject[] = [];
+  const others: OtherObject[] = [];
+  const unreadable: { file: string; reason: string }[] = [];
+  let done = 0;
+  for (const path of req.files) {
+    try {
+      const bytes = await readFile(path);
+      const { object } = parseDicom(path, bytes, true);
+      if (object.kind === 'image' && !isSupportedTransferSyntax(object.transferSyntax)) {
+        const name = TRANSFER_SYNTAX_NAMES[object.transferSyntax] ?? 'unknown';
+        unreadable.push({ file: basename(path), reason: `transfer syntax ${object.transferSyntax} (${name}) is not supported` });
+      } else if (object.kind === 'image') images.push(object);
+      else others.push(object);
+    } catch (e) {
+      unreadable.push({ file: basename(path), reason: e instanceof DicomFileError ? e.message : `cannot be read (${String(e)})` });
+    }
+    if (++done % 8 === 0) post({ type: 'progress', done });
+  }
+  post({ type: 'scanned', images, others, unreadable });
+}
+
+async function decode(req: DecodeRequest): Promise<void> {
+  for (const job of req.jobs) {
+    try {
+      const bytes = await readFile(job.path);
+      const { object, dataset } = parseDicom(job.path, bytes, false);
+      if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
+      const f = object.format;
+      const frameCount = object.frames.length;
+      await prepareCodec(object.transferSyntax);
+      const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
+      const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
+      const source = {
+        transferSyntax: object.transferSyntax,
+        format: f,
+        frameCount,
+        pixelData: pixelDataValues(dataset),
+        ...(present === undefined ? {} : { declaredLength: present }),
+        ...(isNativeSyntax(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
+      };
+      for (const { frame, k } of job.frames) {
+        const voxels = await decodeFrame(source, frame);
+        post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]);
+      }
+    } catch (e) {
+      post({ type: 'failed', path: job.path, message: e instanceof DicomFileError ? e.message : String(e) });
+      return;
+    }
+  }
+  post({ type: 'decoded' });
+}
+
+port.on('message', (req: WorkerRequest) => {
+  void (req.type === 'scan' ? scan(req) : decode(req));
+});
