@@ -17,6 +17,8 @@ export interface ChosenFile {
   readonly fileId: string;
   /** Base name for display. */
   readonly name: string;
+  /** A folder is scanned for DICOM series; a file is opened directly. */
+  readonly kind: 'file' | 'folder';
 }
 
 export interface Startup {
@@ -75,7 +77,7 @@ export const methods = {
 /** Events main sends to the renderer; the API exposes each as `events.onDid<Name>(listener)`. */
 export const events = {
   /** Main chose a file for the renderer to open (File menu, second instance, command line). */
-  openFile: z.object({ file: z.object({ fileId: id, name: z.string() }) }),
+  openFile: z.object({ file: z.object({ fileId: id, name: z.string(), kind: z.enum(['file', 'folder']) }) }),
   /** Progress of a folder scan (reading headers) or of opening a series (decoding), per chosen folder. */
   scanProgress: z.object({
     fileId: id,
@@ -98,6 +100,14 @@ export const eventNames = Object.keys(events) as EventName[];
 /** IPC channel names; prefixed so they cannot collide with Electron's own. */
 export const ipcChannel = (c: Channel): string => `hsam:${c}`;
 export const ipcEventChannel = (e: EventName): string => `hsam:event:${e}`;
+
+/**
+ * Preload-only message (not part of `window.hsam`): the path of a file or folder dropped on the
+ * window, which only the preload can learn (Electron's webUtils); main grants it and answers
+ * with an `openFile` event. Page script never sees or sends a path.
+ */
+export const IPC_DROP_CHANNEL = 'hsam:dropped-path';
+export const DroppedPath = z.string().min(1).max(4096);
 
 type Namespace = Channel extends `${infer NS}.${string}` ? NS : never;
 type EventListenerName<E extends EventName> = `onDid${Capitalize<E>}`;

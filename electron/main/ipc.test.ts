@@ -1,20 +1,28 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { channels, ipcChannel } from '../contract/api.js';
+import { channels, IPC_DROP_CHANNEL, ipcChannel } from '../contract/api.js';
 import type { Result } from '../contract/result.js';
 import { REPO_ROOT } from '../../test-support/paths.js';
 import { createWorkstation } from '../services/workstation.js';
-import { registerApi, type IpcInvokeEventLike, type IpcMainLike } from './ipc.js';
+import { registerApi, registerDrop, type IpcInvokeEventLike, type IpcMainLike } from './ipc.js';
 import { isAppUrl } from './security.js';
 
 type Listener = (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<Result<unknown>>;
+type MessageListener = (event: IpcInvokeEventLike, ...args: unknown[]) => void;
 
 /** Records what main registers, like Electron's ipcMain, and lets the test invoke it. */
 class FakeIpcMain implements IpcMainLike {
   readonly handlers = new Map<string, Listener>();
+  readonly listeners = new Map<string, MessageListener[]>();
   handle(channel: string, listener: Listener): void {
     if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
     this.handlers.set(channel, listener);
+  }
+  on(channel: string, listener: MessageListener): void {
+    this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), listener]);
+  }
+  send(channel: string, url: string | null, ...args: unknown[]): void {
+    for (const l of this.listeners.get(channel) ?? []) l({ senderFrame: url === null ? null : { url } }, ...args);
   }
   invoke(channel: string, url: string | null, ...args: unknown[]): Promise<Result<unknown>> {
     const h = this.handlers.get(channel);
@@ -112,5 +120,20 @@ describe('Electron main wiring (fake ipcMain)', () => {
   it('a cancelled dialog is an error value, not an exception', async () => {
     const r = await wire().invoke(ipcChannel('file.chooseVolume'), APP, {});
     expect(r).toEqual({ ok: false, error: { code: 'cancelled', message: 'No file was chosen.' } });
+  });
+});
+
+describe('drag and drop from the preload', () => {
+  it('passes on one dropped path from our own renderer, and nothing else', () => {
+    const ipc = new FakeIpcMain();
+    const dropped: string[] = [];
+    registerDrop(ipc, isAppUrl, (p) => dropped.push(p));
+    ipc.send(IPC_DROP_CHANNEL, APP, '/data/study/ct.nii.gz');
+    ipc.send(IPC_DROP_CHANNEL, 'https://example.com/', '/etc/shadow');
+    ipc.send(IPC_DROP_CHANNEL, null, '/etc/shadow');
+    ipc.send(IPC_DROP_CHANNEL, APP, { path: '/etc/shadow' });
+    ipc.send(IPC_DROP_CHANNEL, APP, '/a', '/b');
+    ipc.send(IPC_DROP_CHANNEL, APP, '');
+    expect(dropped).toEqual(['/data/study/ct.nii.gz']);
   });
 });

@@ -6,7 +6,7 @@
  * Rejected: requests from any frame that is not our own renderer, and calls with other than
  * exactly one argument.
  */
-import { channels, ipcChannel } from '../contract/api.js';
+import { channels, DroppedPath, IPC_DROP_CHANNEL, ipcChannel } from '../contract/api.js';
 import { fail, type Result } from '../contract/result.js';
 import type { Dispatch } from '../services/dispatch.js';
 
@@ -16,6 +16,7 @@ export interface IpcInvokeEventLike {
 
 export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<Result<unknown>>): void;
+  on(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => void): void;
 }
 
 export function registerApi(ipc: IpcMainLike, dispatch: Dispatch, isTrustedUrl: (url: string) => boolean): void {
@@ -29,4 +30,17 @@ export function registerApi(ipc: IpcMainLike, dispatch: Dispatch, isTrustedUrl: 
       return dispatch(channel, args[0]);
     });
   }
+}
+
+/**
+ * The preload's drop message: a path the user dropped on the window. Accepted only from our own
+ * renderer and only as one plain string; anything else is ignored (there is no one to answer).
+ */
+export function registerDrop(ipc: IpcMainLike, isTrustedUrl: (url: string) => boolean, onDrop: (path: string) => void): void {
+  ipc.on(IPC_DROP_CHANNEL, (event, ...args) => {
+    const url = event.senderFrame?.url;
+    const path = DroppedPath.safeParse(args[0]);
+    if (url === undefined || !isTrustedUrl(url) || args.length !== 1 || !path.success) return;
+    onDrop(path.data);
+  });
 }

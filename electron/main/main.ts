@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
 import { ipcEventChannel, type EventName, type EventPayload } from '../contract/api.js';
 import { createWorkstation } from '../services/workstation.js';
-import { registerApi } from './ipc.js';
+import { registerApi, registerDrop } from './ipc.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,
@@ -62,8 +62,8 @@ const workstation = createWorkstation({
   },
 });
 
-async function openFromMenu(): Promise<void> {
-  const r = await workstation.dispatch('file.chooseVolume', {});
+async function openFromMenu(what: 'file.chooseVolume' | 'file.chooseFolder'): Promise<void> {
+  const r = await workstation.dispatch(what, {});
   if (r.ok) emit('openFile', { file: r.value as EventPayload<'openFile'>['file'] });
 }
 
@@ -112,7 +112,8 @@ function buildMenu(): void {
     {
       label: 'File',
       submenu: [
-        { label: 'Open File…', accelerator: 'CmdOrCtrl+O', click: () => void openFromMenu() },
+        { label: 'Open File…', accelerator: 'CmdOrCtrl+O', click: () => void openFromMenu('file.chooseVolume') },
+        { label: 'Open Folder…', accelerator: 'CmdOrCtrl+Shift+O', click: () => void openFromMenu('file.chooseFolder') },
         { type: 'separator' },
         process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
       ],
@@ -153,6 +154,7 @@ if (!app.requestSingleInstanceLock()) {
     hardenContents();
     serveRenderer();
     registerApi(ipcMain, workstation.dispatch, isAppUrl);
+    registerDrop(ipcMain, isAppUrl, (path) => emit('openFile', { file: workstation.files.grant(path, 'drop') }));
     buildMenu();
     createWindow();
   });

@@ -4,12 +4,18 @@
  * IPC channels.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { channels, eventNames, eventListenerName, ipcChannel, ipcEventChannel } from '../contract/api.js';
+import { channels, eventNames, eventListenerName, IPC_DROP_CHANNEL, ipcChannel, ipcEventChannel } from '../contract/api.js';
 
 type Handler = (event: unknown, payload: unknown) => void;
 const exposed = new Map<string, unknown>();
 const invoked: [string, unknown[]][] = [];
 const listeners = new Map<string, Set<Handler>>();
+const sent: [string, unknown[]][] = [];
+const windowListeners = new Map<string, (e: unknown) => void>();
+const realPaths = new Map<object, string>();
+
+// The preload runs in a page; here it only needs addEventListener for the drop listener.
+vi.stubGlobal('window', { addEventListener: (type: string, l: (e: unknown) => void) => windowListeners.set(type, l) });
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
@@ -20,7 +26,10 @@ vi.mock('electron', () => ({
     },
     on: (channel: string, h: Handler) => listeners.set(channel, (listeners.get(channel) ?? new Set()).add(h)),
     removeListener: (channel: string, h: Handler) => listeners.get(channel)?.delete(h),
+    send: (channel: string, ...args: unknown[]) => sent.push([channel, args]),
   },
+  // Electron gives a path only for files the user really dropped; made-up Files get ''.
+  webUtils: { getPathForFile: (f: object) => realPaths.get(f) ?? '' },
 }));
 
 type Api = Record<string, Record<string, (arg: unknown) => unknown>>;
@@ -55,5 +64,18 @@ describe('preload', () => {
     off();
     fire({ file: { fileId: '2', name: 'b.nii' } });
     expect(got).toEqual([{ file: { fileId: '1', name: 'a.nii' } }]);
+  });
+});
+
+describe('preload drag and drop', () => {
+  const drop = (files: object[]): void => windowListeners.get('drop')?.({ dataTransfer: { files } });
+
+  it('sends the path of a really dropped file to main, and nothing for made-up ones', () => {
+    const real = { name: 'ct.nii.gz' };
+    realPaths.set(real, '/data/ct.nii.gz');
+    drop([real]);
+    drop([{ name: 'forged.nii.gz' }]);
+    drop([]);
+    expect(sent).toEqual([[IPC_DROP_CHANNEL, ['/data/ct.nii.gz']]]);
   });
 });

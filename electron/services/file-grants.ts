@@ -4,6 +4,7 @@
  * the preload, the app's own resources), so a compromised renderer cannot name an arbitrary file.
  */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { ChosenFile } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
@@ -13,6 +14,7 @@ export type GrantOrigin = 'dialog' | 'command-line' | 'drop' | 'resource';
 interface Grant {
   readonly path: string;
   readonly origin: GrantOrigin;
+  readonly kind: ChosenFile['kind'];
 }
 
 export class FileGrants {
@@ -21,11 +23,13 @@ export class FileGrants {
   grant(path: string, origin: GrantOrigin): ChosenFile {
     const absolute = resolve(path);
     for (const [fileId, g] of this.#byId) {
-      if (g.path === absolute) return { fileId, name: basename(absolute) };
+      if (g.path === absolute) return { fileId, name: basename(absolute), kind: g.kind };
     }
     const fileId = randomUUID();
-    this.#byId.set(fileId, { path: absolute, origin });
-    return { fileId, name: basename(absolute) };
+    // A path that does not exist is granted as a file; reading it reports what is wrong.
+    const kind = statSync(absolute, { throwIfNoEntry: false })?.isDirectory() ? 'folder' : 'file';
+    this.#byId.set(fileId, { path: absolute, origin, kind });
+    return { fileId, name: basename(absolute), kind };
   }
 
   /** The path behind a granted id; anything else is refused. */

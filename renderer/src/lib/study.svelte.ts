@@ -37,6 +37,11 @@ export class Study {
     });
   }
 
+  /** Open what the user chose: a file directly, a folder through a scan (and maybe the picker). */
+  async openChosen(file: ChosenFile): Promise<void> {
+    await (file.kind === 'folder' ? this.openFolder(file) : this.open(file));
+  }
+
   /** Open a chosen file, or a folder with exactly one series. */
   async open(file: ChosenFile): Promise<void> {
     await this.#loading(file.name, async () => this.#show(unwrap(await hsam.volume.open({ fileId: file.fileId }))));
@@ -61,7 +66,7 @@ export class Study {
 
   async chooseAndOpen(): Promise<void> {
     const r = await hsam.file.chooseVolume({});
-    if (r.ok) await this.open(r.value);
+    if (r.ok) await this.openChosen(r.value);
     else if (r.error.code !== 'cancelled') this.error = r.error.message;
   }
 
