@@ -84,13 +84,16 @@ def main(argv=None) -> int:
     v.add_argument("--data", default=None)
     v.add_argument("--out", required=True)
 
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
+                        "shared with the app, training steps were ~3x slower)")
     a = p.parse_args(argv)
     command = "/usr/bin/python3 native-models/hsam.py " + " ".join(shlex.quote(x) for x in argv)
     warnings.filterwarnings("ignore", category=UserWarning)  # torch.onnx tracer chatter
 
     import torch
 
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    torch.set_num_threads(max(1, a.threads))
     from hsam import pipeline as pl
     from hsam.demo import default_data_dir
 

@@ -96,7 +96,7 @@ def build_card(
             "layout": "one grayscale slice copied into all 3 channels; no mean/std normalisation",
         },
         "preprocessing": {
-            "CT": dict(CT_PREPROCESSING, orientation=orientation, resize=resize),
+            "CT": dict(CT_PREPROCESSING, orientation=slice_orientation(orientation), resize=resize),
         },
         "outputs": {
             "embeddings": {"dtype": "float32", "shape": ["batch", cfg.transformer_dim, g, g],
@@ -110,6 +110,17 @@ def build_card(
         "provenance": dict(provenance, created=provenance.get("created") or now_iso()),
         "quality": quality,
     }
+
+
+def slice_orientation(orientation: Any) -> Dict[str, str]:
+    """The card's machine-readable slice orientation: which patient direction (DICOM letters)
+    the model's column index and row index increase toward. The workstation reorients every
+    volume into this frame before inference. A plain string is taken as the description of the
+    default frame, nibabel's closest canonical (RAS+) ``vol[:, :, z].T``: columns toward R, rows
+    toward A."""
+    if isinstance(orientation, dict):
+        return orientation
+    return {"columns": "R", "rows": "A", "description": orientation}
 
 
 def now_iso() -> str:

@@ -25,8 +25,8 @@ from .card import SYNAPSE_CLASSES
 # TotalSegmentator `total` index -> model class (Synapse order, HSAM.md section 2).
 TOTAL_TO_SYNAPSE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 52: 7, 7: 8}
 assert [SYNAPSE_CLASSES[c - 1] for c in (1, 2, 3, 4, 5, 6, 7, 8)] == SYNAPSE_CLASSES
-# Held-out slices: two 2-slice blocks (CT_sm: three) per volume, chosen so
-# that every organ present in a volume appears in its held-out slices.
+# Held-out slices: 2-slice blocks (three in CT_sm, two in the DICOM series),
+# so that all eight organs appear among the held-out slices.
 HELD_OUT = {"ct_sm": [4, 5, 14, 15, 24, 25], "ct_dicom": [4, 5, 14, 15]}
 
 

@@ -130,13 +130,22 @@ def reference(model_dir: str, out: str, batch: int, seed: int) -> Dict[str, Any]
     return meta
 
 
-def dice_report(pred: torch.Tensor, gt: torch.Tensor, class_names: Sequence[str], slices: Sequence[str]) -> Dict[str, Any]:
+def dice_report(pred: torch.Tensor, gt: torch.Tensor, class_names: Sequence[str], slices: Sequence[str],
+                notes: str = "") -> Optional[Dict[str, Any]]:
+    """The card's ``quality``: per-class Dice pooled over the held-out slices.
+
+    Classes absent from both prediction and ground truth have no Dice; they
+    are left out of ``perClass`` and named in ``notes``. None if no class
+    could be measured."""
     d = pooled_dice(pred, gt, len(class_names) + 1)
-    per = {class_names[c - 1]: (None if v is None else round(v, 4)) for c, v in d.items()}
-    vals = [v for v in d.values() if v is not None]
+    per = {class_names[c - 1]: round(v, 4) for c, v in d.items() if v is not None}
+    absent = [class_names[c - 1] for c, v in d.items() if v is None]
+    if not per:
+        return None
+    extra = f" Not measurable (absent from held-out labels and predictions): {', '.join(absent)}." if absent else ""
     return {"metric": "Dice, pooled over held-out slices, at the model's input size (labels nearest-resized)",
-            "heldOutSlices": list(slices), "perClass": per,
-            "mean": round(float(np.mean(vals)), 4) if vals else None}
+            "heldOut": {"slices": list(slices), "count": len(slices)}, "perClass": per,
+            "mean": round(float(np.mean(list(per.values()))), 4), "notes": (notes + extra).strip()}
 
 
 def finetune(set_dir: str, model_dir: str, out: str, steps: int, device: str, batch_size: int, lr: float,
@@ -161,8 +170,10 @@ def finetune(set_dir: str, model_dir: str, out: str, steps: int, device: str, ba
     quality = None
     if val_names:
         va = load_slices(set_dir, val_names, cfg.img_size, cfg.num_outputs)
-        quality = dice_report(predict_labels(model, va.images), va.labels, names, val_names)
-        emit({"event": "eval", "dice": quality["perClass"], "mean": quality["mean"]})
+        quality = dice_report(predict_labels(model, va.images), va.labels, names, val_names,
+                              notes=f"{len(val_names)} held-out slices of training set {manifest['id']}.")
+        if quality:
+            emit({"event": "eval", "dice": quality["perClass"], "mean": quality["mean"]})
     new_version = version or f"{base['version']}+ft.{time.strftime('%Y%m%d%H%M%S')}"
     c = write_model_folder(
         model, cfg, out, name=base["name"], version=new_version,
@@ -183,8 +194,8 @@ def finetune(set_dir: str, model_dir: str, out: str, steps: int, device: str, ba
 
 # ------------------------------------------------------------------- demo --
 DEMO_NAME = "hsam-tiny-demo"
-DEMO_ORIENTATION = ("nibabel as_closest_canonical (RAS) volume, slice vol[:, :, z].T: rows run posterior->anterior, "
-                    "columns patient right->left... i.e. voxel axis j down, axis i across")
+DEMO_ORIENTATION = ("volume reoriented with nibabel.as_closest_canonical (RAS+), sliced as vol[:, :, z].T: "
+                    "row 0 is posterior (anterior at the bottom), the patient's right is on the image's right")
 DEMO_RESIZE = "slice resized to 224x224 bilinear (align_corners=false, half-pixel centres); labels back to the slice size by nearest"
 
 
@@ -211,13 +222,14 @@ def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, 
     with tempfile.TemporaryDirectory() as tmp:
         save_ours(model, cfg, os.path.join(tmp, "m.pt"), half=True)
         shipped, _, _ = load_ours(os.path.join(tmp, "m.pt"))
-    quality = dice_report(predict_labels(shipped, va.images), va.labels, cardlib.SYNAPSE_CLASSES, val_names)
-    quality["notes"] = (
-        "Trained from scratch (no pretrained SAM weights) on 40 CT slices of two patients for a few minutes of CPU; "
+    quality = dice_report(predict_labels(shipped, va.images), va.labels, cardlib.SYNAPSE_CLASSES, val_names, notes=(
+        f"Trained from scratch (no pretrained SAM weights) on {len(train_names)} CT slices of two patients, "
+        f"{steps} steps of batch {batch_size} on 2 CPU cores; "
         "held-out slices come from the same two patients (neighbouring slices), so this measures fit, not "
         "generalisation to new patients. Far weaker than the paper's H-SAM (Synapse 10%: mean 80.35). "
         "Labels are TotalSegmentator outputs, not manual ground truth. Kidneys and gallbladder appear only in "
-        "the 3 mm CT_sm volume.")
+        "the 3 mm CT_sm volume."))
+    assert quality is not None
     emit({"event": "eval", "dice": quality["perClass"], "mean": quality["mean"]})
     c = write_model_folder(
         model, cfg, out, name=DEMO_NAME, version="0.1.0",

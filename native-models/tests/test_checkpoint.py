@@ -113,7 +113,7 @@ def test_pos_embed_resize_is_bilinear_half_pixel():
     assert torch.allclose(out, pooled, atol=1e-6)
     out14 = resize_pos_embed(pos, 14)
     ref = _linear_np(_linear_np(pos[0].numpy(), 14, axis=0), 14, axis=1)
-    assert np.abs(out14[0].numpy() - ref).max() < 1e-5
+    assert np.abs(out14[0].numpy() - ref).max() < 5e-5  # float32 vs float64 rounding, two passes
 
 
 def _linear_np(a: np.ndarray, n: int, axis: int) -> np.ndarray:
@@ -135,7 +135,11 @@ def test_rel_pos_resize_matches_spec_formula(rows):
     table = torch.randn(127, 64)
     out = resize_rel_pos(table, rows)
     assert out.shape == (rows, 64)
-    assert np.abs(out.numpy() - _linear_np(table.numpy(), rows, axis=0)).max() <= 1e-5
+    # PyTorch computes the source coordinate in float32: relative error ~1e-5.
+    err = np.abs(out.numpy() - _linear_np(table.numpy(), rows, axis=0)).max()
+    assert err <= 1e-5 * np.abs(table.numpy()).max()
+    # and it is a real resize, not a copy or a crop
+    assert np.abs(out.numpy() - table.numpy()[:rows]).max() > 0.1
 
 
 def test_lora_folding_equals_unfolded_forward(tiny_official):

@@ -1,0 +1,35 @@
+"""The demo's data mapping: TotalSegmentator `total` -> Synapse classes, CT window, orientation."""
+
+import numpy as np
+
+from hsam.card import SYNAPSE_CLASSES
+from hsam.demo import HELD_OUT, default_data_dir, map_labels, volumes, window_ct
+
+
+def test_label_map_follows_synapse_order():
+    total = np.array([0, 1, 2, 3, 4, 5, 6, 7, 52, 8, 51, 53])
+    # spleen 1, kidney_right 2, kidney_left 3, gallbladder 4, liver 5, stomach 6, pancreas 7 -> 8, aorta 52 -> 7
+    assert map_labels(total).tolist() == [0, 1, 2, 3, 4, 5, 6, 8, 7, 0, 0, 0]
+    assert SYNAPSE_CLASSES[7 - 1] == "aorta" and SYNAPSE_CLASSES[8 - 1] == "pancreas"
+
+
+def test_ct_window():
+    out = window_ct(np.array([-1000, -125, 75, 275, 3000], dtype=np.int16))
+    assert out.dtype == np.float32 and out.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_both_sources_share_one_orientation_and_hold_out_every_organ():
+    vols = volumes(default_data_dir())
+    assert vols["ct_sm"][0].shape == (30, 101, 122) and vols["ct_dicom"][0].shape == (20, 512, 512)
+    held_all = set()
+    for name, (img, lab) in vols.items():
+        assert img.min() >= 0 and img.max() <= 1
+        held_all |= set(np.unique(lab[HELD_OUT[name]]).tolist())
+        # Canonical RAS, sliced as vol[:, :, z].T: the spine (bright, posterior) is in the top half,
+        # the liver (class 5, patient right) in the right half of the image.
+        z = HELD_OUT[name][2]
+        ys, xs = np.nonzero(lab[z] == 5)
+        assert xs.mean() > lab.shape[2] / 2
+        bone_rows = np.nonzero(img[z] > 0.99)[0]
+        assert np.median(bone_rows) < lab.shape[1] * 0.6
+    assert held_all == set(range(9))  # every organ is evaluated

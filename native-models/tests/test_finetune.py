@@ -1,0 +1,116 @@
+"""Few-shot fine-tuning end to end through the CLI: JSON-lines progress,
+falling loss, held-out Dice, and a loadable model folder."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from hsam import build_hsam, make_config
+from hsam.card import SYNAPSE_CLASSES, read_card
+from hsam.checkpoint import load_ours
+from hsam.data import load_slices, read_manifest, split_set, write_set
+from hsam.pipeline import write_model_folder
+
+HSAM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hsam.py")
+
+
+def synthetic_slice(rng, size=96):
+    """A bright disc (class 5, 'liver') and a small dark square (class 1) on noise."""
+    yy, xx = np.mgrid[:size, :size]
+    img = 0.3 + 0.05 * rng.standard_normal((size, size))
+    lab = np.zeros((size, size), np.uint8)
+    cy, cx, r = rng.integers(30, 66), rng.integers(30, 66), rng.integers(14, 24)
+    disc = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+    img[disc] = 0.8
+    lab[disc] = 5
+    y0, x0 = rng.integers(2, 20, 2)
+    img[y0 : y0 + 12, x0 : x0 + 12] = 0.05
+    lab[y0 : y0 + 12, x0 : x0 + 12] = 1
+    return img.astype(np.float32), lab
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory):
+    torch.manual_seed(0)
+    cfg = make_config("tiny", img_size=224, num_classes=8)
+    out = str(tmp_path_factory.mktemp("base"))
+    write_model_folder(build_hsam(cfg), cfg, out, name="base", version="0.0.1", description="random",
+                       class_names=SYNAPSE_CLASSES, provenance={"source": "test"}, meta={"name": "base"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def train_set(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    d = str(tmp_path_factory.mktemp("set"))
+    slices = []
+    for i in range(6):
+        img, lab = synthetic_slice(rng)
+        slices.append({"file": f"s{i}.npz", "image": img, "label": lab, "study": "synthetic", "sliceIndex": i,
+                       "proposedBy": {"name": "base", "version": "0.0.1"}, "correctedClasses": [1, 5]})
+    write_set(d, slices, SYNAPSE_CLASSES, set_id="test-set-1", val=["s5.npz"])
+    return d
+
+
+def test_training_set_format(train_set):
+    m = read_manifest(train_set)
+    assert m["id"] == "test-set-1" and len(m["slices"]) == 6
+    assert m["slices"][0]["proposedBy"] == {"name": "base", "version": "0.0.1"}
+    tr, va = split_set(train_set)
+    assert va == ["s5.npz"] and len(tr) == 5
+    s = load_slices(train_set, tr, 224, 9)
+    assert s.images.shape == (5, 224, 224) and s.labels.dtype == torch.int64
+    assert set(torch.unique(s.labels).tolist()) == {0, 1, 5}  # nearest resize keeps class ids
+    with pytest.raises(ValueError, match="label value"):
+        load_slices(train_set, tr, 224, 3)
+
+
+def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, train_set):
+    out = str(tmp_path / "ft")
+    proc = subprocess.run(
+        [sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out", out,
+         "--steps", "16", "--batch-size", "2", "--device", "cpu", "--seed", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    progress = [e for e in events if e["event"] == "progress"]
+    assert [e["step"] for e in progress] == list(range(1, 17))
+    assert all({"loss", "steps", "eta_s"} <= e.keys() for e in progress)
+    losses = [e["loss"] for e in progress]
+    assert np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.01, losses
+    assert events[-1]["event"] == "done"
+
+    model, cfg, meta = load_ours(os.path.join(out, "model.pt"))
+    assert not model.image_encoder.lora_parameters()  # folded on save
+    for g in ("encoder.onnx", "decoder.onnx"):
+        onnx.checker.check_model(os.path.join(out, g))
+    card = read_card(out)
+    assert card["provenance"]["trainingSet"]["id"] == "test-set-1"
+    assert card["provenance"]["parent"] == {"name": "base", "version": "0.0.1"}
+    assert card["quality"]["heldOut"]["slices"] == ["s5.npz"]
+    assert set(card["quality"]["perClass"]) <= set(SYNAPSE_CLASSES) and card["quality"]["notes"]
+    assert [c["name"] for c in card["classes"]] == ["background", *SYNAPSE_CLASSES]
+    # The encoder really changed (LoRA trained and folded), the base did not.
+    base, _, _ = load_ours(os.path.join(base_model, "model.pt"))
+    w0 = base.state_dict()["image_encoder.blocks.0.attn.qkv.weight"]
+    w1 = model.state_dict()["image_encoder.blocks.0.attn.qkv.weight"]
+    assert (w1 - w0).abs().max() > 0
+    assert torch.equal(base.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
+                       model.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"])  # frozen
+
+
+def test_finetune_rejects_a_set_with_other_classes(tmp_path, base_model):
+    rng = np.random.default_rng(1)
+    img, lab = synthetic_slice(rng)
+    d = str(tmp_path / "set")
+    write_set(d, [{"file": "a.npz", "image": img, "label": lab}], ["foreground"])
+    proc = subprocess.run([sys.executable, HSAM, "finetune", "--set", d, "--model", base_model, "--out",
+                           str(tmp_path / "o"), "--steps", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "classes" in proc.stderr
