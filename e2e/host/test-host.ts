@@ -4,7 +4,9 @@
  * handler table and validation as Electron main. Playwright drives the real renderer through it
  * in Debian's Chromium, since Electron's own binary cannot be downloaded on our machines.
  */
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
@@ -19,6 +21,7 @@ import { decode, encode } from './wire.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const RENDERER_DIR = join(root, 'dist', 'renderer');
 export const SAMPLE_PATH = join(root, 'resources', 'sample', 'example_ct_sm.nii.gz');
+export const DEMO_MODEL = join(root, 'native-models', 'models', 'demo');
 
 const mimeTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -50,7 +53,14 @@ async function buildBridge(): Promise<string> {
   return out.outputFiles[0]?.text ?? '';
 }
 
-export async function startTestHost(opts: { initialPath?: string; samplePath?: string } = {}): Promise<TestHost> {
+export interface TestHostOptions {
+  readonly initialPath?: string;
+  readonly samplePath?: string;
+  /** Label sessions folder; a fresh temporary one unless a test restarts a host on the same. */
+  readonly sessionsDir?: string;
+}
+
+export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
   const bridge = await buildBridge();
   const sockets = new Set<WebSocket>();
   const dialogAnswers: string[] = [];
@@ -63,6 +73,8 @@ export async function startTestHost(opts: { initialPath?: string; samplePath?: s
     emit,
     initialPath: opts.initialPath,
     samplePath: opts.samplePath ?? SAMPLE_PATH,
+    defaultModelDir: DEMO_MODEL,
+    sessionsDir: opts.sessionsDir ?? mkdtempSync(join(tmpdir(), 'hsam-host-sessions-')),
     dialogs: {
       chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
       chooseFolder: () => Promise.resolve(dialogAnswers.shift() ?? null),
@@ -119,6 +131,7 @@ export async function startTestHost(opts: { initialPath?: string; samplePath?: s
       for (const s of sockets) s.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await workstation.dispose();
     },
   };
 }

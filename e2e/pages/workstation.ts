@@ -73,6 +73,36 @@ export class WorkstationPage {
     return this.pixels('axial');
   }
 
+  /** Share of the view's pixels that are coloured (label overlay), not grey. */
+  async colouredFraction(plane: Plane): Promise<number> {
+    const box = await this.view(plane).boundingBox();
+    if (!box) throw new Error(`${plane} view is not visible`);
+    const png = PNG.sync.read(await this.page.screenshot({ clip: box }));
+    let coloured = 0;
+    const n = png.width * png.height;
+    for (let i = 0; i < n; i++) {
+      const [r, g, b] = [png.data[i * 4] as number, png.data[i * 4 + 1] as number, png.data[i * 4 + 2] as number];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 24) coloured++;
+    }
+    return coloured / n;
+  }
+
+  /** Voxels per class in main's label volume of the open study, read through the app's API. */
+  async labelCounts(): Promise<number[]> {
+    return this.page.evaluate(async () => {
+      type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
+      const api = (window as unknown as {
+        hsam: { app: object; labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } };
+      }).hsam;
+      const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
+      const r = await api.labels.get({ volumeId: id });
+      if (!r.ok) throw new Error(r.error.message);
+      const counts = new Array<number>(256).fill(0);
+      for (const v of r.value.labels) counts[v]!++;
+      return counts;
+    });
+  }
+
   async pixels(plane: Plane): Promise<PixelStats> {
     const box = await this.view(plane).boundingBox();
     if (!box) throw new Error(`${plane} view is not visible`);

@@ -3,6 +3,8 @@
  * Prints JSON on stdout; errors go to stderr with exit code 1 (2 for usage errors), never a
  * stack trace for bad input.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { stat } from 'node:fs/promises';
 import type { FolderScan } from '../contract/dicom.js';
@@ -60,6 +62,8 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
         version,
         dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
         emit: () => {},
+        // `info` reads only; label sessions (never opened here) would live in the temp folder.
+        sessionsDir: join(tmpdir(), 'hsam-cli-sessions'),
       });
       const chosen = ws.files.grant(file, 'command-line');
       const isFolder = await stat(file).then(

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { Result } from './result.js';
 import type { FolderScan } from './dicom.js';
+import type { LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
@@ -25,6 +26,8 @@ export interface Startup {
   readonly version: string;
   /** The file to open first: the command-line path, else the bundled sample, else none. */
   readonly initialFile: ChosenFile | null;
+  /** The bundled demo model, to load unless the user picks another. */
+  readonly defaultModel: ChosenFile | null;
 }
 
 export interface VolumeVoxels {
@@ -64,6 +67,21 @@ export const methods = {
     z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
     'Decode one series of a scan into a volume held by main; progress arrives as scanProgress events.',
   ),
+  'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),
+  'model.load': method<ModelStatus>()(
+    z.object({ fileId: id, device: z.enum(['auto', 'cpu', 'gpu']).optional() }).strict(),
+    'Validate a model folder and start its sessions off the main thread; says which provider runs it and why not a faster one.',
+  ),
+  'model.status': method<ModelStatus | null>()(noArgs, 'The loaded model, or null.'),
+  'segment.start': method<SegmentSummary>()(
+    z.object({ volumeId: id, batch: z.number().int().min(1).max(64).optional() }).strict(),
+    'Segment every slice of a volume with the loaded model and merge the result into its labels; progress arrives as segmentProgress events.',
+  ),
+  'segment.cancel': method<{ readonly cancelling: boolean }>()(
+    z.object({ volumeId: id }).strict(),
+    'Stop a running segmentation after the batch in flight; finished slices are kept.',
+  ),
+  'labels.get': method<LabelState>()(z.object({ volumeId: id }).strict(), 'The label volume of an opened volume, with provenance and slice status.'),
   'volume.getVoxels': method<VolumeVoxels>()(
     z.object({ volumeId: id }).strict(),
     'The voxels of an opened volume as one typed array.',
@@ -85,13 +103,21 @@ export const events = {
     done: z.number().int(),
     total: z.number().int(),
   }),
+  /** Progress of a segmentation run, after each batch. */
+  segmentProgress: z.object({
+    volumeId: id,
+    done: z.number().int(),
+    total: z.number().int(),
+    elapsedMs: z.number(),
+    etaMs: z.number(),
+  }),
 } as const;
 
 export type Channel = keyof typeof methods;
 export type EventName = keyof typeof events;
 export type ArgsOf<C extends Channel> = z.input<(typeof methods)[C]['args']>;
 export type ParsedArgsOf<C extends Channel> = z.output<(typeof methods)[C]['args']>;
-export type ResultOf<C extends Channel> = NonNullable<(typeof methods)[C]['result']>;
+export type ResultOf<C extends Channel> = Exclude<(typeof methods)[C]['result'], undefined>;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 
 export const channels = Object.keys(methods) as Channel[];

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { channels, IPC_DROP_CHANNEL, ipcChannel } from '../contract/api.js';
@@ -40,6 +42,7 @@ function wire(): FakeIpcMain {
     version: '1.2.3',
     emit: () => {},
     samplePath: sample,
+    sessionsDir: mkdtempSync(join(tmpdir(), 'hsam-ipc-')),
     dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
   });
   registerApi(ipc, ws.dispatch, isAppUrl);

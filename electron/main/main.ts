@@ -40,6 +40,8 @@ const workstation = createWorkstation({
   emit,
   initialPath: pathFromArgv(process.argv, app.isPackaged),
   samplePath: join(resourcesDir, 'sample', 'example_ct_sm.nii.gz'),
+  defaultModelDir: app.isPackaged ? join(process.resourcesPath, 'models', 'demo') : join(appRoot, 'native-models', 'models', 'demo'),
+  sessionsDir: join(app.getPath('userData'), 'sessions'),
   log: (line) => console.error(line),
   dialogs: {
     async chooseVolumeFile() {
@@ -150,6 +152,14 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow?.focus();
   });
   app.on('window-all-closed', () => app.quit());
+  // Save every open label volume (atomic snapshots) before the process ends.
+  let disposed = false;
+  app.on('before-quit', (e) => {
+    if (disposed) return;
+    e.preventDefault();
+    disposed = true;
+    void workstation.dispose().finally(() => app.quit());
+  });
   void app.whenReady().then(() => {
     hardenContents();
     serveRenderer();

@@ -12,6 +12,7 @@ import type { FolderScan } from '../contract/dicom.js';
 import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } from './imaging/dicom/loader.js';
 import { readVolume } from './imaging/read-volume.js';
 import { describeVolume, type Volume } from './imaging/volume.js';
+import { Segmentation } from './segmentation.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -31,6 +32,10 @@ export interface WorkstationOptions {
   readonly initialPath?: string | undefined;
   /** The bundled sample, opened when no path was given. */
   readonly samplePath?: string | undefined;
+  /** The bundled demo model folder, offered at start. */
+  readonly defaultModelDir?: string | undefined;
+  /** Where label journals and snapshots live, one folder per study. */
+  readonly sessionsDir: string;
   readonly log?: (line: string) => void;
 }
 
@@ -38,25 +43,30 @@ export interface Workstation {
   readonly files: FileGrants;
   readonly handlers: Handlers;
   readonly dispatch: Dispatch;
+  /** Save open labels and stop the inference worker. */
+  dispose(): Promise<void>;
 }
 
 export function createWorkstation(opts: WorkstationOptions): Workstation {
   const files = new FileGrants();
-  const volumes = new Map<string, Volume>();
+  /** Opened volumes, with the key that names their source (for their label session). */
+  const volumes = new Map<string, { volume: Volume; studyKey: string }>();
+  const segmentation = new Segmentation({ sessionsDir: opts.sessionsDir, onProgress: (p) => opts.emit('segmentProgress', p) });
+  const defaultModel = opts.defaultModelDir ? files.grant(opts.defaultModelDir, 'resource') : null;
   const scans = new Map<string, { fileId: string; result: ScanResult }>();
   let initialFile: ChosenFile | null = null;
   if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
   else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
 
-  const volume = (volumeId: string): Volume => {
+  const opened = (volumeId: string): { volume: Volume; studyKey: string } => {
     const v = volumes.get(volumeId);
     if (!v) throw new UserFacingError('not-found', 'That volume is no longer open; open the file again.');
     return v;
   };
 
-  const open = (v: Volume): ReturnType<typeof describeVolume> => {
+  const open = (v: Volume, studyKey: string): ReturnType<typeof describeVolume> => {
     const volumeId = randomUUID();
-    volumes.set(volumeId, v);
+    volumes.set(volumeId, { volume: v, studyKey });
     return describeVolume(volumeId, v);
   };
   const progress =
@@ -65,7 +75,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       opts.emit('scanProgress', { fileId, ...p });
 
   const handlers: Handlers = {
-    'app.getStartup': async () => ({ version: opts.version, initialFile }),
+    'app.getStartup': async () => ({ version: opts.version, initialFile, defaultModel }),
     'file.chooseVolume': async () => {
       const path = await opts.dialogs.chooseVolumeFile();
       if (path === null) throw new UserFacingError('cancelled', 'No file was chosen.');
@@ -76,7 +86,10 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       if (path === null) throw new UserFacingError('cancelled', 'No folder was chosen.');
       return files.grant(path, 'dialog');
     },
-    'volume.open': async ({ fileId }) => open(await readVolume(files.resolve(fileId), progress(fileId))),
+    'volume.open': async ({ fileId }) => {
+      const path = files.resolve(fileId);
+      return open(await readVolume(path, progress(fileId)), path);
+    },
     'dicom.scanFolder': async ({ fileId }): Promise<FolderScan> => {
       const result = await scanDicomFolder(files.resolve(fileId), progress(fileId));
       const scanId = randomUUID();
@@ -88,10 +101,29 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       if (!scan) throw new UserFacingError('not-found', 'That folder scan is no longer available; open the folder again.');
       const series = scan.result.series.find((s) => s.summary.seriesId === seriesId);
       if (!series) throw new UserFacingError('not-found', `The folder has no series "${seriesId}"; pick one from the list.`);
-      return open(await loadDicomSeries(series, progress(scan.fileId)));
+      return open(await loadDicomSeries(series, progress(scan.fileId)), `${files.resolve(scan.fileId)}#${seriesId}`);
     },
-    'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: volume(volumeId).voxels }),
-    'volume.close': async ({ volumeId }) => ({ closed: volumes.delete(volumeId) }),
+    'file.chooseModelFolder': async () => {
+      const path = await opts.dialogs.chooseFolder();
+      if (path === null) throw new UserFacingError('cancelled', 'No model folder was chosen.');
+      return files.grant(path, 'dialog');
+    },
+    'model.load': async ({ fileId, device }) => segmentation.loadModel(files.resolve(fileId), device),
+    'model.status': async () => segmentation.model,
+    'segment.start': async ({ volumeId, batch }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.run(volumeId, volume, studyKey, batch);
+    },
+    'segment.cancel': async ({ volumeId }) => ({ cancelling: segmentation.cancel(volumeId) }),
+    'labels.get': async ({ volumeId }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.labelState(volumeId, volume, studyKey);
+    },
+    'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: opened(volumeId).volume.voxels }),
+    'volume.close': async ({ volumeId }) => {
+      await segmentation.close(volumeId);
+      return { closed: volumes.delete(volumeId) };
+    },
   };
-  return { files, handlers, dispatch: createDispatcher(handlers, opts.log) };
+  return { files, handlers, dispatch: createDispatcher(handlers, opts.log), dispose: () => segmentation.dispose() };
 }

@@ -5,6 +5,7 @@
  */
 import type { ChosenFile } from '../../../electron/contract/api';
 import type { DicomSeriesSummary, FolderScan } from '../../../electron/contract/dicom';
+import type { LabelState } from '../../../electron/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
 import { hsam, unwrap } from '../api/client';
 import { PLANES, viewGeometry, type Plane } from './orientation';
@@ -29,6 +30,21 @@ export class Study {
   error = $state<string | null>(null);
   /** A scanned folder whose series the user is choosing from. */
   scan = $state.raw<FolderScan | null>(null);
+  /** The label volume main holds for this study (edited in place; see labelVersion). */
+  labels = $state.raw<LabelState | null>(null);
+  labelVersion = $state(0);
+  /** Set when an earlier session's unsaved edits were restored from the journal. */
+  restoredNotice = $state<string | null>(null);
+
+  /** Fetch the labels of the open volume from main. */
+  async refreshLabels(): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    const state = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
+    if (this.meta?.volumeId !== state.volumeId) return;
+    this.labels = state;
+    this.labelVersion++;
+  }
 
   /** Follow main's progress events for long reads; returns the unsubscribe. */
   listen(): () => void {
@@ -83,8 +99,13 @@ export class Study {
   async #show(meta: VolumeMeta): Promise<void> {
     const { voxels } = unwrap(await hsam.volume.getVoxels({ volumeId: meta.volumeId }));
     const previous = this.meta;
+    const labels = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
     this.meta = meta;
     this.voxels = voxels;
+    this.labels = labels;
+    this.labelVersion++;
+    const r = labels.restored;
+    this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
     this.windowLevel = defaultWindow(meta);
     for (const plane of PLANES) {
       this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);

@@ -1,0 +1,80 @@
+/**
+ * One click to segment, in the real renderer: the demo model loads at start and says where it
+ * runs, Auto-segment labels every slice with progress, the overlay shows the organs in their
+ * colours, the segment list measures them, and a run can be cancelled.
+ */
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOTALSEG } from '../test-support/paths.js';
+import { launchChromium } from './browser.js';
+import { startTestHost, type TestHost } from './host/test-host.js';
+import { WorkstationPage } from './pages/workstation.js';
+
+let host: TestHost;
+let browser: Browser;
+let page: Page;
+let ws: WorkstationPage;
+
+beforeAll(async () => {
+  host = await startTestHost();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  await page.goto(host.url);
+  ws = new WorkstationPage(page);
+  await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+});
+
+describe('one-click segmentation', () => {
+  it('loads the bundled demo model and says which hardware runs it', async () => {
+    const status = page.getByTestId('model-status');
+    await status.waitFor({ timeout: 30_000 });
+    const text = (await status.textContent()) ?? '';
+    expect(text).toContain('hsam-tiny-demo 0.1.0 on CPU');
+    expect(text).toContain('CUDA unavailable');
+  });
+
+  it('Auto-segment labels the study: overlay in the organs’ colours, volumes in the segment list', async () => {
+    const before = await ws.colouredFraction('axial');
+    expect(before).toBeLessThan(0.01);
+    await page.getByTestId('auto-segment').click();
+    await expect.poll(() => page.getByTestId('last-run').textContent(), { timeout: 60_000 }).toMatch(/^30\/30 slices in/);
+    await expect.poll(() => ws.colouredFraction('axial'), { timeout: 20_000 }).toBeGreaterThan(0.05);
+
+    // What the data says: main's label volume, read through the API.
+    const counts = await ws.labelCounts();
+    expect(counts[5]).toBeGreaterThan(1000); // liver
+    const ml = Number.parseFloat((await page.getByTestId('segment-liver').getByTestId('segment-volume').textContent()) ?? '');
+    expect(ml).toBeCloseTo((counts[5] ?? 0) * 0.027, 1);
+  });
+
+  it('hiding a class removes its colour from the views', async () => {
+    const shown = await ws.colouredFraction('axial');
+    await page.getByTestId('segment-liver').getByRole('button').click();
+    await expect.poll(() => ws.colouredFraction('axial')).toBeLessThan(shown * 0.8);
+    await page.getByTestId('segment-liver').getByRole('button').click();
+    await expect.poll(() => ws.colouredFraction('axial')).toBeGreaterThan(shown * 0.95);
+  });
+
+  it('Cancel stops a run and keeps the slices that finished', async () => {
+    const file = host.workstation.files.grant(join(TOTALSEG, 'example_ct_dicom'), 'dialog');
+    host.emit('openFile', { file });
+    await page.getByTestId('series-picker').waitFor({ timeout: 30_000 });
+    await page.getByTestId('open-series').click();
+    await expect.poll(() => page.getByTestId('dims').textContent(), { timeout: 60_000 }).toBe('512 × 512 × 20 voxels');
+    await page.getByTestId('auto-segment').click();
+    await page.getByTestId('segment-progress').waitFor();
+    await expect.poll(() => page.getByTestId('segment-progress').textContent(), { timeout: 30_000 }).toMatch(/left/);
+    await page.getByTestId('cancel-segment').click();
+    await expect.poll(() => page.getByTestId('last-run').textContent(), { timeout: 60_000 }).toMatch(/\(cancelled\)$/);
+    const [done, total] = ((await page.getByTestId('last-run').textContent()) ?? '').split(' ')[0]!.split('/').map(Number);
+    expect(total).toBe(20);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(20);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * What the renderer learns about models, segmentation runs and label volumes. Voxel-sized
+ * arrays travel as typed arrays, never JSON.
+ */
+
+export interface ModelClass {
+  readonly index: number;
+  readonly name: string;
+  readonly color: readonly [number, number, number];
+}
+
+export interface ModelStatus {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  /** Index 0 is background. */
+  readonly classes: readonly ModelClass[];
+  /** Modalities the model has preprocessing for (CT, MR). */
+  readonly modalities: readonly string[];
+  /** The execution provider the model runs on (cpu, cuda, dml, coreml)… */
+  readonly provider: string;
+  /** …and each faster one that was tried, with why it was not used. */
+  readonly skipped: readonly { readonly provider: string; readonly reason: string }[];
+  /** Mean held-out Dice from the card, or null when the card states none. */
+  readonly meanDice: number | null;
+}
+
+export interface SegmentSummary {
+  readonly volumeId: string;
+  readonly model: { readonly name: string; readonly version: string };
+  readonly provider: string;
+  /** Slices along the status (axial) axis, and how many were run before any cancel. */
+  readonly slices: number;
+  readonly completed: number;
+  readonly cancelled: boolean;
+  readonly seconds: number;
+  readonly secondsPerSlice: number;
+  /** Voxels the run changed (locked classes, reviewed slices and human edits are kept). */
+  readonly changedVoxels: number;
+  /** Per slice: mean normalised entropy inside the predicted foreground; null where not run. */
+  readonly uncertainty: readonly (number | null)[];
+}
+
+export interface LabelState {
+  readonly volumeId: string;
+  /** Class per voxel, same layout as the volume's voxels. */
+  readonly labels: Uint8Array;
+  /** Who set each voxel: 0 nobody, 1 model, 2 human. */
+  readonly source: Uint8Array;
+  /** Per slice along `statusAxis`: 0 untouched, 1 auto, 2 corrected, 3 reviewed. */
+  readonly sliceStatus: Uint8Array;
+  readonly statusAxis: 0 | 1 | 2;
+  readonly revision: number;
+  /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
+  readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;
+}

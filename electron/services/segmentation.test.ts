@@ -1,0 +1,162 @@
+/**
+ * One-click segmentation through the handler table (as the app, the CLI and the test host call
+ * it): the shipped demo model on onnxruntime-node (CPU) over the shared CT and DICOM series,
+ * checked against the reference labels, plus cancel and bad-model handling.
+ */
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventPayload } from '../contract/api.js';
+import type { Result } from '../contract/result.js';
+import type { LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
+import type { VolumeMeta } from '../contract/volume.js';
+import { ModelCard } from '../contract/model-card.js';
+import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
+import { readVolume } from './imaging/read-volume.js';
+import { readSlice, sliceFrame } from './inference/slice-frame.js';
+import { createWorkstation, type Workstation } from './workstation.js';
+
+const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
+const card = ModelCard.parse(JSON.parse(readFileSync(join(DEMO, 'model.json'), 'utf8')));
+/** TotalSegmentator `total` index → demo model class (the Synapse eight). */
+const TOTAL_TO_MODEL: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 52: 7, 7: 8 };
+
+let ws: Workstation;
+const progress: EventPayload<'segmentProgress'>[] = [];
+
+async function call<T>(channel: string, arg: unknown): Promise<T> {
+  const r = (await ws.dispatch(channel, arg)) as Result<T>;
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+async function open(path: string): Promise<VolumeMeta> {
+  return call<VolumeMeta>('volume.open', { fileId: ws.files.grant(path, 'dialog').fileId });
+}
+
+/** Dice per model class on the given slices, both volumes read in the model's frame. */
+async function dice(labels: Uint8Array, imagePath: string, referencePath: string, slices: readonly number[]): Promise<Record<string, number>> {
+  const image = await readVolume(imagePath);
+  const ref = await readVolume(referencePath);
+  const o = card.preprocessing['CT']!.orientation;
+  const fi = sliceFrame(image, o);
+  const fr = sliceFrame(ref, o);
+  expect([fi.width, fi.height, fi.depth]).toEqual([fr.width, fr.height, fr.depth]);
+  const n = card.classes.length;
+  const inter = new Array<number>(n).fill(0);
+  const ours = new Array<number>(n).fill(0);
+  const theirs = new Array<number>(n).fill(0);
+  const p = new Float32Array(fi.width * fi.height);
+  const g = new Float32Array(fr.width * fr.height);
+  for (const z of slices) {
+    readSlice(fi, labels, z, p);
+    readSlice(fr, ref.voxels, z, g);
+    for (let i = 0; i < p.length; i++) {
+      const a = p[i]!;
+      const b = TOTAL_TO_MODEL[g[i]!] ?? 0;
+      ours[a]!++;
+      theirs[b]!++;
+      if (a === b) inter[a]!++;
+    }
+  }
+  const out: Record<string, number> = {};
+  card.classes.slice(1).forEach((c) => {
+    const denom = ours[c.index]! + theirs[c.index]!;
+    if (theirs[c.index]! > 0) out[c.name] = denom === 0 ? 1 : (2 * inter[c.index]!) / denom;
+  });
+  return out;
+}
+
+beforeAll(() => {
+  ws = createWorkstation({
+    version: 'test',
+    emit: (event, payload) => {
+      if (event === 'segmentProgress') progress.push(payload as EventPayload<'segmentProgress'>);
+    },
+    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
+    defaultModelDir: DEMO,
+    sessionsDir: mkdtempSync(join(tmpdir(), 'hsam-seg-')),
+  });
+});
+afterAll(() => ws.dispose());
+
+describe('segmentation with the shipped demo model', () => {
+  it('loads the demo model and says it runs on the CPU, and why not a GPU', async () => {
+    const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
+    const m = await call<ModelStatus>('model.load', { fileId: startup.defaultModel.fileId, device: 'auto' });
+    expect(m.name).toBe('hsam-tiny-demo');
+    expect(m.provider).toBe('cpu');
+    expect(m.skipped.map((s) => s.provider)).toEqual(['cuda']);
+    expect(m.classes.map((c) => c.name)).toEqual(card.classes.map((c) => c.name));
+  });
+
+  it('segments the shared CT: labels in its grid, Dice on held-out slices within the card’s reach', async () => {
+    const ct = join(TOTALSEG, 'example_ct_sm.nii.gz');
+    const meta = await open(ct);
+    progress.length = 0;
+    const summary = await call<SegmentSummary>('segment.start', { volumeId: meta.volumeId, batch: 8 });
+    expect(summary).toMatchObject({ slices: 30, completed: 30, cancelled: false, provider: 'cpu' });
+    expect(summary.uncertainty.every((u) => u !== null && u >= 0 && u <= 1)).toBe(true);
+    expect(progress.map((p) => p.done)).toEqual([8, 16, 24, 30]);
+    const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    expect(state.labels.length).toBe(122 * 101 * 30);
+    expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
+    expect(state.source.some((s) => s === 1)).toBe(true);
+
+    const heldOut = [4, 5, 14, 15, 24, 25];
+    const d = await dice(state.labels, ct, join(TOTALSEG, 'example_seg.nii.gz'), heldOut);
+    console.log('demo model, example_ct_sm held-out slices, Dice per class:', d);
+    // The card measured at the model's 224² input; ours is at the 3 mm slice grid. Allow 0.1.
+    const perClass = card.quality!.perClass;
+    for (const [name, value] of Object.entries(d)) {
+      if ((perClass[name] ?? 0) >= 0.5) expect(value, name).toBeGreaterThanOrEqual(perClass[name]! - 0.1);
+    }
+    expect(d['liver']).toBeGreaterThan(0.85);
+  });
+
+  it('segments the shared JPEG 2000 DICOM series in its own (row-flipped) grid', async () => {
+    const meta = await open(join(TOTALSEG, 'example_ct_dicom'));
+    const summary = await call<SegmentSummary>('segment.start', { volumeId: meta.volumeId });
+    expect(summary.completed).toBe(20);
+    const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    const d = await dice(state.labels, join(TOTALSEG, 'example_ct_dicom'), join(TOTALSEG, 'example_seg_dicom.nii.gz'), [4, 5, 14, 15]);
+    console.log('demo model, example_ct_dicom held-out slices, Dice per class:', d);
+    expect(d['liver']).toBeGreaterThan(0.85);
+    expect(d['spleen']).toBeGreaterThan(0.75);
+    expect(d['stomach']).toBeGreaterThan(0.7);
+  });
+
+  it('a second opening of the same study shares its labels', async () => {
+    const again = await open(join(TOTALSEG, 'example_ct_dicom'));
+    const state = await call<LabelState>('labels.get', { volumeId: again.volumeId });
+    expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
+  });
+
+  it('cancel stops within one batch and keeps the finished slices', async () => {
+    // A copy of the series is another study, with labels of its own.
+    const copy = join(mkdtempSync(join(tmpdir(), 'hsam-study-')), 'ct');
+    cpSync(join(TOTALSEG, 'example_ct_dicom'), copy, { recursive: true });
+    const meta = await open(copy);
+    progress.length = 0;
+    const run = call<SegmentSummary>('segment.start', { volumeId: meta.volumeId, batch: 2 });
+    await expect.poll(() => progress.length, { timeout: 30_000, interval: 5 }).toBeGreaterThan(0);
+    expect(await call<{ cancelling: boolean }>('segment.cancel', { volumeId: meta.volumeId })).toEqual({ cancelling: true });
+    const summary = await run;
+    expect(summary.cancelled).toBe(true);
+    expect(summary.completed).toBeGreaterThanOrEqual(2);
+    expect(summary.completed).toBeLessThanOrEqual(6);
+    expect(summary.uncertainty.filter((u) => u !== null)).toHaveLength(summary.completed);
+    const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    expect(Array.from(state.sliceStatus).filter((s) => s === 1)).toHaveLength(summary.completed);
+  });
+
+  it('refuses to run without a volume, and reports a broken model folder', async () => {
+    const r = await ws.dispatch('segment.start', { volumeId: 'nope' });
+    expect(r).toEqual({ ok: false, error: { code: 'not-found', message: 'That volume is no longer open; open the file again.' } });
+    const bad = await ws.dispatch('model.load', { fileId: ws.files.grant(TOTALSEG, 'dialog').fileId });
+    expect(bad).toEqual({ ok: false, error: { code: 'unreadable', message: 'totalsegmentator/model.json is missing: this is not a model folder.' } });
+    // The loaded model is still there.
+    expect((await call<ModelStatus | null>('model.status', {}))?.name).toBe('hsam-tiny-demo');
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * One-click segmentation in main: the loaded model (sessions in the inference worker), and per
+ * opened volume its label session (journal, undo, provenance). A run goes worker → labels diff
+ * → journal, so the model's proposal is merged like any other undoable step and never
+ * overwrites locked classes, reviewed slices or human edits.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { EventPayload } from '../contract/api.js';
+import { UserFacingError } from '../contract/result.js';
+import type { LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
+import type { Volume } from './imaging/volume.js';
+import { InferenceService, type SegmentJob } from './inference/inference-service.js';
+import type { Device } from './inference/ort-engine.js';
+import { sliceFrame } from './inference/slice-frame.js';
+import { LabelSession, type RestoreReport } from './labels/label-session.js';
+
+export interface SegmentationOptions {
+  /** Where label sessions (journal and snapshots) live; one folder per study. */
+  readonly sessionsDir: string;
+  readonly onProgress: (p: EventPayload<'segmentProgress'>) => void;
+}
+
+interface OpenLabels {
+  readonly session: LabelSession;
+  readonly restored: RestoreReport | null;
+}
+
+interface SharedLabels {
+  readonly open: Promise<OpenLabels>;
+  /** Opened volumes of this study; the session closes with the last. */
+  readonly volumes: Set<string>;
+}
+
+/** The axial voxel axis: the one left when columns run toward R and rows toward A. */
+const axialAxis = (v: Volume): 0 | 1 | 2 => sliceFrame(v, { columns: 'R', rows: 'A' }).sliceAxis;
+
+export class Segmentation {
+  readonly #inference = new InferenceService();
+  #model: ModelStatus | null = null;
+  /** Label sessions by study: two opened volumes of one study share its labels and journal. */
+  readonly #labels = new Map<string, SharedLabels>();
+  readonly #studyOf = new Map<string, string>();
+  readonly #running = new Map<string, SegmentJob>();
+
+  constructor(private readonly opts: SegmentationOptions) {}
+
+  get model(): ModelStatus | null {
+    return this.#model;
+  }
+
+  async loadModel(dir: string, device: Device = 'auto'): Promise<ModelStatus> {
+    if (this.#running.size > 0) throw new UserFacingError('invalid-argument', 'A segmentation is running; cancel it before changing the model.');
+    const { card, report } = await this.#inference.loadModel(dir, device);
+    this.#model = {
+      name: card.name,
+      version: card.version,
+      description: card.description,
+      classes: card.classes,
+      modalities: Object.keys(card.preprocessing),
+      provider: report.provider,
+      skipped: report.skipped,
+      meanDice: card.quality?.mean ?? null,
+    };
+    return this.#model;
+  }
+
+  /**
+   * The label session of an opened volume, opened on first use. `studyKey` names the source
+   * (path and series) so a reopened study finds its journal and snapshot again.
+   */
+  labels(volumeId: string, volume: Volume, studyKey: string): Promise<OpenLabels> {
+    let shared = this.#labels.get(studyKey);
+    if (!shared) {
+      const dir = join(this.opts.sessionsDir, createHash('sha256').update(studyKey).digest('hex').slice(0, 24));
+      const open = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume) });
+      shared = { open, volumes: new Set() };
+      this.#labels.set(studyKey, shared);
+      open.catch(() => this.#labels.delete(studyKey));
+    }
+    shared.volumes.add(volumeId);
+    this.#studyOf.set(volumeId, studyKey);
+    return shared.open;
+  }
+
+  async labelState(volumeId: string, volume: Volume, studyKey: string): Promise<LabelState> {
+    const { session, restored } = await this.labels(volumeId, volume, studyKey);
+    return {
+      volumeId,
+      labels: session.labels,
+      source: session.source,
+      sliceStatus: session.sliceStatus,
+      statusAxis: session.opts.statusAxis,
+      revision: session.revision,
+      restored: restored && { journalRecords: restored.journalRecords, fromSnapshot: restored.fromSnapshot },
+    };
+  }
+
+  async run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
+    const model = this.#model;
+    if (!model) throw new UserFacingError('not-found', 'No model is loaded; load a model first.');
+    if (this.#running.has(volumeId)) throw new UserFacingError('invalid-argument', 'This volume is already being segmented.');
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const started = performance.now();
+    const job = this.#inference.segment(volumeId, volume, {
+      ...(batch === undefined ? {} : { batch }),
+      onProgress: (p) => this.opts.onProgress({ volumeId, ...p }),
+    });
+    this.#running.set(volumeId, job);
+    try {
+      const r = await job.result;
+      const step = await session.applyModel(r.labels, r.completed);
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        volumeId,
+        model: { name: model.name, version: model.version },
+        provider: model.provider,
+        slices: r.uncertainty.length,
+        completed: r.completed.length,
+        cancelled: r.cancelled,
+        seconds,
+        secondsPerSlice: r.completed.length > 0 ? seconds / r.completed.length : 0,
+        changedVoxels: step.diff.indices.length,
+        uncertainty: Array.from(r.uncertainty, (u) => (Number.isNaN(u) ? null : u)),
+      };
+    } finally {
+      this.#running.delete(volumeId);
+    }
+  }
+
+  cancel(volumeId: string): boolean {
+    const job = this.#running.get(volumeId);
+    job?.cancel();
+    return job !== undefined;
+  }
+
+  /** A volume closed: save its study's labels, and close them with the study's last volume. */
+  async close(volumeId: string): Promise<void> {
+    const studyKey = this.#studyOf.get(volumeId);
+    this.#studyOf.delete(volumeId);
+    const shared = studyKey === undefined ? undefined : this.#labels.get(studyKey);
+    if (!shared || studyKey === undefined) return;
+    shared.volumes.delete(volumeId);
+    const { session } = await shared.open;
+    await session.save();
+    if (shared.volumes.size === 0) {
+      this.#labels.delete(studyKey);
+      await session.close();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.#studyOf.keys()].map((id) => this.close(id)));
+    await this.#inference.dispose();
+  }
+}

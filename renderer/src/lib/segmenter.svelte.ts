@@ -1,0 +1,73 @@
+/**
+ * The model and one-click segmentation as the renderer sees them: which model is loaded and on
+ * what hardware, a run's progress with its ETA, cancel, and the labels that come back.
+ */
+import type { ChosenFile } from '../../../electron/contract/api';
+import type { ModelStatus, SegmentSummary } from '../../../electron/contract/segmentation';
+import { hsam, unwrap } from '../api/client';
+import type { Study } from './study.svelte';
+
+export interface RunProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly etaMs: number;
+}
+
+export class Segmenter {
+  model = $state.raw<ModelStatus | null>(null);
+  loadingModel = $state(false);
+  running = $state.raw<RunProgress | null>(null);
+  lastRun = $state.raw<SegmentSummary | null>(null);
+
+  constructor(private readonly study: Study) {}
+
+  listen(): () => void {
+    return hsam.events.onDidSegmentProgress(({ volumeId, done, total, etaMs }) => {
+      if (volumeId === this.study.meta?.volumeId) this.running = { done, total, etaMs };
+    });
+  }
+
+  async load(folder: ChosenFile): Promise<void> {
+    this.loadingModel = true;
+    try {
+      this.model = unwrap(await hsam.model.load({ fileId: folder.fileId }));
+    } catch (e) {
+      this.study.error = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.loadingModel = false;
+    }
+  }
+
+  async chooseAndLoad(): Promise<void> {
+    const r = await hsam.file.chooseModelFolder({});
+    if (r.ok) await this.load(r.value);
+    else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+  }
+
+  /** Segment every slice of the open volume and show the merged labels. */
+  async run(): Promise<void> {
+    const meta = this.study.meta;
+    if (!meta || this.running) return;
+    this.running = { done: 0, total: 0, etaMs: 0 };
+    this.study.error = null;
+    try {
+      this.lastRun = unwrap(await hsam.segment.start({ volumeId: meta.volumeId }));
+      await this.study.refreshLabels();
+    } catch (e) {
+      this.study.error = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const meta = this.study.meta;
+    if (meta) await hsam.segment.cancel({ volumeId: meta.volumeId });
+  }
+}
+
+/** "12 s", "3 min 5 s" */
+export function formatEta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}

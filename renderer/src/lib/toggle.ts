@@ -1,0 +1,9 @@
+/** A copy of `set` with `item` added if it was absent, removed if present (immutable update for raw state). */
+export function toggled<T>(set: ReadonlySet<T>, item: T): ReadonlySet<T> {
+  const next = new Set(set);
+  if (!next.delete(item)) next.add(item);
+  return next;
+}
+
+/** The empty set, to start raw-state sets from. */
+export const none: ReadonlySet<never> = new Set<never>();
