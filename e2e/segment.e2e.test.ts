@@ -3,12 +3,17 @@
  * runs, Auto-segment labels every slice with progress, the overlay shows the organs in their
  * colours, the segment list measures them, and a run can be cancelled.
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
 import { launchChromium } from './browser.js';
-import { startTestHost, type TestHost } from './host/test-host.js';
+import { SAMPLE_PATH, startTestHost, type TestHost } from './host/test-host.js';
+import { runCli } from '../electron/cli/hsam.js';
+import { readNifti } from '../electron/services/imaging/nifti.js';
 import { WorkstationPage } from './pages/workstation.js';
 
 let host: TestHost;
@@ -51,6 +56,15 @@ describe('one-click segmentation', () => {
     expect(counts[5]).toBeGreaterThan(1000); // liver
     const ml = Number.parseFloat((await page.getByTestId('segment-liver').getByTestId('segment-volume').textContent()) ?? '');
     expect(ml).toBeCloseTo((counts[5] ?? 0) * 0.027, 1);
+  });
+
+  it('the window gets the very labels the command line writes for the same study', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hsam-e2e-cli-')), 'sample.labels.nii.gz');
+    const code = await runCli(['segment', SAMPLE_PATH, '--out', out, '--device', 'cpu'], () => {}, () => {});
+    expect(code).toBe(0);
+    const cliLabels = (await readNifti(out)).voxels;
+    const sha = (a: Uint8Array | ArrayLike<number>): string => createHash('sha256').update(Uint8Array.from(a)).digest('hex');
+    expect(await ws.labelsSha256()).toBe(sha(cliLabels));
   });
 
   it('hiding a class removes its colour from the views', async () => {

@@ -91,15 +91,28 @@ export class WorkstationPage {
   async labelCounts(): Promise<number[]> {
     return this.page.evaluate(async () => {
       type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
-      const api = (window as unknown as {
-        hsam: { app: object; labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } };
-      }).hsam;
+      const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
+        .hsam;
       const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
       const r = await api.labels.get({ volumeId: id });
       if (!r.ok) throw new Error(r.error.message);
       const counts = new Array<number>(256).fill(0);
       for (const v of r.value.labels) counts[v]!++;
       return counts;
+    });
+  }
+
+  /** SHA-256 (hex) of main's label volume of the open study, computed in the page. */
+  async labelsSha256(): Promise<string> {
+    return this.page.evaluate(async () => {
+      type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
+      const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
+        .hsam;
+      const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
+      const r = await api.labels.get({ volumeId: id });
+      if (!r.ok) throw new Error(r.error.message);
+      const digest = await crypto.subtle.digest('SHA-256', r.value.labels);
+      return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
     });
   }
 

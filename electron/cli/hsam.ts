@@ -12,6 +12,7 @@ import type { VolumeMeta } from '../contract/volume.js';
 import type { Result } from '../contract/result.js';
 import { readAppVersion } from '../services/app-version.js';
 import { createWorkstation } from '../services/workstation.js';
+import { defaultModelDir, segmentCommand } from './segment-command.js';
 
 /**
  * The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids and the
@@ -88,6 +89,36 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
       const seriesId = matches[0]?.seriesId ?? '';
       const meta = unwrap(await ws.dispatch('dicom.openSeries', { scanId: scan.scanId, seriesId })) as VolumeMeta;
       out(`${JSON.stringify(infoJson(meta), null, 2)}\n`);
+    });
+
+  program
+    .command('segment')
+    .description('Segment every slice of a volume with an H-SAM model; writes labels in the input geometry (NIfTI) and prints a JSON summary')
+    .argument('<input>', 'a volume file, a folder with one DICOM series (or --series), or a folder of studies (with --out a folder)')
+    .requiredOption('--out <path>', 'labels file (.nii.gz), or a folder for a folder of studies')
+    .option('--model <dir>', 'model folder (model.json + ONNX graphs)', defaultModelDir())
+    .option('--device <device>', 'auto, cpu or gpu', 'auto')
+    .option('--batch <n>', 'slices per batch', (v) => Number.parseInt(v, 10))
+    .option('--series <id>', 'in a folder with several DICOM series: the one to segment')
+    .option('--force', 'redo studies whose output already exists (batch mode)', false)
+    .addHelpText(
+      'after',
+      `
+Output (JSON on stdout):
+  one volume: { model: { name, version, provider, skipped }, input, output, status, slices, completed,
+                cancelled, seconds, secondsPerSlice, changedVoxels, uncertainty: [per slice] }
+  a folder of studies: { model, studies: [ { input, output, status: done|skipped|failed, ... } ] }
+Batch mode is resumable: studies whose output exists are skipped unless --force.`,
+    )
+    .action(async (input: string, o: { out: string; model: string; device: string; batch?: number; series?: string; force: boolean }) => {
+      if (!['auto', 'cpu', 'gpu'].includes(o.device)) throw new CliError(`--device must be auto, cpu or gpu, not "${o.device}".`);
+      if (o.batch !== undefined && !(o.batch >= 1 && o.batch <= 64)) throw new CliError('--batch must be a whole number from 1 to 64.');
+      const summary = await segmentCommand(
+        input,
+        { ...o, device: o.device as 'auto' | 'cpu' | 'gpu', ...(o.batch === undefined ? {} : { batch: o.batch }), ...(o.series ? { series: o.series } : {}) },
+        version,
+      );
+      out(`${JSON.stringify(summary, null, 2)}\n`);
     });
 
   try {

@@ -59,9 +59,27 @@ export interface SegmentResult {
   readonly cancelled: boolean;
 }
 
-/** The preprocessing of the card for this modality; CT when the source does not say. */
+/**
+ * The modality of a volume whose file does not say (NIfTI, NRRD): CT when its values reach down
+ * to air in Hounsfield units, otherwise unknown. Never guess CT for an MR or a label map.
+ */
+export function inferModality(modality: string | undefined, voxels: VoxelArray): string | undefined {
+  if (modality !== undefined) return modality;
+  let min = Infinity;
+  for (let i = 0; i < voxels.length; i++) if ((voxels[i] as number) < min) min = voxels[i] as number;
+  return min <= -500 ? 'CT' : undefined;
+}
+
+/** The preprocessing of the card for this modality. */
 export function preprocessingFor(card: ModelCard, modality: string | undefined): Preprocessing {
-  const key = modality ?? 'CT';
+  const supported = Object.keys(card.preprocessing).join(', ');
+  if (modality === undefined) {
+    throw new UserFacingError(
+      'unreadable',
+      `The file does not say its modality and its values do not look like CT in Hounsfield units; model ${card.name} ${card.version} supports ${supported}.`,
+    );
+  }
+  const key = modality;
   const p = card.preprocessing[key];
   if (!p) {
     const known = Object.keys(card.preprocessing).join(', ');
@@ -141,7 +159,7 @@ export async function segmentVolume(
   engine: Engine,
   opts: SegmentOptions,
 ): Promise<SegmentResult> {
-  const pre = preprocessingFor(card, opts.modality);
+  const pre = preprocessingFor(card, inferModality(opts.modality, volume.voxels));
   const frame = sliceFrame(volume, pre.orientation);
   const s = card.input.size;
   const n = card.classes.length;

@@ -1,0 +1,143 @@
+/**
+ * `hsam segment`: the one-click segmentation, headless, through the same handler table as the
+ * app. One volume → one label file in the input's geometry; a folder of studies → one label
+ * file per series or volume file, resumable (finished outputs are skipped, every output is
+ * written atomically so an interrupted run never leaves a file that looks finished).
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { FolderScan } from '../contract/dicom.js';
+import type { Result } from '../contract/result.js';
+import type { LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
+import type { VolumeMeta } from '../contract/volume.js';
+import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
+import { writeFileAtomic } from '../services/storage/atomic-write.js';
+import { createWorkstation, type Workstation } from '../services/workstation.js';
+
+export interface SegmentOptions {
+  readonly model: string;
+  readonly out: string;
+  readonly device: 'auto' | 'cpu' | 'gpu';
+  readonly batch?: number;
+  readonly series?: string;
+  readonly force: boolean;
+}
+
+class CliError extends Error {}
+
+const VOLUME_FILE = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
+
+function unwrap<T>(r: Result<unknown>): T {
+  if (!r.ok) throw new CliError(r.error.message);
+  return r.value as T;
+}
+
+/** Files under `dir` that hold volumes, recursively, skipping `exclude`. */
+function volumeFiles(dir: string, exclude: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (resolve(p) === resolve(exclude)) continue;
+    if (e.isDirectory()) out.push(...volumeFiles(p, exclude));
+    else if (VOLUME_FILE.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+const stem = (name: string): string => name.replace(VOLUME_FILE, '').replace(/[^\w.-]+/g, '_');
+
+interface Job {
+  readonly input: string;
+  readonly output: string;
+  /** Opens the volume; returns its metadata. */
+  readonly open: () => Promise<VolumeMeta>;
+}
+
+async function segmentOne(ws: Workstation, job: Job, model: ModelStatus, batch: number | undefined): Promise<Record<string, unknown>> {
+  const meta = await job.open();
+  const summary = unwrap<SegmentSummary>(await ws.dispatch('segment.start', { volumeId: meta.volumeId, ...(batch ? { batch } : {}) }));
+  const state = unwrap<LabelState>(await ws.dispatch('labels.get', { volumeId: meta.volumeId }));
+  const bytes = encodeNiftiFile(job.output, {
+    ...meta,
+    voxelType: 'uint8',
+    voxels: state.labels,
+    description: `${model.name} ${model.version}`.slice(0, 79),
+    displayRange: [0, model.classes.length - 1],
+  });
+  await writeFileAtomic(job.output, [bytes]);
+  await ws.dispatch('volume.close', { volumeId: meta.volumeId });
+  const { volumeId: _id, model: _model, ...rest } = summary;
+  return { input: job.input, output: job.output, status: 'done', ...rest };
+}
+
+export async function segmentCommand(input: string, opts: SegmentOptions, version: string): Promise<Record<string, unknown>> {
+  const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-cli-'));
+  const ws = createWorkstation({
+    version,
+    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
+    emit: () => {},
+    sessionsDir,
+  });
+  try {
+    const model = unwrap<ModelStatus>(await ws.dispatch('model.load', { fileId: ws.files.grant(opts.model, 'command-line').fileId, device: opts.device }));
+    const isFolder = statSync(input, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    const batchMode = isFolder && (statSync(opts.out, { throwIfNoEntry: false })?.isDirectory() || !VOLUME_FILE.test(opts.out));
+    const jobs: Job[] = [];
+
+    if (!isFolder) {
+      const fileId = ws.files.grant(input, 'command-line').fileId;
+      jobs.push({ input, output: opts.out, open: async () => unwrap<VolumeMeta>(await ws.dispatch('volume.open', { fileId })) });
+    } else {
+      const folderId = ws.files.grant(input, 'command-line').fileId;
+      const scan = unwrap<FolderScan>(await ws.dispatch('dicom.scanFolder', { fileId: folderId }));
+      const series = opts.series ? scan.series.filter((s) => s.seriesId === opts.series || s.seriesInstanceUID === opts.series) : scan.series;
+      if (opts.series && series.length === 0) throw new CliError(`${scan.name} has no series "${opts.series}".`);
+      if (!batchMode && series.length !== 1) {
+        throw new CliError(`${scan.name} holds ${series.length} DICOM series; name one with --series, or give a folder as --out to segment them all.`);
+      }
+      for (const s of series) {
+        const output = batchMode ? join(opts.out, `${stem(s.seriesInstanceUID || s.seriesId)}.labels.nii.gz`) : opts.out;
+        jobs.push({
+          input: `${input}#${s.seriesId}`,
+          output,
+          open: async () => unwrap<VolumeMeta>(await ws.dispatch('dicom.openSeries', { scanId: scan.scanId, seriesId: s.seriesId })),
+        });
+      }
+      if (batchMode && !opts.series) {
+        for (const f of volumeFiles(input, opts.out)) {
+          const fileId = ws.files.grant(f, 'command-line').fileId;
+          const output = join(opts.out, `${stem(relative(input, f))}.labels.nii.gz`);
+          jobs.push({ input: f, output, open: async () => unwrap<VolumeMeta>(await ws.dispatch('volume.open', { fileId })) });
+        }
+      }
+      if (batchMode) await mkdir(opts.out, { recursive: true });
+    }
+
+    const results: Record<string, unknown>[] = [];
+    for (const job of jobs) {
+      if (batchMode && !opts.force && statSync(job.output, { throwIfNoEntry: false })) {
+        results.push({ input: job.input, output: job.output, status: 'skipped', reason: 'output exists (use --force to redo)' });
+        continue;
+      }
+      try {
+        results.push(await segmentOne(ws, job, model, opts.batch));
+      } catch (e) {
+        if (!batchMode) throw e;
+        results.push({ input: job.input, output: job.output, status: 'failed', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const modelInfo = { name: model.name, version: model.version, provider: model.provider, skipped: model.skipped };
+    return batchMode ? { model: modelInfo, studies: results } : { model: modelInfo, ...results[0] };
+  } finally {
+    await ws.dispose();
+    rmSync(sessionsDir, { recursive: true, force: true });
+  }
+}
+
+export const defaultModelDir = (): string => {
+  // src (electron/cli) and dist (dist/cli) both sit two folders below the repository root.
+  const root = new URL('../..', import.meta.url).pathname;
+  return join(root, 'native-models', 'models', 'demo');
+};
