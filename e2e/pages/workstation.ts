@@ -111,7 +111,7 @@ export class WorkstationPage {
       const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
       const r = await api.labels.get({ volumeId: id });
       if (!r.ok) throw new Error(r.error.message);
-      const digest = await crypto.subtle.digest('SHA-256', r.value.labels);
+      const digest = await crypto.subtle.digest('SHA-256', Uint8Array.from(r.value.labels));
       return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
     });
   }
