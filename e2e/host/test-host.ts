@@ -39,6 +39,8 @@ export interface TestHost {
   readonly dialogAnswers: string[];
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   close(): Promise<void>;
+  /** Stop answering at once, as a killed process would: nothing is saved, only the journal remains. */
+  crash(): Promise<void>;
 }
 
 async function buildBridge(): Promise<string> {
@@ -120,6 +122,13 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     });
   });
 
+  const stopServing = async (): Promise<void> => {
+    for (const s of sockets) s.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -128,10 +137,9 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     dialogAnswers,
     emit,
     close: async () => {
-      for (const s of sockets) s.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopServing();
       await workstation.dispose();
     },
+    crash: stopServing,
   };
 }

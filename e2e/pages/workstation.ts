@@ -102,6 +102,25 @@ export class WorkstationPage {
     });
   }
 
+  /** Voxels of one class in one k-slice of main's label volume. */
+  async labelCountsInSlice(k: number, cls: number): Promise<number> {
+    return this.page.evaluate(
+      async ([k, cls]) => {
+        type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
+        const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
+          .hsam;
+        const grid = document.querySelector('[data-volume-id]');
+        const r = await api.labels.get({ volumeId: grid?.getAttribute('data-volume-id') ?? '' });
+        if (!r.ok) throw new Error(r.error.message);
+        const per = Number(grid?.getAttribute('data-slice-size'));
+        let n = 0;
+        for (let i = k * per; i < (k + 1) * per; i++) if (r.value.labels[i] === cls) n++;
+        return n;
+      },
+      [k, cls] as const,
+    );
+  }
+
   /** SHA-256 (hex) of main's label volume of the open study, computed in the page. */
   async labelsSha256(): Promise<string> {
     return this.page.evaluate(async () => {

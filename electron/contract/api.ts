@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { Result } from './result.js';
 import type { FolderScan } from './dicom.js';
-import type { LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
+import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
@@ -82,6 +82,25 @@ export const methods = {
     'Stop a running segmentation after the batch in flight; finished slices are kept.',
   ),
   'labels.get': method<LabelState>()(z.object({ volumeId: id }).strict(), 'The label volume of an opened volume, with provenance and slice status.'),
+  'labels.paint': method<LabelChange>()(
+    z
+      .object({
+        volumeId: id,
+        /** Voxel indices (i + nx·(j + ny·k)); a stroke segment, not a volume. */
+        indices: z.instanceof(Uint32Array).refine((a) => a.length <= 1 << 24, 'at most 16M voxels per edit'),
+        value: z.number().int().min(0).max(255),
+        /** Segments of one brush stroke share an id and undo as one step. */
+        stroke: z.string().min(1).max(64).optional(),
+      })
+      .strict(),
+    'Set voxels to a class (0 erases), journaled to disk before it returns; one undo step per stroke; locked classes are kept.',
+  ),
+  'labels.undo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Undo the last label step (AI runs included); null when there is none.'),
+  'labels.redo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Redo the last undone step; null when there is none.'),
+  'labels.setLocked': method<{ readonly locked: readonly number[] }>()(
+    z.object({ volumeId: id, classIndex: z.number().int().min(1).max(255), locked: z.boolean() }).strict(),
+    'Lock a class so no edit or model run changes its voxels, or unlock it.',
+  ),
   'volume.getVoxels': method<VolumeVoxels>()(
     z.object({ volumeId: id }).strict(),
     'The voxels of an opened volume as one typed array.',

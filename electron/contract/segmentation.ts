@@ -54,3 +54,17 @@ export interface LabelState {
   /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
   readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;
 }
+
+/** A change main applied to a label volume (a paint, an undo, a redo), to mirror in the renderer. */
+export interface LabelChange {
+  readonly volumeId: string;
+  /** The voxels that changed and their new classes; voxels of locked classes are not in it. */
+  readonly indices: Uint32Array;
+  readonly values: Uint8Array;
+  /** Slices (status axis) whose status changed, and their new status. */
+  readonly slices: Uint32Array;
+  readonly status: Uint8Array;
+  readonly revision: number;
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+}

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
-import type { LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
+import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
 import type { Volume } from './imaging/volume.js';
 import { InferenceService, type SegmentJob } from './inference/inference-service.js';
 import type { Device } from './inference/ort-engine.js';
 import { sliceFrame } from './inference/slice-frame.js';
 import { LabelSession, type RestoreReport } from './labels/label-session.js';
+import type { Step } from './labels/step.js';
 
 export interface SegmentationOptions {
   /** Where label sessions (journal and snapshots) live; one folder per study. */
@@ -93,6 +94,41 @@ export class Segmentation {
       statusAxis: session.opts.statusAxis,
       revision: session.revision,
       restored: restored && { journalRecords: restored.journalRecords, fromSnapshot: restored.fromSnapshot },
+    };
+  }
+
+  async paint(volumeId: string, volume: Volume, studyKey: string, indices: Uint32Array, value: number, stroke?: string): Promise<LabelChange> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const size = session.labels.length;
+    for (const i of indices) {
+      if (i >= size) throw new UserFacingError('invalid-argument', `labels.paint: voxel index ${i} is outside the volume (${size} voxels).`);
+    }
+    return this.#change(volumeId, session, await session.paint(indices, value, stroke));
+  }
+
+  async undo(volumeId: string, volume: Volume, studyKey: string, redo: boolean): Promise<LabelChange | null> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const step = redo ? await session.redo() : await session.undo();
+    return step && this.#change(volumeId, session, step);
+  }
+
+  async setLocked(volumeId: string, volume: Volume, studyKey: string, classIndex: number, locked: boolean): Promise<number[]> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    if (locked) session.lockedClasses.add(classIndex);
+    else session.lockedClasses.delete(classIndex);
+    return [...session.lockedClasses].sort((a, b) => a - b);
+  }
+
+  #change(volumeId: string, session: LabelSession, step: Step): LabelChange {
+    return {
+      volumeId,
+      indices: step.diff.indices,
+      values: step.diff.after,
+      slices: step.status.slices,
+      status: step.status.after,
+      revision: session.revision,
+      canUndo: session.canUndo,
+      canRedo: session.canRedo,
     };
   }
 

@@ -119,6 +119,22 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const { volume, studyKey } = opened(volumeId);
       return segmentation.labelState(volumeId, volume, studyKey);
     },
+    'labels.paint': async ({ volumeId, indices, value, stroke }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.paint(volumeId, volume, studyKey, indices, value, stroke);
+    },
+    'labels.undo': async ({ volumeId }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.undo(volumeId, volume, studyKey, false);
+    },
+    'labels.redo': async ({ volumeId }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.undo(volumeId, volume, studyKey, true);
+    },
+    'labels.setLocked': async ({ volumeId, classIndex, locked }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return { locked: await segmentation.setLocked(volumeId, volume, studyKey, classIndex, locked) };
+    },
     'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: opened(volumeId).volume.voxels }),
     'volume.close': async ({ volumeId }) => {
       await segmentation.close(volumeId);

@@ -44,6 +44,27 @@ describe('LabelSession editing', () => {
     await s.close();
   });
 
+  it('segments of one stroke are one undo step, each journaled on its own', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    await s.paint(disk(dims, [5, 5, 2], 2), 4);
+    for (const x of [10, 12, 14, 16]) await s.paint(disk(dims, [x, 10, 2], 2), 3, 'stroke-1');
+    await s.paint(disk(dims, [30, 20, 2], 2), 3, 'stroke-2');
+    expect(count(s.labels, 3)).toBeGreaterThan(0);
+    await s.undo(); // stroke 2
+    await s.undo(); // all of stroke 1
+    expect(count(s.labels, 3)).toBe(0);
+    expect(count(s.labels, 4)).toBe(disk(dims, [5, 5, 2], 2).length);
+    await s.redo();
+    expect(count(s.labels, 3)).toBeGreaterThan(disk(dims, [10, 10, 2], 2).length * 2);
+    const expected = Uint8Array.from(s.labels);
+    await s.close();
+    const { session, restored } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(restored?.journalRecords).toBe(1 + 4 + 1 + 2 + 1);
+    expect(Buffer.from(session.labels).equals(Buffer.from(expected))).toBe(true);
+    await session.close();
+  });
+
   it('never changes a locked class, from either side', async () => {
     const s = await open();
     await s.paint(disk(dims, [10, 10, 2], 4), 2);

@@ -14,7 +14,7 @@ import { UserFacingError } from '../../contract/result.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
 import { applyDiff, makeDiff, Source, type CandidateVisitor } from './label-diff.js';
-import { decodeStep, emptyStatus, encodeStep, invertStep, SliceStatus, type Step } from './step.js';
+import { decodeStep, emptyStatus, encodeStep, invertStep, mergeSteps, SliceStatus, type Step } from './step.js';
 
 type Vec3 = readonly [number, number, number];
 
@@ -47,6 +47,8 @@ export class LabelSession {
   #redo: Buffer[] = [];
   #undoBytes = 0;
   #revision = 0;
+  /** The brush stroke the last undo step belongs to; its next segment joins that step. */
+  #stroke: string | null = null;
   readonly #sliceStride: number;
 
   private constructor(
@@ -95,9 +97,11 @@ export class LabelSession {
 
   /**
    * A human edit: set `indices` to `value` (0 erases). Voxels of locked classes are left alone,
-   * both ways. Untouched and model-labelled slices it reaches become corrected.
+   * both ways. Untouched and model-labelled slices it reaches become corrected. Segments of
+   * one brush stroke (same `stroke` id, nothing in between) are one undo step; each segment is
+   * still journaled on its own before it returns.
    */
-  async paint(indices: Uint32Array, value: number): Promise<Step> {
+  async paint(indices: Uint32Array, value: number, stroke?: string): Promise<Step> {
     const locked = this.lockedClasses;
     const diff = makeDiff(
       this.labels,
@@ -107,7 +111,20 @@ export class LabelSession {
     );
     const touched = new Set<number>();
     diff.indices.forEach((i) => touched.add(this.sliceOf(i)));
-    return this.#commit({ diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) });
+    const step = { diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) };
+    const last = this.#undo.at(-1);
+    if (stroke === undefined || stroke !== this.#stroke || !last) {
+      const committed = await this.#commit(step);
+      this.#stroke = stroke ?? null;
+      return committed;
+    }
+    // Same stroke: journal this segment, then fold it into the stroke's undo step.
+    await this.#durably(step);
+    this.#undo.pop();
+    this.#undoBytes -= last.length;
+    this.#pushUndo(encodeStep(mergeSteps(decodeStep(last), step)));
+    this.#redo = [];
+    return step;
   }
 
   /**
@@ -146,6 +163,7 @@ export class LabelSession {
   async undo(): Promise<Step | null> {
     const memo = this.#undo.at(-1);
     if (!memo) return null;
+    this.#stroke = null;
     const step = invertStep(decodeStep(memo));
     await this.#durably(step);
     this.#undo.pop();
@@ -157,6 +175,7 @@ export class LabelSession {
   async redo(): Promise<Step | null> {
     const memo = this.#redo.at(-1);
     if (!memo) return null;
+    this.#stroke = null;
     const step = decodeStep(memo);
     await this.#durably(step);
     this.#redo.pop();
@@ -181,6 +200,7 @@ export class LabelSession {
   }
 
   async #commit(step: Step): Promise<Step> {
+    this.#stroke = null;
     const memo = await this.#durably(step);
     this.#pushUndo(memo);
     this.#redo = [];

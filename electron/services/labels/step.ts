@@ -74,3 +74,38 @@ export function decodeStep(bytes: Uint8Array): Step {
     status: { slices, before: u8(m), after: u8(m) },
   };
 }
+
+/**
+ * One step with the effect of `a` then `b` (a brush stroke sent as many segments undoes as
+ * one): per voxel the first `before` and the last `after`; voxels that end as they began drop out.
+ */
+export function mergeSteps(a: Step, b: Step): Step {
+  const voxels = new Map<number, [number, number, number, number]>();
+  const take = (s: Step): void =>
+    s.diff.indices.forEach((i, n) => {
+      const prev = voxels.get(i);
+      voxels.set(i, [prev?.[0] ?? s.diff.before[n]!, s.diff.after[n]!, prev?.[2] ?? s.diff.sourceBefore[n]!, s.diff.sourceAfter[n]!]);
+    });
+  take(a);
+  take(b);
+  const kept = [...voxels].filter(([, v]) => v[0] !== v[1] || v[2] !== v[3]);
+  const slices = new Map<number, [number, number]>();
+  for (const s of [a, b]) {
+    s.status.slices.forEach((z, n) => slices.set(z, [slices.get(z)?.[0] ?? s.status.before[n]!, s.status.after[n]!]));
+  }
+  const keptSlices = [...slices].filter(([, v]) => v[0] !== v[1]);
+  return {
+    diff: {
+      indices: Uint32Array.from(kept, ([i]) => i),
+      before: Uint8Array.from(kept, ([, v]) => v[0]),
+      after: Uint8Array.from(kept, ([, v]) => v[1]),
+      sourceBefore: Uint8Array.from(kept, ([, v]) => v[2]),
+      sourceAfter: Uint8Array.from(kept, ([, v]) => v[3]),
+    },
+    status: {
+      slices: Uint32Array.from(keptSlices, ([z]) => z),
+      before: Uint8Array.from(keptSlices, ([, v]) => v[0]),
+      after: Uint8Array.from(keptSlices, ([, v]) => v[1]),
+    },
+  };
+}

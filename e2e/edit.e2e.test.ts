@@ -1,0 +1,101 @@
+/**
+ * Correcting labels by hand in the real renderer: brush and eraser strokes, undo and redo,
+ * locked classes, and a killed session whose acknowledged edits come back on restart. Label
+ * voxels are checked through the API (what main holds), not only on screen.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+import { startTestHost, type TestHost } from './host/test-host.js';
+import { WorkstationPage } from './pages/workstation.js';
+
+const LIVER = 5;
+const SPLEEN = 1;
+const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-e2e-edit-'));
+let host: TestHost;
+let browser: Browser;
+let page: Page;
+let ws: WorkstationPage;
+
+async function openApp(): Promise<void> {
+  await page.goto(host.url);
+  await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
+  await page.getByTestId('segment-list').waitFor({ timeout: 30_000 });
+}
+
+beforeAll(async () => {
+  host = await startTestHost({ sessionsDir });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  ws = new WorkstationPage(page);
+  await openApp();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+});
+
+/** Drag across the axial view between two points given as fractions of its size. */
+async function drag(from: [number, number], to: [number, number]): Promise<void> {
+  const box = await ws.axialView.boundingBox();
+  if (!box) throw new Error('no axial view');
+  const at = (f: [number, number]): [number, number] => [box.x + box.width * f[0], box.y + box.height * f[1]];
+  await page.mouse.move(...at(from));
+  await page.mouse.down();
+  for (let s = 1; s <= 10; s++) {
+    await page.mouse.move(...at([from[0] + ((to[0] - from[0]) * s) / 10, from[1] + ((to[1] - from[1]) * s) / 10]));
+  }
+  await page.mouse.up();
+}
+
+describe('hand corrections', () => {
+  let painted = 0;
+
+  it('the brush paints the chosen class on the current slice only', async () => {
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-liver').getByTestId('segment-select').click();
+    await drag([0.42, 0.45], [0.55, 0.5]);
+    await expect.poll(async () => (await ws.labelCounts())[LIVER], { timeout: 10_000 }).toBeGreaterThan(50);
+    painted = (await ws.labelCounts())[LIVER] ?? 0;
+    expect(await ws.labelCountsInSlice(15, LIVER)).toBe(painted);
+    expect(await ws.colouredFraction('axial')).toBeGreaterThan(0.002);
+  });
+
+  it('undo and redo, by keyboard, restore exactly', async () => {
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await ws.labelCounts())[LIVER]).toBe(0);
+    await page.keyboard.press('Control+Shift+Z');
+    await expect.poll(async () => (await ws.labelCounts())[LIVER]).toBe(painted);
+  });
+
+  it('the eraser removes part of it', async () => {
+    await page.keyboard.press('e');
+    await drag([0.42, 0.45], [0.46, 0.46]);
+    await expect.poll(async () => (await ws.labelCounts())[LIVER]).toBeLessThan(painted);
+    expect((await ws.labelCounts())[LIVER]).toBeGreaterThan(0);
+  });
+
+  it('a locked class is not painted over', async () => {
+    const liver = (await ws.labelCounts())[LIVER];
+    await page.getByTestId('segment-liver').getByTestId('segment-lock').click();
+    await expect.poll(() => page.getByTestId('segment-liver').getByTestId('segment-lock').getAttribute('aria-pressed')).toBe('true');
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
+    await drag([0.4, 0.45], [0.6, 0.5]);
+    await expect.poll(async () => (await ws.labelCounts())[SPLEEN], { timeout: 10_000 }).toBeGreaterThan(0);
+    expect((await ws.labelCounts())[LIVER]).toBe(liver);
+  });
+
+  it('a killed session loses no acknowledged edit: the restarted app restores them', async () => {
+    const before = await ws.labelCounts();
+    await host.crash();
+    host = await startTestHost({ sessionsDir });
+    await openApp();
+    await expect.poll(() => page.getByTestId('restored').textContent()).toMatch(/^Restored \d+ unsaved label edit\(s\) from the last session\./);
+    expect(await ws.labelCounts()).toEqual(before);
+  });
+});
