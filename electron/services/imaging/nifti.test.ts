@@ -5,6 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UserFacingError } from '../../contract/result.js';
 import { nibabelInfo, PROBES } from '../../../test-support/nibabel.js';
+import { pythonJson } from '../../../test-support/python.js';
 import { findFiles, SHARED_DATA } from '../../../test-support/paths.js';
 import { readNifti } from './nifti.js';
 import { valueRange } from './volume.js';
@@ -38,6 +39,34 @@ describe('readNifti against nibabel on every shared NIfTI', () => {
       const ours = PROBES.filter(([i, j, k]) => i < nx && j < ny && k < nz).map(([i, j, k]) => v.voxels[i + nx * (j + ny * k)]);
       expect(ours).toEqual(ref.probes);
     });
+  });
+});
+
+describe('NIfTI-2', () => {
+  it('reads a NIfTI-2 file (written by nibabel from the shared MR) with the same geometry and voxels', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'hsam-nifti2-'));
+    const out = join(dir2, 'mr.nii.gz');
+    const source = join(SHARED_DATA, 'totalsegmentator', 'example_mr_sm.nii.gz');
+    const ref = pythonJson<{ header: string }>(
+      String.raw`
+import json, sys
+import nibabel as nib
+a = json.load(sys.stdin)
+img = nib.load(a["src"])
+two = nib.Nifti2Image(img.dataobj, img.affine, header=None)
+two.set_qform(img.affine, 1)
+two.set_sform(img.affine, 2)
+nib.save(two, a["out"])
+print(json.dumps(dict(header=type(nib.load(a["out"]).header).__name__)))`,
+      { src: source, out },
+    );
+    expect(ref.header).toBe('Nifti2Header');
+    const [two, one] = await Promise.all([readNifti(out), readNifti(source)]);
+    expect([...two.dims]).toEqual([...one.dims]);
+    two.origin.forEach((o, i) => expect(o).toBeCloseTo(one.origin[i]!, 3));
+    two.direction.forEach((d, i) => expect(d).toBeCloseTo(one.direction[i]!, 5));
+    two.spacing.forEach((x, i) => expect(x).toBeCloseTo(one.spacing[i]!, 4));
+    expect(Buffer.from(two.voxels.buffer).equals(Buffer.from(one.voxels.buffer))).toBe(true);
   });
 });
 
