@@ -6,38 +6,32 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.js';
-import { startTestHost, type TestHost } from './host/test-host.js';
-import { WorkstationPage } from './pages/workstation.js';
+import { startTestHost } from './host/test-host.js';
+import { openSession, type Session } from './fixtures.js';
+import type { WorkstationPage } from './pages/workstation.js';
 
 const LIVER = 5;
 const SPLEEN = 1;
 const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-e2e-edit-'));
-let host: TestHost;
-let browser: Browser;
+let session: Session;
 let page: Page;
 let ws: WorkstationPage;
 
 async function openApp(): Promise<void> {
-  await page.goto(host.url);
+  await page.goto(session.host.url);
   await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
   await page.getByTestId('segment-list').waitFor({ timeout: 30_000 });
 }
 
 beforeAll(async () => {
-  host = await startTestHost({ sessionsDir });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  ws = new WorkstationPage(page);
+  session = await openSession({ sessionsDir });
+  ({ page, ws } = session);
   await openApp();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-});
+afterAll(() => session?.close());
 
 /** Drag across the axial view between two points given as fractions of its size. */
 async function drag(from: [number, number], to: [number, number]): Promise<void> {
@@ -92,8 +86,8 @@ describe('hand corrections', () => {
 
   it('a killed session loses no acknowledged edit: the restarted app restores them', async () => {
     const before = await ws.labelCounts();
-    await host.crash();
-    host = await startTestHost({ sessionsDir });
+    await session.host.crash();
+    session.host = await startTestHost({ sessionsDir });
     await openApp();
     await expect.poll(() => page.getByTestId('restored').textContent()).toMatch(/^Restored \d+ unsaved label edit\(s\) from the last session\./);
     expect(await ws.labelCounts()).toEqual(before);

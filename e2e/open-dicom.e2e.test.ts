@@ -5,27 +5,24 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
-import { launchChromium } from './browser.js';
-import { startTestHost, type TestHost } from './host/test-host.js';
-import { WorkstationPage } from './pages/workstation.js';
+import type { TestHost } from './host/test-host.js';
+import { openSession, type Session } from './fixtures.js';
+import type { WorkstationPage } from './pages/workstation.js';
 
 const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 
+let session: Session;
 let host: TestHost;
-let browser: Browser;
 let page: Page;
 let ws: WorkstationPage;
 const progressSeen: string[] = [];
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  await page.goto(host.url);
-  ws = new WorkstationPage(page);
+  session = await openSession();
+  ({ host, page, ws } = session);
   await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
   // Record the progress bar whenever it shows, without racing it.
   await page.exposeFunction('__progress', (t: string) => progressSeen.push(t));
@@ -37,10 +34,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-});
+afterAll(() => session?.close());
 
 describe('open a DICOM folder', () => {
   it('scans the shared JPEG 2000 CT series, shows it in the picker with its warning, and opens it', async () => {

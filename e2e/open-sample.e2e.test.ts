@@ -3,37 +3,28 @@
  * host's copy of the API, opens the bundled sample CT and draws its axial slice with vtk.js.
  */
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.js';
-import { startTestHost, type TestHost } from './host/test-host.js';
-import { WorkstationPage, type Readout } from './pages/workstation.js';
+import type { TestHost } from './host/test-host.js';
+import { openSession, type Session } from './fixtures.js';
+import type { WorkstationPage} from './pages/workstation.js';
+import { type Readout } from './pages/workstation.js';
 import { pythonJson } from '../test-support/python.js';
 import { channels } from '../electron/contract/api.js';
 import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
 
+let session: Session;
 let host: TestHost;
-let browser: Browser;
 let page: Page;
 let ws: WorkstationPage;
-const problems: string[] = [];
+let problems: string[];
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(host.url);
-  ws = new WorkstationPage(page);
+  session = await openSession({ width: 1000 });
+  ({ host, page, ws, problems } = session);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-});
+afterAll(() => session?.close());
 
 describe('open the sample CT', () => {
   it('shows the sample study with its geometry', async () => {

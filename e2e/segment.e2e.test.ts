@@ -7,33 +7,27 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
-import { launchChromium } from './browser.js';
-import { SAMPLE_PATH, startTestHost, type TestHost } from './host/test-host.js';
+import { SAMPLE_PATH, type TestHost } from './host/test-host.js';
 import { runCli } from '../electron/cli/hsam.js';
 import { readNifti } from '../electron/services/imaging/nifti.js';
-import { WorkstationPage } from './pages/workstation.js';
+import { openSession, type Session } from './fixtures.js';
+import type { WorkstationPage } from './pages/workstation.js';
 
+let session: Session;
 let host: TestHost;
-let browser: Browser;
 let page: Page;
 let ws: WorkstationPage;
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  await page.goto(host.url);
-  ws = new WorkstationPage(page);
+  session = await openSession();
+  ({ host, page, ws } = session);
   await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-});
+afterAll(() => session?.close());
 
 describe('one-click segmentation', () => {
   it('loads the bundled demo model and says which hardware runs it', async () => {
@@ -64,14 +58,14 @@ describe('one-click segmentation', () => {
     expect(code).toBe(0);
     const cliLabels = (await readNifti(out)).voxels;
     const sha = (a: Uint8Array | ArrayLike<number>): string => createHash('sha256').update(Uint8Array.from(a)).digest('hex');
-    expect(await ws.labelsSha256()).toBe(sha(cliLabels));
+    expect(sha((await ws.labels()).labels)).toBe(sha(cliLabels));
   });
 
   it('hiding a class removes its colour from the views', async () => {
     const shown = await ws.colouredFraction('axial');
-    await page.getByTestId('segment-liver').getByRole('button').click();
+    await page.getByTestId('segment-liver').getByTestId('segment-visibility').click();
     await expect.poll(() => ws.colouredFraction('axial')).toBeLessThan(shown * 0.8);
-    await page.getByTestId('segment-liver').getByRole('button').click();
+    await page.getByTestId('segment-liver').getByTestId('segment-visibility').click();
     await expect.poll(() => ws.colouredFraction('axial')).toBeGreaterThan(shown * 0.95);
   });
 

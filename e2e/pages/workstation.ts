@@ -87,52 +87,37 @@ export class WorkstationPage {
     return coloured / n;
   }
 
-  /** Voxels per class in main's label volume of the open study, read through the app's API. */
-  async labelCounts(): Promise<number[]> {
-    return this.page.evaluate(async () => {
+  /**
+   * Main's label volume of the open study, read through the app's own API in the page (what the
+   * data says, not what the screen shows), with the voxels per k-slice.
+   */
+  async labels(): Promise<{ labels: Uint8Array; sliceSize: number }> {
+    const { bytes, sliceSize } = await this.page.evaluate(async () => {
       type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
       const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
         .hsam;
-      const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
-      const r = await api.labels.get({ volumeId: id });
+      const grid = document.querySelector('[data-volume-id]');
+      const r = await api.labels.get({ volumeId: grid?.getAttribute('data-volume-id') ?? '' });
       if (!r.ok) throw new Error(r.error.message);
-      const counts = new Array<number>(256).fill(0);
-      for (const v of r.value.labels) counts[v]!++;
-      return counts;
+      // Base64 keeps the transfer out of Playwright's per-element JSON.
+      let text = '';
+      for (let i = 0; i < r.value.labels.length; i += 0x8000) text += String.fromCharCode(...r.value.labels.subarray(i, i + 0x8000));
+      return { bytes: btoa(text), sliceSize: Number(grid?.getAttribute('data-slice-size')) };
     });
+    return { labels: new Uint8Array(Buffer.from(bytes, 'base64')), sliceSize };
+  }
+
+  /** Voxels per class in main's label volume. */
+  async labelCounts(): Promise<number[]> {
+    const counts = new Array<number>(256).fill(0);
+    for (const v of (await this.labels()).labels) counts[v]!++;
+    return counts;
   }
 
   /** Voxels of one class in one k-slice of main's label volume. */
   async labelCountsInSlice(k: number, cls: number): Promise<number> {
-    return this.page.evaluate(
-      async ([k, cls]) => {
-        type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
-        const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
-          .hsam;
-        const grid = document.querySelector('[data-volume-id]');
-        const r = await api.labels.get({ volumeId: grid?.getAttribute('data-volume-id') ?? '' });
-        if (!r.ok) throw new Error(r.error.message);
-        const per = Number(grid?.getAttribute('data-slice-size'));
-        let n = 0;
-        for (let i = k * per; i < (k + 1) * per; i++) if (r.value.labels[i] === cls) n++;
-        return n;
-      },
-      [k, cls] as const,
-    );
-  }
-
-  /** SHA-256 (hex) of main's label volume of the open study, computed in the page. */
-  async labelsSha256(): Promise<string> {
-    return this.page.evaluate(async () => {
-      type R<T> = { ok: true; value: T } | { ok: false; error: { message: string } };
-      const api = (window as unknown as { hsam: { labels: { get: (a: { volumeId: string }) => Promise<R<{ labels: Uint8Array }>> } } })
-        .hsam;
-      const id = document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
-      const r = await api.labels.get({ volumeId: id });
-      if (!r.ok) throw new Error(r.error.message);
-      const digest = await crypto.subtle.digest('SHA-256', Uint8Array.from(r.value.labels));
-      return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-    });
+    const { labels, sliceSize } = await this.labels();
+    return labels.subarray(k * sliceSize, (k + 1) * sliceSize).reduce((n, v) => n + (v === cls ? 1 : 0), 0);
   }
 
   async pixels(plane: Plane): Promise<PixelStats> {
