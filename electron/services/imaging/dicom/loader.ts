@@ -17,10 +17,11 @@ import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
 import { UserFacingError } from '../../../contract/result.js';
 import type { Volume } from '../volume.js';
 import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
-import { runOnWorkers, workerCount } from './pool.js';
+import { compiledOpenJpeg, runOnWorkers, workersFor } from './pool.js';
 import type { DecodeJob } from './protocol.js';
 import { groupSeries, summarizeOthers, type ScannedSeries } from './series.js';
 import { planStack } from './stack.js';
+import { JPEG_2000 } from './transfer-syntax.js';
 
 export interface Progress {
   readonly phase: 'reading-headers' | 'decoding';
@@ -45,10 +46,14 @@ async function listFiles(root: string): Promise<string[]> {
     .sort();
 }
 
-/** Split items into `n` interleaved shares (neighbouring files tend to be the same size). */
-function shares<T>(items: readonly T[], n: number): T[][] {
-  const out: T[][] = Array.from({ length: Math.max(1, Math.min(n, items.length)) }, () => []);
-  items.forEach((x, i) => out[i % out.length]?.push(x));
+/**
+ * Cut items into consecutive chunks, about four per worker: the pool hands the next chunk to
+ * whichever worker is free, which balances workers slowed by a busy core or a cold JIT.
+ */
+function chunks<T>(items: readonly T[], workers: number): T[][] {
+  const size = Math.max(1, Math.min(64, Math.ceil(items.length / (4 * workers))));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -64,13 +69,20 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
   const images: ImageObject[] = [];
   const others: OtherObject[] = [];
   const unreadable: { file: string; reason: string }[] = [];
-  const parts = shares(files, workerCount());
+  // Reading a header is cheap next to starting a worker: a second one only for large folders.
+  const workers = workersFor(files.length, 100);
+  const parts = chunks(files, workers);
   const done = parts.map(() => 0);
   await runOnWorkers(
     parts.map((p) => ({ type: 'scan', files: p })),
-    (w, reply) => {
+    (n, reply) => {
+      if (reply.type === 'syntax') {
+        // Compile the codec while the scan goes on; the decode that follows awaits it.
+        if (JPEG_2000.has(reply.transferSyntax)) compiledOpenJpeg().catch(() => {});
+        return false;
+      }
       if (reply.type === 'progress') {
-        done[w] = reply.done;
+        done[n] = reply.done;
         onProgress({ phase: 'reading-headers', done: done.reduce((a, b) => a + b, 0), total: files.length });
         return false;
       }
@@ -78,11 +90,16 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
       images.push(...reply.images);
       others.push(...reply.others);
       unreadable.push(...reply.unreadable);
-      done[w] = parts[w]?.length ?? 0;
+      done[n] = parts[n]?.length ?? 0;
       onProgress({ phase: 'reading-headers', done: done.reduce((a, b) => a + b, 0), total: files.length });
       return true;
     },
+    workers,
   );
+  // Chunks finish in any order; keep the scan's lists in file order.
+  const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  images.sort(byPath);
+  others.sort(byPath);
   const series = groupSeries(images);
   const nonImage = summarizeOthers(others);
   if (series.length === 0) {
@@ -160,9 +177,16 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
   const jobs: DecodeJob[] = [...byFile].map(([path, frames]) => ({ path, frames }));
   let done = 0;
   const failures: string[] = [];
+  const needsOpenJpeg = plan.slices.some((x) => JPEG_2000.has(x.object.transferSyntax));
+  const openJpeg = needsOpenJpeg
+    ? await compiledOpenJpeg().catch((e: unknown) => {
+        throw new UserFacingError('unreadable', `${label} could not be decoded: the JPEG 2000 decoder did not load (${e instanceof Error ? e.message : String(e)}).`);
+      })
+    : undefined;
+  const workers = workersFor(plan.slices.length, 32);
   await runOnWorkers(
-    shares(jobs, workerCount()).map((j) => ({ type: 'decode', jobs: j })),
-    (_w, reply) => {
+    chunks(jobs, workers).map((j) => ({ type: 'decode', jobs: j, ...(openJpeg ? { openJpeg } : {}) })),
+    (_n, reply) => {
       if (reply.type === 'slice') {
         const r = rescales[reply.k] ?? { slope: 1, intercept: 0 };
         writeSlice(voxels, reply.voxels, reply.k * sliceSize, r.slope, r.intercept);
@@ -172,6 +196,7 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
       if (reply.type === 'failed') failures.push(`${basename(reply.path)}: ${reply.message}`);
       return reply.type === 'failed' || reply.type === 'decoded';
     },
+    workers,
   );
   if (failures.length > 0) throw new UserFacingError('unreadable', `${label} could not be decoded. ${failures.join('; ')}.`);
   return {

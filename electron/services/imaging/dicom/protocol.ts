@@ -1,9 +1,11 @@
 /**
  * Messages between the DICOM loader (main thread) and its worker threads. Objects cross by
- * structured clone; decoded frames cross as transferred buffers, never copied element by element.
+ * structured clone; decoded frames cross as transferred buffers, never copied element by element;
+ * a compiled WebAssembly module crosses as a shared reference to the same compiled code.
  */
 import type { VoxelArray } from '../../../contract/volume.js';
 import type { ImageObject, OtherObject } from './dataset.js';
+import type { WasmModule } from './wasm.js';
 
 export interface ScanRequest {
   readonly type: 'scan';
@@ -19,12 +21,16 @@ export interface DecodeJob {
 export interface DecodeRequest {
   readonly type: 'decode';
   readonly jobs: readonly DecodeJob[];
+  /** OpenJPEG compiled by the main thread (pool.ts), when the jobs hold JPEG 2000. */
+  readonly openJpeg?: WasmModule;
 }
 
 export type WorkerRequest = ScanRequest | DecodeRequest;
 
 export type WorkerReply =
   | { readonly type: 'progress'; readonly done: number }
+  /** A scan met its first image in this transfer syntax: main may start compiling its codec. */
+  | { readonly type: 'syntax'; readonly transferSyntax: string }
   | {
       readonly type: 'scanned';
       readonly images: ImageObject[];

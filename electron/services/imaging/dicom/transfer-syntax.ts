@@ -18,3 +18,6 @@ export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.4.203': 'HTJ2K',
 };
 
+
+/** JPEG 2000 Part 1 (lossless and lossy): decoded by OpenJPEG, compiled once by main (pool.ts). */
+export const JPEG_2000: ReadonlySet<string> = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);

@@ -50,10 +50,16 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   export interface OpenJpegModule {
     readonly J2KDecoder: new () => J2KDecoder;
   }
-  const factory: (options: {
-    wasmBinary: Uint8Array;
+  /** Emscripten's module options: the .wasm bytes, or a hook that instantiates it ourselves. */
+  export type OpenJpegFactory = (options: {
+    wasmBinary?: Uint8Array;
+    instantiateWasm?: (
+      imports: Record<string, Record<string, unknown>>,
+      receive: (instance: object, module: object) => void,
+    ) => Record<string, unknown>;
     print?: (s: string) => void;
     printErr?: (s: string) => void;
   }) => Promise<OpenJpegModule>;
+  const factory: OpenJpegFactory;
   export default factory;
 }

@@ -1,7 +1,7 @@
 /**
  * The DICOM worker thread: reads and parses files (scan) and decodes their frames (open), so
  * the main process never blocks on dcmjs or a WASM codec. Stateless between requests except
- * for the codec modules, which load once per thread.
+ * for the codec instances, which load once per thread (pool.ts keeps threads between requests).
  *
  * Invariant: every request ends with exactly one 'scanned', 'decoded' or 'failed' reply; a bad
  * file during a scan is reported in `unreadable`, never thrown.
@@ -24,6 +24,7 @@ async function scan(req: ScanRequest): Promise<void> {
   const others: OtherObject[] = [];
   const unreadable: { file: string; reason: string }[] = [];
   let done = 0;
+  const syntaxes = new Set<string>();
   for (const path of req.files) {
     try {
       const bytes = await readFile(path);
@@ -31,8 +32,13 @@ async function scan(req: ScanRequest): Promise<void> {
       if (object.kind === 'image' && !isSupportedTransferSyntax(object.transferSyntax)) {
         const name = TRANSFER_SYNTAX_NAMES[object.transferSyntax] ?? 'unknown';
         unreadable.push({ file: basename(path), reason: `transfer syntax ${object.transferSyntax} (${name}) is not supported` });
-      } else if (object.kind === 'image') images.push(object);
-      else others.push(object);
+      } else if (object.kind === 'image') {
+        images.push(object);
+        if (!syntaxes.has(object.transferSyntax)) {
+          syntaxes.add(object.transferSyntax);
+          post({ type: 'syntax', transferSyntax: object.transferSyntax });
+        }
+      } else others.push(object);
     } catch (e) {
       unreadable.push({ file: basename(path), reason: e instanceof DicomFileError ? e.message : `cannot be read (${String(e)})` });
     }
@@ -49,7 +55,7 @@ async function decode(req: DecodeRequest): Promise<void> {
       if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
       const f = object.format;
       const frameCount = object.frames.length;
-      await prepareCodec(object.transferSyntax);
+      await prepareCodec(object.transferSyntax, req.openJpeg);
       const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
       const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
       const source = {
