@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UserFacingError } from '../../../contract/result.js';
 import { nibabelInfo } from '../../../../test-support/nibabel.js';
 import { TOTALSEG } from '../../../../test-support/paths.js';
+import { pythonJson } from '../../../../test-support/python.js';
 import { pydicomVolume, voxelMd5 } from '../../../../test-support/pydicom.js';
 import { readVolume } from '../read-volume.js';
 import { describeVolume } from '../volume.js';
@@ -123,7 +124,35 @@ describe('every transfer syntax on real files', () => {
     });
   });
 
-  it('JPEG baseline and JPEG lossless (gdcmconv re-encodes a real MR; pydicom reads the original)', async () => {
+  it('JPEG baseline (8-bit greyscale, lossy): a real CT slice cut to 8 bits and encoded by gdcmconv; GDCM decodes the reference', async () => {
+    const native8 = join(tmp, 'ct8.dcm');
+    const baseline = join(tmp, 'ct8_baseline.dcm');
+    pythonJson(
+      String.raw`
+import json, sys
+import numpy as np, pydicom
+from pydicom.uid import ExplicitVRLittleEndian
+a = json.load(sys.stdin)
+ds = pydicom.dcmread(a["src"])
+px = ds.pixel_array.astype(np.float32)
+ds.PixelData = np.clip((px - px.min()) / (px.max() - px.min()) * 255, 0, 255).astype(np.uint8).tobytes()
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+ds.RescaleIntercept, ds.RescaleSlope = 0, 1
+ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds.save_as(a["out"])
+print("{}")`,
+      { src: join(PYDICOM_FILES, 'CT_small.dcm'), out: native8 },
+    );
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('gdcmconv', ['--jpeg', '--lossy', '-q', '90', native8, baseline], { stdio: 'ignore' });
+    const ref = pydicomVolume([baseline]);
+    expect(ref.transferSyntax).toBe('1.2.840.10008.1.2.4.50');
+    const v = await readVolume(baseline);
+    expectGeometry(v, ref);
+    expect(voxelMd5(v.voxels)).toBe(ref.md5);
+  });
+
+  it('JPEG lossless (process 14) and JPEG-LS, re-encoded by gdcmconv from a real MR; pydicom reads the original', async () => {
     const original = join(PYDICOM_FILES, 'MR_small.dcm');
     const ref = pydicomVolume([original]);
     for (const [flag, name] of [
