@@ -84,6 +84,12 @@ describe('hand corrections', () => {
     expect((await ws.labelCounts())[LIVER]).toBe(liver);
   });
 
+  it('the axial view shows the slice’s review status, and R marks it reviewed', async () => {
+    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('corrected');
+    await page.keyboard.press('r');
+    await expect.poll(() => ws.axialView.getByTestId('slice-status').textContent()).toContain('reviewed');
+  });
+
   it('a killed session loses no acknowledged edit: the restarted app restores them', async () => {
     const before = await ws.labelCounts();
     await session.host.crash();
@@ -91,5 +97,6 @@ describe('hand corrections', () => {
     await openApp();
     await expect.poll(() => page.getByTestId('restored').textContent()).toMatch(/^Restored \d+ unsaved label edit\(s\) from the last session\./);
     expect(await ws.labelCounts()).toEqual(before);
+    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('reviewed');
   });
 });

@@ -97,6 +97,17 @@ export const methods = {
   ),
   'labels.undo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Undo the last label step (AI runs included); null when there is none.'),
   'labels.redo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Redo the last undone step; null when there is none.'),
+  'labels.setSliceStatus': method<LabelChange>()(
+    z
+      .object({
+        volumeId: id,
+        /** Slice indices along the label volume's status (axial) axis. */
+        slices: z.array(z.number().int().min(0)).min(1).max(100_000),
+        status: z.enum(['untouched', 'auto', 'corrected', 'reviewed']),
+      })
+      .strict(),
+    'Mark slices (e.g. reviewed: model runs then leave them alone); an undoable step.',
+  ),
   'labels.setLocked': method<{ readonly locked: readonly number[] }>()(
     z.object({ volumeId: id, classIndex: z.number().int().min(1).max(255), locked: z.boolean() }).strict(),
     'Lock a class so no edit or model run changes its voxels, or unlock it.',

@@ -45,7 +45,7 @@ export interface LabelState {
   readonly volumeId: string;
   /** Class per voxel, same layout as the volume's voxels. */
   readonly labels: Uint8Array;
-  /** Who set each voxel: 0 nobody, 1 model, 2 human. */
+  /** Who set each voxel last: 0 nobody, 1 the model, 2 a human (an erase included). */
   readonly source: Uint8Array;
   /** Per slice along `statusAxis`: 0 untouched, 1 auto, 2 corrected, 3 reviewed. */
   readonly sliceStatus: Uint8Array;

@@ -69,6 +69,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'labels.paint',
       'labels.undo',
       'labels.redo',
+      'labels.setSliceStatus',
       'labels.setLocked',
       'volume.getVoxels',
       'volume.close',

@@ -127,6 +127,30 @@ describe('segmentation with the shipped demo model', () => {
     expect(d['stomach']).toBeGreaterThan(0.7);
   });
 
+  it('a reviewed slice and a human correction survive a re-run of the model', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'hsam-study-')), 'ct.nii.gz');
+    cpSync(join(TOTALSEG, 'example_ct_sm.nii.gz'), copy);
+    const meta = await open(copy);
+    await call('segment.start', { volumeId: meta.volumeId });
+    const per = 122 * 101;
+    // Erase all of slice 10, and clear one voxel of slice 12 by hand.
+    const slice10 = Uint32Array.from({ length: per }, (_, n) => 10 * per + n);
+    await call('labels.paint', { volumeId: meta.volumeId, indices: slice10, value: 0 });
+    await call('labels.setSliceStatus', { volumeId: meta.volumeId, slices: [10], status: 'reviewed' });
+    const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    const voxel12 = state.labels.findIndex((v, i) => i >= 12 * per && i < 13 * per && v !== 0);
+    await call('labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.of(voxel12), value: 0 });
+    const again = await call<SegmentSummary>('segment.start', { volumeId: meta.volumeId });
+    expect(again.changedVoxels).toBe(0);
+    const after = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    expect(after.labels.subarray(10 * per, 11 * per).every((v) => v === 0)).toBe(true);
+    expect(after.labels[voxel12]).toBe(0);
+    expect(after.sliceStatus[10]).toBe(3);
+    expect(after.sliceStatus[12]).toBe(2);
+    const outside = await ws.dispatch('labels.setSliceStatus', { volumeId: meta.volumeId, slices: [30], status: 'reviewed' });
+    expect(outside).toEqual({ ok: false, error: { code: 'invalid-argument', message: 'Slice 30 is outside the volume (30 slices).' } });
+  });
+
   it('a second opening of the same study shares its labels', async () => {
     const again = await open(join(TOTALSEG, 'example_ct_dicom'));
     const state = await call<LabelState>('labels.get', { volumeId: again.volumeId });

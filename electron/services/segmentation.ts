@@ -14,7 +14,7 @@ import { InferenceService, type SegmentJob } from './inference/inference-service
 import type { Device } from './inference/ort-engine.js';
 import { sliceFrame } from './inference/slice-frame.js';
 import { LabelSession, type RestoreReport } from './labels/label-session.js';
-import type { Step } from './labels/step.js';
+import { SliceStatus, type Step } from './labels/step.js';
 
 export interface SegmentationOptions {
   /** Where label sessions (journal and snapshots) live; one folder per study. */
@@ -110,6 +110,13 @@ export class Segmentation {
     const { session } = await this.labels(volumeId, volume, studyKey);
     const step = redo ? await session.redo() : await session.undo();
     return step && this.#change(volumeId, session, step);
+  }
+
+  async setSliceStatus(volumeId: string, volume: Volume, studyKey: string, slices: readonly number[], status: keyof typeof SliceStatus): Promise<LabelChange> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const bad = slices.find((z) => z >= session.sliceStatus.length);
+    if (bad !== undefined) throw new UserFacingError('invalid-argument', `Slice ${bad} is outside the volume (${session.sliceStatus.length} slices).`);
+    return this.#change(volumeId, session, await session.setSliceStatus(slices, SliceStatus[status]));
   }
 
   async setLocked(volumeId: string, volume: Volume, studyKey: string, classIndex: number, locked: boolean): Promise<number[]> {

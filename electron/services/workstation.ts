@@ -131,6 +131,10 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const { volume, studyKey } = opened(volumeId);
       return segmentation.undo(volumeId, volume, studyKey, true);
     },
+    'labels.setSliceStatus': async ({ volumeId, slices, status }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.setSliceStatus(volumeId, volume, studyKey, slices, status);
+    },
     'labels.setLocked': async ({ volumeId, classIndex, locked }) => {
       const { volume, studyKey } = opened(volumeId);
       return { locked: await segmentation.setLocked(volumeId, volume, studyKey, classIndex, locked) };

@@ -10,6 +10,7 @@ import { UserFacingError } from '../../contract/result.js';
 import type { VoxelArray } from '../../contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
 import { startWorker } from '../workers/start-worker.js';
+import { batchForMemory } from './batch-size.js';
 import { loadModelFolder } from './model-folder.js';
 import type { Device, ProviderReport } from './ort-engine.js';
 import type { InferenceReply, InferenceRequest } from './protocol.js';
@@ -41,6 +42,9 @@ interface Pending {
   reject(e: Error): void;
   onProgress?: ((p: SegmentProgress) => void) | undefined;
 }
+
+/** Pixels of the largest slice a view of the volume can have (the pipeline picks its axis later). */
+const slicePixels = (v: Geometry): number => Math.max(v.dims[0] * v.dims[1], v.dims[1] * v.dims[2], v.dims[0] * v.dims[2]);
 
 export class InferenceService {
   #worker: Worker | null = null;
@@ -75,7 +79,7 @@ export class InferenceService {
         volumeKey,
         volume: { dims, spacing, origin, direction, voxels },
         modality: volume.modality,
-        batch: opts.batch ?? 4,
+        batch: opts.batch ?? batchForMemory(this.#model.card, slicePixels(volume)),
         ...(opts.slices ? { slices: opts.slices } : {}),
       },
       opts.onProgress,

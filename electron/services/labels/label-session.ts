@@ -106,7 +106,8 @@ export class LabelSession {
     const diff = makeDiff(
       this.labels,
       this.source,
-      (emit) => indices.forEach((i) => emit(i, value, value === 0 ? Source.none : Source.human)),
+      // An erase is a human decision too: the model must not paint the voxel back.
+      (emit) => indices.forEach((i) => emit(i, value, Source.human)),
       (_i, cur, next) => locked.has(cur) || locked.has(next),
     );
     const touched = new Set<number>();

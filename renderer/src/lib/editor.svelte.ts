@@ -59,6 +59,20 @@ export class Editor {
     this.#history('redo');
   }
 
+  /** Mark slices (status axis) reviewed: model runs then leave them alone. */
+  markReviewed(slices: readonly number[]): void {
+    const meta = this.study.meta;
+    if (!meta || slices.length === 0) return;
+    this.#enqueue(async () => {
+      const r = await hsam.labels.setSliceStatus({ volumeId: meta.volumeId, slices: [...slices], status: 'reviewed' });
+      if (!r.ok) this.study.error = r.error.message;
+      else {
+        this.#apply(r.value);
+        this.study.labelVersion++;
+      }
+    });
+  }
+
   async setLocked(classIndex: number, locked: boolean): Promise<void> {
     const meta = this.study.meta;
     if (!meta) return;
