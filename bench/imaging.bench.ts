@@ -16,7 +16,25 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
-import type { BenchRow } from './run.js';
+import type { BenchTable } from './table.js';
+
+interface BenchRow {
+  readonly task: string;
+  readonly tool: string;
+  /** Best wall time of the runs, in seconds. */
+  readonly seconds: number;
+  /** Worst wall time of the runs, for the spread. */
+  readonly worstSeconds: number;
+  /** Highest peak resident memory over the runs, in MiB. */
+  readonly peakMiB: number;
+  /** Peak resident memory of an empty process of the same runtime, subtracted for "peak − rt". */
+  readonly runtimeMiB?: number;
+  /** Size of the decoded volume in MiB, for the memory target. */
+  readonly volumeMiB?: number;
+  /** `tool` of the row this one is compared with (same task). */
+  readonly baseline?: string;
+}
+
 
 type Measured = Pick<BenchRow, 'seconds' | 'worstSeconds' | 'peakMiB'>;
 
@@ -93,7 +111,11 @@ export function longerSeries(src: string, copies: number, out: string): number {
   return files.length * copies;
 }
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(): Promise<BenchTable> {
+  return toTable(await measureAll());
+}
+
+async function measureAll(): Promise<BenchRow[]> {
   const cli = join(REPO_ROOT, 'bin', 'hsam.mjs');
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'hsam.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
   const series = join(TOTALSEG, 'example_ct_dicom');
@@ -134,4 +156,33 @@ export async function run(): Promise<BenchRow[]> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Figures with their ratios: time against dcm2niix, memory above an empty Node against the volume. */
+function toTable(rows: readonly BenchRow[]): BenchTable {
+  const fmt = (x: number, d = 2): string => x.toFixed(d);
+  const header = ['task', 'tool', 'time s best (worst)', 'peak MiB', 'peak − node MiB', 'volume MiB', 'time ratio', '(peak − node)/volume'];
+  const table = rows.map((r) => {
+    const base = rows.find((b) => b.task === r.task && b.tool === r.baseline);
+    const extra = r.runtimeMiB === undefined ? undefined : r.peakMiB - r.runtimeMiB;
+    return [
+      r.task,
+      r.tool,
+      `${fmt(r.seconds)} (${fmt(r.worstSeconds)})`,
+      fmt(r.peakMiB, 0),
+      extra === undefined ? '' : fmt(extra, 0),
+      r.volumeMiB === undefined ? '' : fmt(r.volumeMiB, 1),
+      base ? `${fmt(r.seconds / base.seconds)}× ${r.baseline}` : '',
+      r.volumeMiB && extra !== undefined ? fmt(extra / r.volumeMiB, 1) : '',
+    ];
+  });
+  return {
+    title: 'Loading volumes (issue 3): hsam info vs dcm2niix',
+    columns: header,
+    rows: table,
+    notes: [
+      'time: best and worst wall time of the runs; peak: the highest peak resident set over the runs.',
+      'peak − node: peak minus that of an empty node process; the memory ratio uses it (target ≤ 2). Target time ratio ≤ 1.',
+    ],
+  };
 }

@@ -1,0 +1,487 @@
+/**
+ * Inference benchmark (issue 5): per-slice latency of our pipeline (readVolume → loadModelFolder →
+ * createOrtEngine(…, 'cpu') → segmentVolume) for the shipped demo model (tiny H-SAM at 224) on the
+ * shared small CT, and for full-size H-SAM ViT-B at 512 with random weights on the shared 512×512
+ * DICOM series; in the same run, PyTorch eager (our `model.pt` through `load_ours`, eval mode,
+ * no_grad, 2 threads, warmed up) on exactly the tensors our pipeline fed its encoder, and the
+ * machine's measured float32 GFLOP/s, which turns the model's FLOPs per slice into a compute floor.
+ *
+ * Targets: ours ≥ 2× faster than PyTorch eager, and ours ≤ 2× the compute floor.
+ *
+ * Our time per slice is the whole pipeline (windowing, resizing, both graphs, softmax, argmax,
+ * resizing back, uncertainty); an Engine wrapper splits it into encoder, decoder and the rest
+ * (JavaScript pre/post-processing). PyTorch's is `encode` + `decode` only, so the ratio is, if
+ * anything, unfair to us. Python and ORT never run at the same time: ORT sessions are released
+ * before Python starts.
+ *
+ * The ViT-B folder (~840 MB with model.pt) is built once with our own CLI (`hsam.py make-random`
+ * then `convert`) under os.tmpdir(), keyed by a hash of the Python model code, never in the repo.
+ *
+ * Run alone: node --import tsx bench/inference.bench.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { readVolume } from '../electron/services/imaging/read-volume.js';
+import { loadModelFolder } from '../electron/services/inference/model-folder.js';
+import { createOrtEngine } from '../electron/services/inference/ort-engine.js';
+import { segmentVolume, type Engine } from '../electron/services/inference/segment-volume.js';
+import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
+import { formatTable, type BenchTable } from './table.js';
+
+
+const PYTHON = '/usr/bin/python3';
+const NATIVE = join(REPO_ROOT, 'native-models');
+const THREADS = 2;
+/** HSAM.md §6: ViT-B at 512, encoder ≈227 GFLOP, decoders + post-processing ≈2.4 GFLOP. */
+const VIT_B_GFLOP = { encoder: 227, decoder: 2.4 };
+
+// ------------------------------------------------------------------------------------------------
+// Our pipeline
+
+/** Per-slice times of one batch, ms. */
+interface BatchTime {
+  totalMs: number;
+  encoderMs: number;
+  decoderMs: number;
+  /** Everything else: JS windowing, resizing, softmax, argmax, uncertainty, writing. */
+  restMs: number;
+}
+
+interface OursTiming {
+  slices: number;
+  /** The fastest batch (least disturbed by other load) and the median batch, per slice. */
+  best: BatchTime;
+  medianMs: number;
+  /** Busy cores of this process over the timed passes (CPU time ÷ wall time; 2 = both cores). */
+  cores: number;
+  sessionMs: number;
+  /** The encoder inputs of one timed pass, [slices,3,S,S], for PyTorch. */
+  images: Float32Array;
+  /** The first timed slice's logits [N,S,S], for the parity check. */
+  firstLogits: Float32Array;
+  provider: string;
+}
+
+interface Recorder extends Engine {
+  readonly calls: { encMs: number; decMs: number; batch: number }[];
+  readonly images: Float32Array[];
+  readonly logits: Float32Array[];
+}
+
+/** An Engine that times each call and keeps what went in and came out. */
+function recording(engine: Engine): Recorder {
+  const calls: Recorder['calls'] = [];
+  const images: Float32Array[] = [];
+  const logits: Float32Array[] = [];
+  return {
+    calls,
+    images,
+    logits,
+    async encode(input, batch) {
+      const t0 = performance.now();
+      const out = await engine.encode(input, batch);
+      calls.push({ encMs: performance.now() - t0, decMs: 0, batch });
+      images.push(input.slice());
+      return out;
+    },
+    async decode(embeddings, batch) {
+      const t0 = performance.now();
+      const out = await engine.decode(embeddings, batch);
+      const last = calls.at(-1);
+      if (last) last.decMs = performance.now() - t0;
+      // segmentVolume softmaxes the logits in place: keep a copy of the raw values.
+      if (logits.length === 0) logits.push(out.slice());
+      return out;
+    },
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : ((s[(s.length - 1) >> 1] ?? 0) + (s[s.length >> 1] ?? 0)) / 2;
+};
+
+async function runOurs(modelDir: string, volumePath: string, opts: { batch: number; warmup: number[]; timed: number[]; passes: number }): Promise<OursTiming> {
+  const model = await loadModelFolder(modelDir);
+  const volume = await readVolume(volumePath);
+  const t0 = performance.now();
+  const engine = await createOrtEngine(model, 'cpu');
+  const sessionMs = performance.now() - t0;
+  try {
+    await segmentVolume(volume, model.card, engine, { modality: volume.modality, batch: opts.batch, slices: opts.warmup });
+    const batches: BatchTime[] = [];
+    let first: Recorder | null = null;
+    let cpuMs = 0;
+    let wallMs = 0;
+    for (let r = 0; r < opts.passes; r++) {
+      const rec = recording(engine);
+      first ??= rec;
+      const ends: number[] = [];
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      await segmentVolume(volume, model.card, rec, {
+        modality: volume.modality,
+        batch: opts.batch,
+        slices: opts.timed,
+        onProgress: (p) => ends.push(p.elapsedMs),
+      });
+      wallMs += performance.now() - w0;
+      const c = process.cpuUsage(c0);
+      cpuMs += (c.user + c.system) / 1e3;
+      rec.calls.forEach((call, i) => {
+        const wall = (ends[i] ?? Number.NaN) - (i === 0 ? 0 : (ends[i - 1] ?? Number.NaN));
+        const b = call.batch;
+        batches.push({ totalMs: wall / b, encoderMs: call.encMs / b, decoderMs: call.decMs / b, restMs: (wall - call.encMs - call.decMs) / b });
+      });
+    }
+    const best = batches.reduce((a, b) => (b.totalMs < a.totalMs ? b : a));
+    if (!first) throw new Error('no timed pass');
+    const s = model.card.input.size;
+    const images = new Float32Array(opts.timed.length * 3 * s * s);
+    let at = 0;
+    for (const im of first.images) {
+      images.set(im, at);
+      at += im.length;
+    }
+    return {
+      slices: opts.timed.length,
+      best,
+      medianMs: median(batches.map((b) => b.totalMs)),
+      cores: cpuMs / wallMs,
+      sessionMs,
+      images,
+      firstLogits: (first.logits[0] ?? new Float32Array()).slice(0, model.card.classes.length * s * s),
+      provider: engine.report.provider,
+    };
+  } finally {
+    await engine.release();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// PyTorch eager and its FLOP count
+
+interface TorchResult {
+  /** The fastest batch and the median batch, per slice, ms. */
+  encoderMs: number;
+  decoderMs: number;
+  medianMs: number;
+  cores: number;
+  /** torch.profiler(with_flops=True) FLOPs of one slice, GFLOP; null when not counted. */
+  encoderGflop: number | null;
+  decoderGflop: number | null;
+  /** max |Δ| of PyTorch's logits of the first slice vs ours. */
+  logitsMaxAbsDiff: number;
+  threads: number;
+  torch: string;
+}
+
+const TORCH_SNIPPET = String.raw`
+import json, sys, time
+args = json.loads(sys.argv[1])
+sys.path.insert(0, args["native"])
+import numpy as np, torch
+torch.set_num_threads(args["threads"])
+from torch.profiler import ProfilerActivity, profile
+from hsam.checkpoint import load_ours
+
+model, cfg, _ = load_ours(args["checkpoint"])
+model.eval()
+S, n, b = args["size"], args["slices"], args["batch"]
+x = torch.from_numpy(np.fromfile(args["images"], dtype="<f4").reshape(n, 3, S, S))
+ours = np.fromfile(args["logits"], dtype="<f4")
+batches = []
+with torch.no_grad():
+    for _ in range(args["warmup"]):
+        model.decode(model.encode(x[:b]))
+    c0, w0 = time.process_time(), time.perf_counter()
+    for r in range(args["passes"]):
+        for i in range(0, n, b):
+            xb = x[i:i + b]
+            t0 = time.perf_counter()
+            e = model.encode(xb)
+            t1 = time.perf_counter()
+            logits = model.decode(e)["logits"]
+            t2 = time.perf_counter()
+            batches.append(((t1 - t0) / len(xb), (t2 - t1) / len(xb)))
+            if i == 0 and r == 0:
+                diff = float(np.abs(logits[0].numpy().reshape(-1) - ours).max())
+    cores = (time.process_time() - c0) / (time.perf_counter() - w0)
+
+    def gflop(fn):
+        with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+            fn()
+        return sum(ev.flops for ev in prof.key_averages() if ev.flops) / 1e9
+
+    g_enc = g_dec = None
+    if args["flops"]:
+        one = x[:1]
+        e1 = model.encode(one)
+        g_enc = gflop(lambda: model.encode(one))
+        g_dec = gflop(lambda: model.decode(e1))
+best = min(batches, key=sum)
+print(json.dumps({"encoderMs": best[0] * 1e3, "decoderMs": best[1] * 1e3,
+                  "medianMs": float(np.median([sum(t) for t in batches])) * 1e3, "cores": cores,
+                  "encoderGflop": g_enc, "decoderGflop": g_dec, "logitsMaxAbsDiff": diff,
+                  "threads": torch.get_num_threads(), "torch": torch.__version__}))
+`;
+
+/** PyTorch on the first `slices` encoder inputs of our timed pass. */
+function runTorch(checkpoint: string, ours: OursTiming, slices: number, batch: number, opts: { warmup: number; passes: number; flops: boolean }): TorchResult {
+  const size = Math.round(Math.sqrt(ours.images.length / ours.slices / 3));
+  const input = ours.images.subarray(0, slices * 3 * size * size);
+  const dir = mkdtempSync(join(tmpdir(), 'hsam-bench-torch-'));
+  try {
+    const images = join(dir, 'images.bin');
+    const logits = join(dir, 'logits.bin');
+    writeFileSync(images, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+    writeFileSync(logits, new Uint8Array(ours.firstLogits.buffer, ours.firstLogits.byteOffset, ours.firstLogits.byteLength));
+    const args = { native: NATIVE, threads: THREADS, checkpoint, images, logits, size, slices, batch, ...opts };
+    const out = execFileSync(PYTHON, ['-c', TORCH_SNIPPET, JSON.stringify(args)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as TorchResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Machine GFLOP/s: one large float32 MatMul in ORT (the runtime the pipeline uses) and in torch
+
+/** ViT-B's MLP at 512: 1024 tokens × 768 → 3072 (4.8 GFLOP); and a square 2048³ (17.2 GFLOP). */
+const MATMULS: readonly [number, number, number][] = [
+  [1024, 768, 3072],
+  [2048, 2048, 2048],
+];
+
+const MATMUL_SNIPPET = String.raw`
+import json, sys, time
+args = json.loads(sys.argv[1])
+import onnx, torch
+from onnx import TensorProto, helper
+torch.set_num_threads(args["threads"])
+res = []
+for i, (m, k, n) in enumerate(args["shapes"]):
+    g = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "matmul",
+                          [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k]),
+                           helper.make_tensor_value_info("b", TensorProto.FLOAT, [k, n])],
+                          [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), f"{args['dir']}/matmul{i}.onnx")
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    t_end = time.perf_counter() + 1.5
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    res.append(2 * m * k * n / best / 1e9)
+print(json.dumps(res))
+`;
+
+interface Gflops {
+  shape: string;
+  ort: number;
+  torch: number;
+}
+
+async function measureGflops(): Promise<Gflops[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'hsam-bench-matmul-'));
+  try {
+    const torchRates = JSON.parse(
+      execFileSync(PYTHON, ['-c', MATMUL_SNIPPET, JSON.stringify({ dir, threads: THREADS, shapes: MATMULS })], { encoding: 'utf8' }),
+    ) as number[];
+    const out: Gflops[] = [];
+    for (const [i, [m, k, n]] of MATMULS.entries()) {
+      // The same session options as createOrtEngine on this machine.
+      const session = await ort.InferenceSession.create(join(dir, `matmul${i}.onnx`), {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: availableParallelism(),
+      });
+      const rand = (len: number): Float32Array => Float32Array.from({ length: len }, () => Math.random() * 2 - 1);
+      const feeds = { a: new ort.Tensor('float32', rand(m * k), [m, k]), b: new ort.Tensor('float32', rand(k * n), [k, n]) };
+      for (let w = 0; w < 3; w++) await session.run(feeds);
+      let best = Infinity;
+      const end = performance.now() + 1500;
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        best = Math.min(best, performance.now() - t0);
+      }
+      await session.release();
+      out.push({ shape: `${m}×${k} · ${k}×${n}`, ort: (2 * m * k * n) / (best / 1e3) / 1e9, torch: torchRates[i] ?? Number.NaN });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The random ViT-B model folder, cached under tmpdir
+
+function vitBFolder(): string {
+  const hash = createHash('sha256');
+  const code = join(NATIVE, 'hsam');
+  for (const f of [...readdirSync(code).filter((f) => f.endsWith('.py')).sort().map((f) => join(code, f)), join(NATIVE, 'hsam.py')]) {
+    hash.update(f.slice(NATIVE.length)).update('\0').update(readFileSync(f)).update('\0');
+  }
+  const dir = join(tmpdir(), `hsam-bench-vitb512-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'model.pt'))) return dir;
+  const work = `${dir}.partial-${process.pid}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    const cli = join(NATIVE, 'hsam.py');
+    const sam = join(work, 'sam.pth');
+    const h = join(work, 'hsam.pth');
+    console.error(`building the random ViT-B model folder in ${dir} (once; about a minute) …`);
+    execFileSync(PYTHON, [cli, '--threads', '2', 'make-random', '--size', 'b', '--img-size', '512', '--num-classes', '8', '--sam-out', sam, '--hsam-out', h], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(PYTHON, [cli, '--threads', '2', 'convert', '--sam', sam, '--hsam', h, '--vit', 'b', '--img-size', '512', '--num-classes', '8', '--out', join(work, 'model')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(join(work, 'model'), dir);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+// ------------------------------------------------------------------------------------------------
+
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+export async function run(): Promise<BenchTable> {
+  const started = performance.now();
+  const vitB = vitBFolder();
+  const loadBefore = load();
+
+  const demoDir = join(NATIVE, 'models', 'demo');
+  const ct = join(TOTALSEG, 'example_ct_sm.nii.gz');
+  const dicom = join(TOTALSEG, 'example_ct_dicom');
+  const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
+
+  const gflopsBefore = await measureGflops();
+
+  // Demo: the 30 slices of 122×101, batch 4 (the pipeline's default); one warm-up batch, 3 passes.
+  const demoBatch = 4;
+  const demo = await runOurs(demoDir, ct, { batch: demoBatch, warmup: range(0, demoBatch), timed: range(0, 30), passes: 3 });
+  const demoTorch = runTorch(join(demoDir, 'model.pt'), demo, demo.slices, demoBatch, { warmup: 2, passes: 3, flops: true });
+
+  // ViT-B: 512×512 DICOM slices at batch 1 (the encoder is compute-bound, a larger batch buys
+  // nothing per slice and costs memory); one warm-up slice, then 8 slices.
+  const vitBatch = 1;
+  const gflopsBetween = await measureGflops();
+  const vit = await runOurs(vitB, dicom, { batch: vitBatch, warmup: [0], timed: range(6, 14), passes: 1 });
+  // 4 slices are enough for PyTorch (~3 s each); its FLOPs are HSAM.md's (profiler = analytic).
+  const vitTorch = runTorch(join(vitB, 'model.pt'), vit, 4, vitBatch, { warmup: 1, passes: 1, flops: false });
+
+  // Measured before, between and after the models: the floor uses the best rate seen (the
+  // harder target, and the one least disturbed by other jobs).
+  const gflopsAfter = await measureGflops();
+  const gflops = gflopsBefore.map((g, i) => {
+    const all = [g, gflopsBetween[i] ?? g, gflopsAfter[i] ?? g];
+    return { shape: g.shape, ort: Math.max(...all.map((x) => x.ort)), torch: Math.max(...all.map((x) => x.torch)) };
+  });
+  const bestOrt = gflops.reduce((a, b) => (b.ort > a.ort ? b : a));
+
+  const rows: (string | number)[][] = [];
+  const add = (
+    what: string,
+    runtime: string,
+    slices: number,
+    t: { totalMs: number; encoderMs: number; decoderMs: number; restMs?: number },
+    medianMs: number,
+    cores: number,
+    gflop: number,
+    speedup: number | null,
+  ): void => {
+    const floorMs = (gflop / bestOrt.ort) * 1e3;
+    rows.push([
+      what,
+      runtime,
+      slices,
+      r1(t.totalMs),
+      r1(medianMs),
+      r1(t.encoderMs),
+      r1(t.decoderMs),
+      t.restMs === undefined ? '' : r1(t.restMs),
+      r2(cores),
+      r2(gflop),
+      r1(gflop / (t.totalMs / 1e3)),
+      r1(floorMs),
+      speedup === null ? '' : r2(speedup),
+      r2(t.totalMs / floorMs),
+    ]);
+  };
+  const torchRow = (t: TorchResult): { totalMs: number; encoderMs: number; decoderMs: number } => ({
+    totalMs: t.encoderMs + t.decoderMs,
+    encoderMs: t.encoderMs,
+    decoderMs: t.decoderMs,
+  });
+
+  const demoGflop = (demoTorch.encoderGflop ?? Number.NaN) + (demoTorch.decoderGflop ?? Number.NaN);
+  const demoTorchMs = demoTorch.encoderMs + demoTorch.decoderMs;
+  add(`demo tiny@224: CT 122×101`, `ours: ORT ${demo.provider}, batch ${demoBatch}`, demo.slices, demo.best, demo.medianMs, demo.cores, demoGflop, demoTorchMs / demo.best.totalMs);
+  add('  same input', `PyTorch ${demoTorch.torch} eager, batch ${demoBatch}`, demo.slices, torchRow(demoTorch), demoTorch.medianMs, demoTorch.cores, demoGflop, null);
+
+  const vitGflop = VIT_B_GFLOP.encoder + VIT_B_GFLOP.decoder;
+  const vitTorchMs = vitTorch.encoderMs + vitTorch.decoderMs;
+  add(`ViT-B@512 random: DICOM 512×512`, `ours: ORT ${vit.provider}, batch ${vitBatch}`, vit.slices, vit.best, vit.medianMs, vit.cores, vitGflop, vitTorchMs / vit.best.totalMs);
+  add('  same input', `PyTorch ${vitTorch.torch} eager, batch ${vitBatch}`, 4, torchRow(vitTorch), vitTorch.medianMs, vitTorch.cores, vitGflop, null);
+
+  const blank = (n: number): string[] => Array.from({ length: n }, () => '');
+  for (const g of gflops) {
+    rows.push([`float32 MatMul ${g.shape}`, 'ORT cpu, one-node graph', ...blank(8), r1(g.ort), ...blank(3)]);
+    rows.push([`float32 MatMul ${g.shape}`, 'torch', ...blank(8), r1(g.torch), ...blank(3)]);
+  }
+
+  return {
+    title: `Inference on CPU (${THREADS} threads everywhere): per-slice latency, PyTorch eager, compute floor`,
+    columns: [
+      'model / input',
+      'runtime',
+      'slices',
+      'ms/slice best',
+      'median',
+      'encoder ms',
+      'decoder ms',
+      'JS pre/post ms',
+      'busy cores',
+      'GFLOP/slice',
+      'GFLOP/s',
+      'floor ms',
+      'PyTorch/ours (≥2)',
+      'ours/floor (≤2)',
+    ],
+    rows,
+    notes: [
+      'ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/JS are the fastest batch split up.',
+      'ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, JS pre/post = the rest (windowing, bilinear resizing, softmax, argmax, uncertainty, writing).',
+      `PyTorch: load_ours(model.pt), eval, no_grad, torch.set_num_threads(${THREADS}), warmed up; model.encode + model.decode on the exact tensors our encoder got, at the same batch; no softmax/argmax/resizing. max |Δ logits| vs ours, first slice: demo ${demoTorch.logitsMaxAbsDiff.toExponential(1)}, ViT-B ${vitTorch.logitsMaxAbsDiff.toExponential(1)}.`,
+      `GFLOP/slice: demo = torch.profiler(with_flops=True) on one slice (encoder ${r2(demoTorch.encoderGflop ?? Number.NaN)} + decoders ${r2(demoTorch.decoderGflop ?? Number.NaN)}); ViT-B = HSAM.md §6 (227 + 2.4, profiler and analytic count agree).`,
+      `floor = GFLOP/slice ÷ the best float32 rate of ORT itself running a one-node MatMul graph, measured before, between and after the models (${bestOrt.shape}: ${r1(bestOrt.ort)} GFLOP/s, same session options as the pipeline).`,
+      'busy cores: CPU time ÷ wall time of the timed runs; below ~2 means other jobs took CPU and times are inflated. ours/floor below 1 means the MatMul runs were disturbed too (the floor is then too low).',
+      `ORT session creation (not in ms/slice): demo ${r1(demo.sessionMs / 1e3)} s, ViT-B ${r1(vit.sessionMs / 1e3)} s. ViT-B model folder: ${vitB}.`,
+      `load average (1, 5, 15 min) before timing: ${loadBefore}; after: ${load()} on ${availableParallelism()} CPUs. Total ${r1((performance.now() - started) / 1e3)} s.`,
+    ],
+  };
+}
+
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  run()
+    .then((t) => console.log(formatTable(t)))
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}
