@@ -50,6 +50,10 @@ export interface LabelState {
   /** Per slice along `statusAxis`: 0 untouched, 1 auto, 2 corrected, 3 reviewed. */
   readonly sliceStatus: Uint8Array;
   readonly statusAxis: 0 | 1 | 2;
+  /** Models that wrote labels in this study ("name version"); voxels with source 1 in a slice came from… */
+  readonly models: readonly string[];
+  /** …the model `models[sliceModel[z] − 1]` (0: no model wrote slice z). */
+  readonly sliceModel: Uint16Array;
   readonly revision: number;
   /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
   readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;
@@ -64,6 +68,9 @@ export interface LabelChange {
   /** Slices (status axis) whose status changed, and their new status. */
   readonly slices: Uint32Array;
   readonly status: Uint8Array;
+  /** Slices whose model attribution changed (an undone or redone model run), and the new index. */
+  readonly modelSlices: Uint32Array;
+  readonly modelIndex: Uint16Array;
   readonly revision: number;
   readonly canUndo: boolean;
   readonly canRedo: boolean;

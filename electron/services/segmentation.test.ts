@@ -103,6 +103,9 @@ describe('segmentation with the shipped demo model', () => {
     expect(state.labels.length).toBe(122 * 101 * 30);
     expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
     expect(state.source.some((s) => s === 1)).toBe(true);
+    // Provenance: which model version wrote every slice.
+    expect(state.models).toEqual(['hsam-tiny-demo 0.1.0']);
+    expect(Array.from(state.sliceModel).every((m) => m === 1)).toBe(true);
 
     const heldOut = [4, 5, 14, 15, 24, 25];
     const d = await dice(state.labels, ct, join(TOTALSEG, 'example_seg.nii.gz'), heldOut);

@@ -92,6 +92,8 @@ export class Segmentation {
       source: session.source,
       sliceStatus: session.sliceStatus,
       statusAxis: session.opts.statusAxis,
+      models: [...session.models],
+      sliceModel: session.sliceModel,
       revision: session.revision,
       restored: restored && { journalRecords: restored.journalRecords, fromSnapshot: restored.fromSnapshot },
     };
@@ -133,6 +135,8 @@ export class Segmentation {
       values: step.diff.after,
       slices: step.status.slices,
       status: step.status.after,
+      modelSlices: step.models?.slices ?? new Uint32Array(0),
+      modelIndex: step.models?.after ?? new Uint16Array(0),
       revision: session.revision,
       canUndo: session.canUndo,
       canRedo: session.canRedo,
@@ -152,7 +156,7 @@ export class Segmentation {
     this.#running.set(volumeId, job);
     try {
       const r = await job.result;
-      const step = await session.applyModel(r.labels, r.completed);
+      const step = await session.applyModel(r.labels, r.completed, { model: `${model.name} ${model.version}` });
       const seconds = (performance.now() - started) / 1000;
       return {
         volumeId,

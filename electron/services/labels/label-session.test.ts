@@ -100,6 +100,33 @@ describe('LabelSession editing', () => {
     await s.close();
   });
 
+  it('remembers which model version wrote each slice, through undo, snapshots and the journal', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    await s.applyModel(new Uint8Array(s.labels.length).fill(2), [1, 2, 3], { model: 'demo 0.1.0' });
+    await s.applyModel(new Uint8Array(s.labels.length).fill(3), [3, 4], { model: 'demo 0.2.0' });
+    expect([1, 3, 4, 5].map((z) => s.modelOfSlice(z))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', null]);
+    await s.undo();
+    expect([3, 4].map((z) => s.modelOfSlice(z))).toEqual(['demo 0.1.0', null]);
+    await s.redo();
+    await s.save();
+    await s.applyModel(new Uint8Array(s.labels.length).fill(4), [5], { model: 'demo 0.1.0' });
+    await s.close();
+    const { session } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(session.models).toEqual(['demo 0.1.0', 'demo 0.2.0']);
+    expect([1, 3, 4, 5, 6].map((z) => session.modelOfSlice(z))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', 'demo 0.1.0', null]);
+    await session.close();
+    // The journal alone (no snapshot) rebuilds the same.
+    const dir2 = fresh();
+    const t = await open(dir2);
+    await t.applyModel(new Uint8Array(t.labels.length).fill(2), [1], { model: 'a 1' });
+    await t.applyModel(new Uint8Array(t.labels.length).fill(3), [2], { model: 'b 2' });
+    await t.close();
+    const { session: u } = await LabelSession.open({ dir: dir2, dims, statusAxis: 2 });
+    expect([u.modelOfSlice(1), u.modelOfSlice(2)]).toEqual(['a 1', 'b 2']);
+    await u.close();
+  });
+
   it('keeps undo memory bounded and small: compressed sparse steps', async () => {
     const dir = fresh();
     const { session: s } = await LabelSession.open({ dir, dims, statusAxis: 2, maxUndoSteps: 100 });

@@ -42,6 +42,10 @@ export class LabelSession {
   readonly labels: Uint8Array;
   readonly source: Uint8Array;
   readonly sliceStatus: Uint8Array;
+  /** Per slice (status axis): 1-based index into `models` of the model run that last wrote it; 0 none. */
+  readonly sliceModel: Uint16Array;
+  /** Models that wrote labels in this study, as "name version", in order of first use. */
+  readonly models: string[] = [];
   readonly lockedClasses = new Set<number>();
   #undo: Buffer[] = [];
   #redo: Buffer[] = [];
@@ -59,6 +63,7 @@ export class LabelSession {
     this.labels = new Uint8Array(nx * ny * nz);
     this.source = new Uint8Array(nx * ny * nz);
     this.sliceStatus = new Uint8Array(opts.dims[opts.statusAxis]);
+    this.sliceModel = new Uint16Array(opts.dims[opts.statusAxis]);
     this.#sliceStride = [1, nx, nx * ny][opts.statusAxis] as number;
   }
 
@@ -136,7 +141,7 @@ export class LabelSession {
   async applyModel(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean } = {},
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: string } = {},
   ): Promise<Step> {
     const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
     const visit: CandidateVisitor = (emit) => {
@@ -147,10 +152,21 @@ export class LabelSession {
       if (locked.has(cur) || locked.has(next)) return true;
       return !opts.overwriteHuman && this.source[i] === Source.human;
     });
+    const model = opts.model ?? 'unknown model';
+    const known = this.models.indexOf(model);
+    const index = known >= 0 ? known + 1 : this.models.length + 1;
+    const zs = Uint32Array.from(run);
     return this.#commit({
       diff,
       status: this.#statusChange(new Set(run), (s) => (s === SliceStatus.untouched ? SliceStatus.auto : s)),
+      models: { slices: zs, before: Uint16Array.from(zs, (z) => this.sliceModel[z]!), after: new Uint16Array(zs.length).fill(index), model },
     });
+  }
+
+  /** The model ("name version") that last wrote a slice, or null. */
+  modelOfSlice(z: number): string | null {
+    const i = this.sliceModel[z] ?? 0;
+    return i > 0 ? (this.models[i - 1] ?? null) : null;
   }
 
   async setSliceStatus(slices: readonly number[], status: SliceStatus): Promise<Step> {
@@ -187,11 +203,18 @@ export class LabelSession {
   /** Write a snapshot atomically, then empty the journal it makes redundant. */
   async save(): Promise<void> {
     const header = Buffer.from(
-      JSON.stringify({ format: SNAPSHOT_FORMAT, dims: this.opts.dims, statusAxis: this.opts.statusAxis, locked: [...this.lockedClasses] }),
+      JSON.stringify({
+        format: SNAPSHOT_FORMAT,
+        dims: this.opts.dims,
+        statusAxis: this.opts.statusAxis,
+        locked: [...this.lockedClasses],
+        models: this.models,
+      }),
     );
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
-    const body = deflateRawSync(Buffer.concat([this.labels, this.source, this.sliceStatus]), { level: 1 });
+    const sliceModel = new Uint8Array(this.sliceModel.buffer, this.sliceModel.byteOffset, this.sliceModel.byteLength);
+    const body = deflateRawSync(Buffer.concat([this.labels, this.source, this.sliceStatus, sliceModel]), { level: 1 });
     await writeFileAtomic(join(this.opts.dir, SNAPSHOT), [len, header, body]);
     await this.journal.reset();
   }
@@ -219,6 +242,13 @@ export class LabelSession {
   #apply(step: Step): void {
     applyDiff(step.diff, this.labels, this.source);
     step.status.slices.forEach((z, n) => (this.sliceStatus[z] = step.status.after[n]!));
+    const m = step.models;
+    if (m) {
+      // The newest index names this step's model; a replayed journal rebuilds the list from it.
+      const newest = Math.max(0, ...m.after, ...m.before);
+      if (newest > this.models.length && !this.models.includes(m.model)) this.models.push(m.model);
+      m.slices.forEach((z, n) => (this.sliceModel[z] = m.after[n]!));
+    }
     this.#revision++;
   }
 
@@ -258,7 +288,7 @@ export class LabelSession {
     });
     if (!bytes) return false;
     const len = bytes.readUInt32LE(0);
-    const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[] };
+    const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[]; models: string[] };
     if (header.format !== SNAPSHOT_FORMAT || header.dims.join() !== this.opts.dims.join()) {
       throw new UserFacingError('unreadable', `The saved labels in ${this.opts.dir} belong to a volume of another size (${header.dims.join('×')}).`);
     }
@@ -266,8 +296,11 @@ export class LabelSession {
     const n = this.labels.length;
     this.labels.set(body.subarray(0, n));
     this.source.set(body.subarray(n, 2 * n));
-    this.sliceStatus.set(body.subarray(2 * n, 2 * n + this.sliceStatus.length));
+    const d = this.sliceStatus.length;
+    this.sliceStatus.set(body.subarray(2 * n, 2 * n + d));
+    new Uint8Array(this.sliceModel.buffer).set(body.subarray(2 * n + d, 2 * n + 3 * d));
     header.locked.forEach((c) => this.lockedClasses.add(c));
+    this.models.push(...header.models);
     return true;
   }
 }

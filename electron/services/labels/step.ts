@@ -17,21 +17,40 @@ export interface StatusChange {
   readonly after: Uint8Array;
 }
 
+/**
+ * Which model (1-based index into the session's model list, 0 = none) last wrote each slice it
+ * names; `model` is the name of the newest index, so a replayed journal can rebuild the list.
+ */
+export interface ModelChange {
+  readonly slices: Uint32Array;
+  readonly before: Uint16Array;
+  readonly after: Uint16Array;
+  readonly model: string;
+}
+
 export interface Step {
   readonly diff: LabelDiff;
   readonly status: StatusChange;
+  readonly models?: ModelChange;
 }
 
 export const emptyStatus = (): StatusChange => ({ slices: new Uint32Array(0), before: new Uint8Array(0), after: new Uint8Array(0) });
 
 export function invertStep(s: Step): Step {
-  return { diff: invertDiff(s.diff), status: { slices: s.status.slices, before: s.status.after, after: s.status.before } };
+  const m = s.models;
+  return {
+    diff: invertDiff(s.diff),
+    status: { slices: s.status.slices, before: s.status.after, after: s.status.before },
+    ...(m ? { models: { slices: m.slices, before: m.after, after: m.before, model: m.model } } : {}),
+  };
 }
 
 export function encodeStep(s: Step): Buffer {
   const n = s.diff.indices.length;
   const m = s.status.slices.length;
-  const raw = Buffer.alloc(8 + n * 4 + m * 4 + n * 4 + m * 2);
+  const k = s.models?.slices.length ?? 0;
+  const name = Buffer.from(s.models?.model ?? '', 'utf8');
+  const raw = Buffer.alloc(8 + n * 4 + m * 4 + n * 4 + m * 2 + (s.models ? 4 + k * 8 + 2 + name.length : 0));
   raw.writeUInt32LE(n, 0);
   raw.writeUInt32LE(m, 4);
   let at = 8;
@@ -47,6 +66,16 @@ export function encodeStep(s: Step): Buffer {
   put(s.diff.sourceAfter);
   put(s.status.before);
   put(s.status.after);
+  if (s.models) {
+    raw.writeUInt32LE(k, at);
+    at += 4;
+    put(s.models.slices);
+    put(new Uint8Array(s.models.before.buffer, s.models.before.byteOffset, s.models.before.byteLength));
+    put(new Uint8Array(s.models.after.buffer, s.models.after.byteOffset, s.models.after.byteLength));
+    raw.writeUInt16LE(name.length, at);
+    at += 2;
+    put(name);
+  }
   return deflateRawSync(raw, { level: 1 });
 }
 
@@ -54,7 +83,8 @@ export function decodeStep(bytes: Uint8Array): Step {
   const raw = inflateRawSync(bytes);
   const n = raw.readUInt32LE(0);
   const m = raw.readUInt32LE(4);
-  if (raw.length !== 8 + n * 8 + m * 6) throw new Error('label step record has the wrong length');
+  const base = 8 + n * 8 + m * 6;
+  if (raw.length < base) throw new Error('label step record has the wrong length');
   let at = 8;
   const u32 = (count: number): Uint32Array => {
     const a = new Uint32Array(count);
@@ -69,10 +99,25 @@ export function decodeStep(bytes: Uint8Array): Step {
   };
   const indices = u32(n);
   const slices = u32(m);
-  return {
+  const step: Step = {
     diff: { indices, before: u8(n), after: u8(n), sourceBefore: u8(n), sourceAfter: u8(n) },
     status: { slices, before: u8(m), after: u8(m) },
   };
+  if (at === raw.length) return step;
+  const k = raw.readUInt32LE(at);
+  at += 4;
+  const modelSlices = u32(k);
+  const u16 = (count: number): Uint16Array => {
+    const a = new Uint16Array(count);
+    new Uint8Array(a.buffer).set(raw.subarray(at, at + count * 2));
+    at += count * 2;
+    return a;
+  };
+  const before = u16(k);
+  const after = u16(k);
+  const len = raw.readUInt16LE(at);
+  const model = raw.subarray(at + 2, at + 2 + len).toString('utf8');
+  return { ...step, models: { slices: modelSlices, before, after, model } };
 }
 
 /**

@@ -107,6 +107,7 @@ export class Editor {
     if (!state || state.volumeId !== change.volumeId) return;
     change.indices.forEach((i, n) => (state.labels[i] = change.values[n]!));
     change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
+    change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
     this.canUndo = change.canUndo;
     this.canRedo = change.canRedo;
   }
