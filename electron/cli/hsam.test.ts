@@ -5,18 +5,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nibabelInfo } from '../../test-support/nibabel.js';
 import { findFiles, REPO_ROOT, SHARED_DATA } from '../../test-support/paths.js';
-import { runCli } from './hsam.js';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(
-    args,
-    (s) => (out += s),
-    (s) => (err += s),
-  );
-  return { code, out, err };
-}
+import { runHsam as run } from '../../test-support/cli.js';
 
 const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const files = findFiles(SHARED_DATA, /\.nii(\.gz)?$/);

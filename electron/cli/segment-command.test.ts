@@ -14,19 +14,13 @@ import type { VolumeMeta } from '../contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { pythonJson } from '../../test-support/python.js';
 import { createWorkstation } from '../services/workstation.js';
-import { runCli } from './hsam.js';
+import { runHsam } from '../../test-support/cli.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const SAMPLE = join(REPO_ROOT, 'resources', 'sample', 'example_ct_sm.nii.gz');
 
 async function cli(args: string[]): Promise<{ code: number; json: Record<string, unknown>; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(
-    args,
-    (s) => (out += s),
-    (s) => (err += s),
-  );
+  const { code, out, err } = await runHsam(args);
   return { code, json: out ? (JSON.parse(out) as Record<string, unknown>) : {}, err };
 }
 
