@@ -42,7 +42,8 @@ export class Segmentation {
   /** Label sessions by study: two opened volumes of one study share its labels and journal. */
   readonly #labels = new Map<string, SharedLabels>();
   readonly #studyOf = new Map<string, string>();
-  readonly #running = new Map<string, SegmentJob>();
+  /** Runs by volume; `cancelled` catches a cancel that arrives before the worker has the job. */
+  readonly #running = new Map<string, { job?: SegmentJob; cancelled: boolean }>();
 
   constructor(private readonly opts: SegmentationOptions) {}
 
@@ -147,14 +148,17 @@ export class Segmentation {
     const model = this.#model;
     if (!model) throw new UserFacingError('not-found', 'No model is loaded; load a model first.');
     if (this.#running.has(volumeId)) throw new UserFacingError('invalid-argument', 'This volume is already being segmented.');
-    const { session } = await this.labels(volumeId, volume, studyKey);
-    const started = performance.now();
-    const job = this.#inference.segment(volumeId, volume, {
-      ...(batch === undefined ? {} : { batch }),
-      onProgress: (p) => this.opts.onProgress({ volumeId, ...p }),
-    });
-    this.#running.set(volumeId, job);
+    const entry: { job?: SegmentJob; cancelled: boolean } = { cancelled: false };
+    this.#running.set(volumeId, entry);
     try {
+      const { session } = await this.labels(volumeId, volume, studyKey);
+      const started = performance.now();
+      const job = this.#inference.segment(volumeId, volume, {
+        ...(batch === undefined ? {} : { batch }),
+        onProgress: (p) => this.opts.onProgress({ volumeId, ...p }),
+      });
+      entry.job = job;
+      if (entry.cancelled) job.cancel();
       const r = await job.result;
       const step = await session.applyModel(r.labels, r.completed, { model: `${model.name} ${model.version}` });
       const seconds = (performance.now() - started) / 1000;
@@ -176,9 +180,11 @@ export class Segmentation {
   }
 
   cancel(volumeId: string): boolean {
-    const job = this.#running.get(volumeId);
-    job?.cancel();
-    return job !== undefined;
+    const entry = this.#running.get(volumeId);
+    if (!entry) return false;
+    entry.cancelled = true;
+    entry.job?.cancel();
+    return true;
   }
 
   /** A volume closed: save its study's labels, and close them with the study's last volume. */
@@ -188,16 +194,15 @@ export class Segmentation {
     const shared = studyKey === undefined ? undefined : this.#labels.get(studyKey);
     if (!shared || studyKey === undefined) return;
     shared.volumes.delete(volumeId);
+    const last = shared.volumes.size === 0;
+    if (last) this.#labels.delete(studyKey);
     const { session } = await shared.open;
     await session.save();
-    if (shared.volumes.size === 0) {
-      this.#labels.delete(studyKey);
-      await session.close();
-    }
+    if (last) await session.close();
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([...this.#studyOf.keys()].map((id) => this.close(id)));
+    for (const id of [...this.#studyOf.keys()]) await this.close(id);
     await this.#inference.dispose();
   }
 }

@@ -51,6 +51,8 @@ export class LabelSession {
   #redo: Buffer[] = [];
   #undoBytes = 0;
   #revision = 0;
+  /** Mutations run one at a time: a save never interleaves with an edit's journal write. */
+  #queue: Promise<unknown> = Promise.resolve();
   /** The brush stroke the last undo step belongs to; its next segment joins that step. */
   #stroke: string | null = null;
   readonly #sliceStride: number;
@@ -106,7 +108,11 @@ export class LabelSession {
    * one brush stroke (same `stroke` id, nothing in between) are one undo step; each segment is
    * still journaled on its own before it returns.
    */
-  async paint(indices: Uint32Array, value: number, stroke?: string): Promise<Step> {
+  paint(indices: Uint32Array, value: number, stroke?: string): Promise<Step> {
+    return this.#exclusive(() => this.#paintNow(indices, value, stroke));
+  }
+
+  async #paintNow(indices: Uint32Array, value: number, stroke?: string): Promise<Step> {
     const locked = this.lockedClasses;
     const diff = makeDiff(
       this.labels,
@@ -138,10 +144,18 @@ export class LabelSession {
    * Keeps locked classes, reviewed slices and human voxels unless told otherwise; the slices it
    * writes that were untouched become auto.
    */
-  async applyModel(
+  applyModel(
     modelLabels: Uint8Array,
     slices: readonly number[],
     opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: string } = {},
+  ): Promise<Step> {
+    return this.#exclusive(() => this.#applyModelNow(modelLabels, slices, opts));
+  }
+
+  async #applyModelNow(
+    modelLabels: Uint8Array,
+    slices: readonly number[],
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: string },
   ): Promise<Step> {
     const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
     const visit: CandidateVisitor = (emit) => {
@@ -169,7 +183,11 @@ export class LabelSession {
     return i > 0 ? (this.models[i - 1] ?? null) : null;
   }
 
-  async setSliceStatus(slices: readonly number[], status: SliceStatus): Promise<Step> {
+  setSliceStatus(slices: readonly number[], status: SliceStatus): Promise<Step> {
+    return this.#exclusive(() => this.#setSliceStatusNow(slices, status));
+  }
+
+  async #setSliceStatusNow(slices: readonly number[], status: SliceStatus): Promise<Step> {
     return this.#commit({
       diff: makeDiff(this.labels, this.source, () => {}),
       status: this.#statusChange(new Set(slices), () => status),
@@ -177,7 +195,11 @@ export class LabelSession {
   }
 
   /** Undo the last step; returns the step applied (to mirror in the renderer), or null. */
-  async undo(): Promise<Step | null> {
+  undo(): Promise<Step | null> {
+    return this.#exclusive(() => this.#undoNow());
+  }
+
+  async #undoNow(): Promise<Step | null> {
     const memo = this.#undo.at(-1);
     if (!memo) return null;
     this.#stroke = null;
@@ -189,7 +211,11 @@ export class LabelSession {
     return step;
   }
 
-  async redo(): Promise<Step | null> {
+  redo(): Promise<Step | null> {
+    return this.#exclusive(() => this.#redoNow());
+  }
+
+  async #redoNow(): Promise<Step | null> {
     const memo = this.#redo.at(-1);
     if (!memo) return null;
     this.#stroke = null;
@@ -201,7 +227,11 @@ export class LabelSession {
   }
 
   /** Write a snapshot atomically, then empty the journal it makes redundant. */
-  async save(): Promise<void> {
+  save(): Promise<void> {
+    return this.#exclusive(() => this.#saveNow());
+  }
+
+  async #saveNow(): Promise<void> {
     const header = Buffer.from(
       JSON.stringify({
         format: SNAPSHOT_FORMAT,
@@ -219,8 +249,18 @@ export class LabelSession {
     await this.journal.reset();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.#exclusive(() => this.#closeNow());
+  }
+
+  async #closeNow(): Promise<void> {
     await this.journal.close();
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async #commit(step: Step): Promise<Step> {
