@@ -178,6 +178,18 @@ describe('segmentation with the shipped demo model', () => {
     expect(Array.from(state.sliceStatus).filter((s) => s === 1)).toHaveLength(summary.completed);
   });
 
+  it('a cancel sent right after the start still cancels, within the first batch', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'hsam-study-')), 'ct.nii.gz');
+    cpSync(join(TOTALSEG, 'example_ct_sm.nii.gz'), copy);
+    const meta = await open(copy);
+    const run = call<SegmentSummary>('segment.start', { volumeId: meta.volumeId });
+    expect(await call<{ cancelling: boolean }>('segment.cancel', { volumeId: meta.volumeId })).toEqual({ cancelling: true });
+    const summary = await run;
+    expect(summary.cancelled).toBe(true);
+    // The worker is already in its first batch (at most 8 slices) when the cancel arrives.
+    expect(summary.completed).toBeLessThanOrEqual(8);
+  });
+
   it('refuses to run without a volume, and reports a broken model folder', async () => {
     const r = await ws.dispatch('segment.start', { volumeId: 'nope' });
     expect(r).toEqual({ ok: false, error: { code: 'not-found', message: 'That volume is no longer open; open the file again.' } });
