@@ -1,13 +1,8 @@
 /** NIfTI geometry and value summary as nibabel reads it, converted to LPS like ours. */
 import { pythonJson } from './python.js';
+import type { ReferenceGeometry } from './reference-geometry.js';
 
-export interface NibabelInfo {
-  readonly dims: [number, number, number];
-  readonly spacing: [number, number, number];
-  readonly origin: [number, number, number];
-  readonly direction: number[];
-  readonly min: number;
-  readonly max: number;
+export interface NibabelInfo extends ReferenceGeometry {
   readonly sum: number;
   /** Voxel values at the probe indices, `img.dataobj[i, j, k]` with scaling applied. */
   readonly probes: number[];

@@ -10,14 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { VoxelArray } from '../electron/contract/volume.js';
 import { pythonJson } from './python.js';
+import type { ReferenceGeometry } from './reference-geometry.js';
 
-export interface PydicomVolume {
-  readonly dims: [number, number, number];
-  readonly spacing: [number, number, number];
-  readonly origin: [number, number, number];
-  readonly direction: number[];
-  readonly min: number;
-  readonly max: number;
+export interface PydicomVolume extends ReferenceGeometry {
   /** md5 of the rescaled voxels as float64, i fastest, then j, then k. */
   readonly md5: string;
   readonly transferSyntax: string;
