@@ -42,3 +42,11 @@ export interface LabelExportInput {
   /** Free text for the file's description field (series description, NIfTI descrip). */
   readonly description: string;
 }
+
+/** What an exporter wrote, after reading it back. */
+export interface ExportReport {
+  /** Every file written (a NIfTI export also writes its ITK-SNAP label description). */
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+  /** What the read-back compared, for the user ("3 segments, 1 234 567 voxels, geometry equal"). */
+  readonly verified: string;
+}

@@ -1,7 +1,8 @@
 /**
- * Atomic file replacement: write a temporary file beside the target, flush it to disk, rename it
- * over the target, flush the folder. A reader (or a crash) sees the old file or the new one,
- * never a half-written one; if anything fails (a full disk), the old file is untouched, the
+ * Atomic file replacement: write a temporary file beside the target, flush it to disk, let the
+ * caller check it (an exporter reads it back), rename it over the target, flush the folder. A
+ * reader (or a crash) sees the old file or the new one, never a half-written one; if anything
+ * fails (a full disk, a check that finds a difference), the old file is untouched, the
  * temporary is removed and the error says what happened.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,15 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserFacingError } from '../../contract/result.js';
 
-export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+export interface AtomicWriteOptions {
+  /**
+   * Called with the flushed temporary file before it replaces the target; throw to abandon the
+   * write. A `UserFacingError` reaches the user as it is.
+   */
+  readonly verify?: (tmpPath: string) => Promise<void>;
+}
+
+export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[], opts: AtomicWriteOptions = {}): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fh = await open(tmp, 'wx');
@@ -19,9 +28,11 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
     } finally {
       await fh.close();
     }
+    await opts.verify?.(tmp);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
+    if (e instanceof UserFacingError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
     throw new UserFacingError('unreadable', `Could not save ${basename(path)}: ${why}. The previous version is unchanged.`);
