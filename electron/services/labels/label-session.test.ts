@@ -197,3 +197,31 @@ describe('LabelSession durability', () => {
     await replayed.close();
   });
 });
+
+describe('LabelSession keeps the model proposal under human edits', () => {
+  it('records what the model proposed where a human changed it, across undo, redo and a restart', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    const model = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    disk(dims, [20, 15, 4], 6).forEach((i) => (model[i] = 5));
+    await s.applyModel(model, [4], { model: 'm 1' });
+    const erase = disk(dims, [20, 15, 4], 2);
+    await s.paint(erase, 0); // erase part of the proposed class 5…
+    await s.paint(erase, 2); // …then paint class 2 there: the proposal under it stays 5
+    await s.paint(disk(dims, [2, 2, 4], 1), 3); // drawn where the model proposed nothing
+    expect(Array.from(erase, (i) => s.origin[i])).toEqual(Array.from(erase, () => 5));
+    expect(s.origin[2 + dims[0] * 2 + dims[0] * dims[1] * 4]).toBe(0);
+    await s.undo();
+    await s.undo();
+    await s.undo();
+    expect(Array.from(erase, (i) => s.source[i])).toEqual(Array.from(erase, () => Source.auto));
+    await s.redo();
+    expect(Array.from(erase, (i) => s.origin[i])).toEqual(Array.from(erase, () => 5));
+    await s.save();
+    await s.close();
+    const again = await open(dir);
+    expect(Array.from(erase, (i) => again.origin[i])).toEqual(Array.from(erase, () => 5));
+    expect(Array.from(erase, (i) => again.labels[i])).toEqual(Array.from(erase, () => 0));
+    await again.close();
+  });
+});

@@ -36,12 +36,21 @@ export interface RestoreReport {
 
 const SNAPSHOT = 'labels.snapshot';
 const JOURNAL = 'labels.journal';
-const SNAPSHOT_FORMAT = 'hsam-labels/1';
+const SNAPSHOT_FORMAT = 'hsam-labels/2';
+/** Snapshots before `origin` was kept; they restore with no proposal under human voxels. */
+const SNAPSHOT_FORMAT_1 = 'hsam-labels/1';
 
 export class LabelSession {
   readonly labels: Uint8Array;
   readonly source: Uint8Array;
   readonly sliceStatus: Uint8Array;
+  /**
+   * Under each voxel a human set, the class it had before the first human edit: the model's
+   * proposal there (0 where the model proposed nothing). Meaningless where `source` is not
+   * human. Kept so an export can tell corrected from untouched classes (an erase leaves no
+   * class behind) and a class can be reverted to the proposal.
+   */
+  readonly origin: Uint8Array;
   /** Per slice (status axis): 1-based index into `models` of the model run that last wrote it; 0 none. */
   readonly sliceModel: Uint16Array;
   /** Models that wrote labels in this study, as "name version", in order of first use. */
@@ -64,6 +73,7 @@ export class LabelSession {
     const [nx, ny, nz] = opts.dims;
     this.labels = new Uint8Array(nx * ny * nz);
     this.source = new Uint8Array(nx * ny * nz);
+    this.origin = new Uint8Array(nx * ny * nz);
     this.sliceStatus = new Uint8Array(opts.dims[opts.statusAxis]);
     this.sliceModel = new Uint16Array(opts.dims[opts.statusAxis]);
     this.#sliceStride = [1, nx, nx * ny][opts.statusAxis] as number;
@@ -244,7 +254,7 @@ export class LabelSession {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
     const sliceModel = new Uint8Array(this.sliceModel.buffer, this.sliceModel.byteOffset, this.sliceModel.byteLength);
-    const body = deflateRawSync(Buffer.concat([this.labels, this.source, this.sliceStatus, sliceModel]), { level: 1 });
+    const body = deflateRawSync(Buffer.concat([this.labels, this.source, this.sliceStatus, sliceModel, this.origin]), { level: 1 });
     await writeFileAtomic(join(this.opts.dir, SNAPSHOT), [len, header, body]);
     await this.journal.reset();
   }
@@ -280,7 +290,11 @@ export class LabelSession {
   }
 
   #apply(step: Step): void {
-    applyDiff(step.diff, this.labels, this.source);
+    const d = step.diff;
+    for (let n = 0; n < d.indices.length; n++) {
+      if (d.sourceAfter[n] === Source.human && d.sourceBefore[n] !== Source.human) this.origin[d.indices[n]!] = d.before[n]!;
+    }
+    applyDiff(d, this.labels, this.source);
     step.status.slices.forEach((z, n) => (this.sliceStatus[z] = step.status.after[n]!));
     const m = step.models;
     if (m) {
@@ -329,7 +343,8 @@ export class LabelSession {
     if (!bytes) return false;
     const len = bytes.readUInt32LE(0);
     const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[]; models: string[] };
-    if (header.format !== SNAPSHOT_FORMAT || header.dims.join() !== this.opts.dims.join()) {
+    const known = header.format === SNAPSHOT_FORMAT || header.format === SNAPSHOT_FORMAT_1;
+    if (!known || header.dims.join() !== this.opts.dims.join()) {
       throw new UserFacingError('unreadable', `The saved labels in ${this.opts.dir} belong to a volume of another size (${header.dims.join('×')}).`);
     }
     const body = inflateRawSync(bytes.subarray(4 + len));
@@ -339,6 +354,7 @@ export class LabelSession {
     const d = this.sliceStatus.length;
     this.sliceStatus.set(body.subarray(2 * n, 2 * n + d));
     new Uint8Array(this.sliceModel.buffer).set(body.subarray(2 * n + d, 2 * n + 3 * d));
+    if (header.format === SNAPSHOT_FORMAT) this.origin.set(body.subarray(2 * n + 3 * d, 3 * n + 3 * d));
     header.locked.forEach((c) => this.lockedClasses.add(c));
     this.models.push(...header.models);
     return true;
