@@ -34,7 +34,7 @@ describe('one-click segmentation', () => {
     const status = page.getByTestId('model-status');
     await status.waitFor({ timeout: 30_000 });
     const text = (await status.textContent()) ?? '';
-    expect(text).toContain('hsam-tiny-demo 0.1.0 on CPU');
+    expect(text).toContain('hsam-tiny-demo 0.2.0 on CPU');
     expect(text).toContain('CUDA unavailable');
   });
 
@@ -45,7 +45,7 @@ describe('one-click segmentation', () => {
     await expect.poll(() => page.getByTestId('last-run').textContent(), { timeout: 60_000 }).toMatch(/^30\/30 slices in/);
     await expect.poll(() => ws.colouredFraction('axial'), { timeout: 20_000 }).toBeGreaterThan(0.05);
     // Provenance on screen: the shown slice was written by this model version.
-    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('auto (hsam-tiny-demo 0.1.0)');
+    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('auto (hsam-tiny-demo 0.2.0)');
 
     // What the data says: main's label volume, read through the API.
     const counts = await ws.labelCounts();

@@ -7,7 +7,7 @@
   reference   PyTorch outputs for a deterministic input, as raw .bin files (parity test)
   finetune    few-shot fine-tuning on an exported training set -> new model folder (JSON-lines progress on stdout)
   train-demo  train the shipped tiny demo model on ../shared/data/totalsegmentator
-  demo-eval-set  the demo's held-out slices as raw .bin files (demo test)
+  demo-eval-set  the demo's held-out (or all) slices as raw .bin files (demo test)
 
 Run with Debian's interpreter: /usr/bin/python3 native-models/hsam.py <command> --help
 """
@@ -75,14 +75,20 @@ def main(argv=None) -> int:
     d.add_argument("--data", default=None, help="default: ../shared/data/totalsegmentator beside the repo")
     d.add_argument("--work", default="/tmp/hsam-demo-set", help="where the training set is written")
     d.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "demo"))
-    d.add_argument("--steps", type=int, default=1600)
+    d.add_argument("--steps", type=int, default=1200)
     d.add_argument("--batch-size", type=int, default=8)
     d.add_argument("--lr", type=float, default=0.001)
     d.add_argument("--seed", type=int, default=2345)
+    d.add_argument("--sources", default="ct_sm",
+                   help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
+                        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)")
+    d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
 
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
     v.add_argument("--out", required=True)
+    v.add_argument("--sources", default="ct_sm", help="comma-separated demo volumes (default ct_sm)")
+    v.add_argument("--all-slices", action="store_true", help="every slice, not only the held-out ones")
 
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
@@ -109,12 +115,41 @@ def main(argv=None) -> int:
     elif a.cmd == "reference":
         pl.reference(a.model, a.out, a.batch, a.seed)
     elif a.cmd == "finetune":
-        pl.finetune(a.set, a.model, a.out, a.steps, a.device, a.batch_size, a.lr, a.seed, a.version, command)
+        return run_finetune(pl, a, command)
     elif a.cmd == "train-demo":
-        pl.train_demo(a.data or default_data_dir(), a.work, a.out, a.steps, a.batch_size, a.lr, a.seed, command)
+        pl.train_demo(a.data or default_data_dir(), a.work, a.out, a.steps, a.batch_size, a.lr, a.seed, command,
+                      sources=a.sources.split(","), version=a.version or pl.DEMO_VERSION)
     elif a.cmd == "demo-eval-set":
-        pl.demo_eval_set(a.data or default_data_dir(), a.out)
+        pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0
+
+
+def run_finetune(pl, a, command: str) -> int:
+    """finetune with the exit codes and last JSON line the app reads: 0 done; 2 input the
+    user can fix ({"event": "error", "message"}, no traceback); 143 cancelled by SIGTERM
+    (130 by Ctrl+C; {"event": "cancelled"}); 1 anything else (error event, traceback on stderr)."""
+    import signal
+    import traceback
+
+    def on_term(signum, frame):
+        raise pl.Cancelled()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        pl.finetune(a.set, a.model, a.out, a.steps, a.device, a.batch_size, a.lr, a.seed, a.version, command)
+        return 0
+    except KeyboardInterrupt as e:  # SIGTERM (pl.Cancelled) or Ctrl+C
+        pl.emit({"event": "cancelled"})
+        pl.log("hsam.py finetune: cancelled; no model was written")
+        return 143 if isinstance(e, pl.Cancelled) else 130
+    except ValueError as e:
+        pl.emit({"event": "error", "kind": "input", "message": str(e)})
+        pl.log(f"hsam.py finetune: error: {e}")
+        return 2
+    except Exception as e:
+        pl.emit({"event": "error", "kind": "crash", "message": f"{type(e).__name__}: {e}"})
+        traceback.print_exc()
+        return 1
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ const mimeTypes: Record<string, string> = {
 export interface TestHost {
   readonly url: string;
   readonly workstation: Workstation;
-  /** Paths the fake open dialog returns, first in first out; empty means the user cancels. */
+  /** Paths the fake dialogs (open, save, Python) return, first in first out; empty means the user cancels. */
   readonly dialogAnswers: string[];
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   close(): Promise<void>;
@@ -60,6 +60,8 @@ export interface TestHostOptions {
   readonly samplePath?: string;
   /** Label sessions folder; a fresh temporary one unless a test restarts a host on the same. */
   readonly sessionsDir?: string;
+  /** Training sets, model registry and settings; a fresh temporary one by default. */
+  readonly dataDir?: string;
 }
 
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
@@ -77,9 +79,14 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     samplePath: opts.samplePath ?? SAMPLE_PATH,
     defaultModelDir: DEMO_MODEL,
     sessionsDir: opts.sessionsDir ?? mkdtempSync(join(tmpdir(), 'hsam-host-sessions-')),
+    dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hsam-host-data-')),
+    labelSchemasDir: join(root, 'resources', 'label-schemas'),
+    trainerScript: join(root, 'native-models', 'hsam.py'),
     dialogs: {
       chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
       chooseFolder: () => Promise.resolve(dialogAnswers.shift() ?? null),
+      chooseSavePath: () => Promise.resolve(dialogAnswers.shift() ?? null),
+      choosePython: () => Promise.resolve(dialogAnswers.shift() ?? null),
     },
   });
 

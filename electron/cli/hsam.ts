@@ -13,6 +13,9 @@ import type { Result } from '../contract/result.js';
 import { readAppVersion } from '../services/app-version.js';
 import { createWorkstation } from '../services/workstation.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
+import { addFinetuneCommand } from './finetune-command.js';
+import { exportCommand } from './export-command.js';
+import { LABEL_FORMATS, type LabelFormat } from '../contract/learning.js';
 
 /**
  * The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids and the
@@ -120,6 +123,35 @@ Batch mode is resumable: studies whose output exists are skipped unless --force.
       );
       out(`${JSON.stringify(summary, null, 2)}\n`);
     });
+
+  program
+    .command('export')
+    .description('Write a label file in an exchange format, in the geometry of the volume it labels; the file is read back before success')
+    .argument('<volume>', 'the labelled volume: a NIfTI or NRRD file, or a folder of DICOM files (DICOM SEG needs DICOM)')
+    .requiredOption('--labels <file>', 'the label map (e.g. the output of hsam segment), same grid as the volume')
+    .requiredOption('--format <format>', LABEL_FORMATS.join(', '))
+    .requiredOption('--out <path>', 'the file to write (replaced atomically)')
+    .option('--model <dir>', 'the model folder whose classes the labels use', defaultModelDir())
+    .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
+    .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
+    .addHelpText('after', `
+Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, segments: [{ labelValue, name, algorithmType }] }
+A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
+    .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string }) => {
+      if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);
+      if (!['auto', 'corrected', 'manual'].includes(o.provenance)) throw new CliError(`--provenance must be auto, corrected or manual, not "${o.provenance}".`);
+      const schemas = join(new URL('../..', import.meta.url).pathname, 'resources', 'label-schemas');
+      const r = await exportCommand(volume, {
+        ...o,
+        format: o.format as LabelFormat,
+        provenance: o.provenance as 'auto' | 'corrected' | 'manual',
+        schemas,
+        ...(o.series ? { series: o.series } : {}),
+      });
+      out(`${JSON.stringify(r, null, 2)}\n`);
+    });
+
+  addFinetuneCommand(program, out, err);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -47,7 +47,7 @@ describe('hsam segment', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({
-      model: { name: 'hsam-tiny-demo', version: '0.1.0', provider: 'cpu' },
+      model: { name: 'hsam-tiny-demo', version: '0.2.0', provider: 'cpu' },
       status: 'done',
       slices: 30,
       completed: 30,
@@ -92,7 +92,7 @@ describe('hsam segment', () => {
     const rows = first.json['studies'] as { input: string; output: string; status: string; error?: string }[];
     expect(rows.map((s) => s.status)).toEqual(['done', 'done', 'failed']);
     expect(rows[2]?.error).toBe(
-      'The file does not say its modality and its values do not look like CT in Hounsfield units; model hsam-tiny-demo 0.1.0 supports CT.',
+      'The file does not say its modality and its values do not look like CT in Hounsfield units; model hsam-tiny-demo 0.2.0 supports CT.',
     );
     expect(nib(rows[0]!.output).shape).toEqual([512, 512, 20]);
     expect(readFileSync(rows[1]!.output).length).toBeGreaterThan(100);

@@ -9,6 +9,15 @@
 import { z } from 'zod';
 import type { Result } from './result.js';
 import type { FolderScan } from './dicom.js';
+import {
+  LABEL_FORMATS,
+  type FinetuneResult,
+  type LabelExportResult,
+  type ModelRegistryState,
+  type PythonCheck,
+  type ReviewSuggestion,
+  type TrainingExportResult,
+} from './learning.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 
@@ -112,6 +121,30 @@ export const methods = {
     z.object({ volumeId: id, classIndex: z.number().int().min(1).max(255), locked: z.boolean() }).strict(),
     'Lock a class so no edit or model run changes its voxels, or unlock it.',
   ),
+  'review.next': method<ReviewSuggestion | null>()(
+    z.object({ volumeId: id }).strict(),
+    'The slice the last model run was least sure of that nobody has corrected or reviewed yet; null when none is left.',
+  ),
+  'export.labels': method<LabelExportResult>()(
+    z.object({ volumeId: id, format: z.enum(LABEL_FORMATS) }).strict(),
+    'Ask where to save (a dialog in main), write the labels atomically in that format, read the file back and compare before reporting.',
+  ),
+  'export.trainingSlices': method<TrainingExportResult>()(
+    z.object({ volumeId: id }).strict(),
+    "Add the slices marked corrected or reviewed to the loaded model's training set (one set per model, accumulating across studies).",
+  ),
+  'finetune.checkPython': method<PythonCheck>()(noArgs, 'Check the configured Python: found, torch and numpy importable, CUDA available or not.'),
+  'finetune.choosePython': method<PythonCheck>()(noArgs, 'Show a file dialog for the Python interpreter, remember the choice and check it.'),
+  'finetune.start': method<FinetuneResult>()(
+    z.object({ steps: z.number().int().min(1).max(20_000).optional() }).strict(),
+    "Fine-tune the loaded model on its training set in a child process; progress arrives as finetuneProgress events; the result is registered as a new version (not yet active).",
+  ),
+  'finetune.cancel': method<{ readonly cancelling: boolean }>()(noArgs, 'Stop a running fine-tune; nothing is registered.'),
+  'models.list': method<ModelRegistryState>()(noArgs, 'Model versions in the registry (the demo and every fine-tuned version), with held-out Dice before and after.'),
+  'models.activate': method<ModelStatus>()(
+    z.object({ versionId: id }).strict(),
+    'Load a registered model version (switch to a new one or roll back to an earlier one).',
+  ),
   'volume.getVoxels': method<VolumeVoxels>()(
     z.object({ volumeId: id }).strict(),
     'The voxels of an opened volume as one typed array.',
@@ -138,6 +171,15 @@ export const events = {
     volumeId: id,
     done: z.number().int(),
     total: z.number().int(),
+    elapsedMs: z.number(),
+    etaMs: z.number(),
+  }),
+  /** Progress of a fine-tuning run, after each training step and at each phase change. */
+  finetuneProgress: z.object({
+    phase: z.enum(['checking', 'training', 'evaluating', 'registering']),
+    step: z.number().int(),
+    steps: z.number().int(),
+    loss: z.number().nullable(),
     elapsedMs: z.number(),
     etaMs: z.number(),
   }),

@@ -42,6 +42,9 @@ const workstation = createWorkstation({
   samplePath: join(resourcesDir, 'sample', 'example_ct_sm.nii.gz'),
   defaultModelDir: app.isPackaged ? join(process.resourcesPath, 'models', 'demo') : join(appRoot, 'native-models', 'models', 'demo'),
   sessionsDir: join(app.getPath('userData'), 'sessions'),
+  dataDir: app.getPath('userData'),
+  labelSchemasDir: join(resourcesDir, 'label-schemas'),
+  trainerScript: app.isPackaged ? join(process.resourcesPath, 'native-models', 'hsam.py') : join(appRoot, 'native-models', 'hsam.py'),
   log: (line) => console.error(line),
   dialogs: {
     async chooseVolumeFile() {
@@ -58,6 +61,21 @@ const workstation = createWorkstation({
     },
     async chooseFolder() {
       const options: Electron.OpenDialogOptions = { title: 'Open DICOM folder', properties: ['openDirectory'] };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    async chooseSavePath({ title, defaultName, filter, extensions }) {
+      const options: Electron.SaveDialogOptions = {
+        title,
+        defaultPath: join(app.getPath('documents'), defaultName),
+        filters: [{ name: filter, extensions: [...extensions] }],
+        properties: ['createDirectory', 'showOverwriteConfirmation'],
+      };
+      const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+      return r.canceled ? null : (r.filePath ?? null);
+    },
+    async choosePython() {
+      const options: Electron.OpenDialogOptions = { title: 'Choose the Python interpreter for fine-tuning', properties: ['openFile', 'showHiddenFiles'] };
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },

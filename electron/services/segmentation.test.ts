@@ -104,7 +104,7 @@ describe('segmentation with the shipped demo model', () => {
     expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
     expect(state.source.some((s) => s === 1)).toBe(true);
     // Provenance: which model version wrote every slice.
-    expect(state.models).toEqual(['hsam-tiny-demo 0.1.0']);
+    expect(state.models).toEqual(['hsam-tiny-demo 0.2.0']);
     expect(Array.from(state.sliceModel).every((m) => m === 1)).toBe(true);
 
     const heldOut = [4, 5, 14, 15, 24, 25];
@@ -119,15 +119,23 @@ describe('segmentation with the shipped demo model', () => {
   });
 
   it('segments the shared JPEG 2000 DICOM series in its own (row-flipped) grid', async () => {
+    // The demo never saw this patient (trained on example_ct_sm only); its card states the Dice it
+    // gets here at 224² (provenance.unseenStudies). In the series' own 512² grid, through the app's
+    // orientation and resizing, the organs it does find must score as the card says.
+    const unseen = (card.provenance['unseenStudies'] as { study: string; perClass: Record<string, number> }[]).find((u) => u.study === 'ct_dicom')!;
     const meta = await open(join(TOTALSEG, 'example_ct_dicom'));
     const summary = await call<SegmentSummary>('segment.start', { volumeId: meta.volumeId });
     expect(summary.completed).toBe(20);
     const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
-    const d = await dice(state.labels, join(TOTALSEG, 'example_ct_dicom'), join(TOTALSEG, 'example_seg_dicom.nii.gz'), [4, 5, 14, 15]);
-    console.log('demo model, example_ct_dicom held-out slices, Dice per class:', d);
-    expect(d['liver']).toBeGreaterThan(0.85);
-    expect(d['spleen']).toBeGreaterThan(0.75);
-    expect(d['stomach']).toBeGreaterThan(0.7);
+    const all = Array.from({ length: 20 }, (_, z) => z);
+    const d = await dice(state.labels, join(TOTALSEG, 'example_ct_dicom'), join(TOTALSEG, 'example_seg_dicom.nii.gz'), all);
+    console.log('demo model, example_ct_dicom (unseen patient), all slices, Dice per class:', d, 'card:', unseen.perClass);
+    for (const [name, value] of Object.entries(d)) {
+      if ((unseen.perClass[name] ?? 0) >= 0.3) expect(Math.abs(value - unseen.perClass[name]!), name).toBeLessThanOrEqual(0.05);
+    }
+    // A wrong row (or column) flip moves the organs: the same predictions flipped score liver 0.17 (0.02), spleen 0.03 (0.00).
+    expect(d['liver']).toBeGreaterThan(0.5);
+    expect(d['spleen']).toBeGreaterThan(0.4);
   });
 
   it('a reviewed slice and a human correction survive a re-run of the model', async () => {

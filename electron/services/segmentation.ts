@@ -8,12 +8,15 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
+import type { ReviewSuggestion } from '../contract/learning.js';
+import type { ModelCard } from '../contract/model-card.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
 import type { Volume } from './imaging/volume.js';
 import { InferenceService, type SegmentJob } from './inference/inference-service.js';
 import type { Device } from './inference/ort-engine.js';
 import { sliceFrame } from './inference/slice-frame.js';
 import { LabelSession, type RestoreReport } from './labels/label-session.js';
+import { nextToReview } from './labels/review-queue.js';
 import { SliceStatus, type Step } from './labels/step.js';
 
 export interface SegmentationOptions {
@@ -39,6 +42,10 @@ const axialAxis = (v: Volume): 0 | 1 | 2 => sliceFrame(v, { columns: 'R', rows: 
 export class Segmentation {
   readonly #inference = new InferenceService();
   #model: ModelStatus | null = null;
+  #card: ModelCard | null = null;
+  #modelDir: string | null = null;
+  /** Per study: each slice's uncertainty in the latest run that reached it (NaN: never run). */
+  readonly #uncertainty = new Map<string, Float64Array>();
   /** Label sessions by study: two opened volumes of one study share its labels and journal. */
   readonly #labels = new Map<string, SharedLabels>();
   readonly #studyOf = new Map<string, string>();
@@ -51,9 +58,21 @@ export class Segmentation {
     return this.#model;
   }
 
+  /** The loaded model's folder. */
+  get modelDir(): string | null {
+    return this.#modelDir;
+  }
+
+  /** The loaded model's card (classes, preprocessing, provenance). */
+  get card(): ModelCard | null {
+    return this.#card;
+  }
+
   async loadModel(dir: string, device: Device = 'auto'): Promise<ModelStatus> {
     if (this.#running.size > 0) throw new UserFacingError('invalid-argument', 'A segmentation is running; cancel it before changing the model.');
     const { card, report } = await this.#inference.loadModel(dir, device);
+    this.#card = card;
+    this.#modelDir = dir;
     this.#model = {
       name: card.name,
       version: card.version,
@@ -161,6 +180,7 @@ export class Segmentation {
       if (entry.cancelled) job.cancel();
       const r = await job.result;
       const step = await session.applyModel(r.labels, r.completed, { model: `${model.name} ${model.version}` });
+      if (r.sliceAxis === session.opts.statusAxis) this.#rememberUncertainty(studyKey, r.uncertainty, r.completed);
       const seconds = (performance.now() - started) / 1000;
       return {
         volumeId,
@@ -177,6 +197,23 @@ export class Segmentation {
     } finally {
       this.#running.delete(volumeId);
     }
+  }
+
+  #rememberUncertainty(studyKey: string, u: Float64Array, completed: readonly number[]): void {
+    let kept = this.#uncertainty.get(studyKey);
+    if (!kept || kept.length !== u.length) {
+      kept = new Float64Array(u.length).fill(NaN);
+      this.#uncertainty.set(studyKey, kept);
+    }
+    for (const z of completed) kept[z] = u[z]!;
+  }
+
+  /** Active learning: the next slice of this study to review, most uncertain first. */
+  async nextToReview(volumeId: string, volume: Volume, studyKey: string): Promise<ReviewSuggestion | null> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const u = this.#uncertainty.get(studyKey);
+    if (!u) throw new UserFacingError('not-found', 'Run the model on this study first: slices are ranked by how unsure its last run was.');
+    return nextToReview(u, session.sliceStatus);
   }
 
   cancel(volumeId: string): boolean {

@@ -3,7 +3,8 @@
  * the CLI and the test host each construct one of these and differ only in the ports they pass
  * in (how a dialog is shown, where events go).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 import type { ChosenFile, EventName, EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
@@ -13,6 +14,9 @@ import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } fr
 import { readVolume } from './imaging/read-volume.js';
 import { describeVolume, type Volume } from './imaging/volume.js';
 import { Segmentation } from './segmentation.js';
+import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
+import { exportTrainingSlices } from './export/training-set.js';
+import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -20,6 +24,10 @@ export interface Dialogs {
   chooseVolumeFile(): Promise<string | null>;
   /** Absolute path of the folder the user picked (DICOM), or null if they cancelled. */
   chooseFolder(): Promise<string | null>;
+  /** Where to save an export (the user may change name and folder), or null if they cancelled. */
+  chooseSavePath?(opts: { readonly title: string; readonly defaultName: string; readonly filter: string; readonly extensions: readonly string[] }): Promise<string | null>;
+  /** The Python interpreter to run fine-tuning with, or null if they cancelled. */
+  choosePython?(): Promise<string | null>;
 }
 
 export type EventSink = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -36,6 +44,12 @@ export interface WorkstationOptions {
   readonly defaultModelDir?: string | undefined;
   /** Where label journals and snapshots live, one folder per study. */
   readonly sessionsDir: string;
+  /** Where training sets, the model registry and settings live; the folder holding sessionsDir by default. */
+  readonly dataDir?: string | undefined;
+  /** Label schemas (coded anatomy per class name) for exports. */
+  readonly labelSchemasDir?: string | undefined;
+  /** native-models/hsam.py, the few-shot trainer; without it fine-tuning is unavailable. */
+  readonly trainerScript?: string | undefined;
   readonly log?: (line: string) => void;
 }
 
@@ -52,11 +66,26 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
   /** Opened volumes, with the key that names their source (for their label session). */
   const volumes = new Map<string, { volume: Volume; studyKey: string }>();
   const segmentation = new Segmentation({ sessionsDir: opts.sessionsDir, onProgress: (p) => opts.emit('segmentProgress', p) });
-  const defaultModel = opts.defaultModelDir ? files.grant(opts.defaultModelDir, 'resource') : null;
+  const dataDir = opts.dataDir ?? dirname(opts.sessionsDir);
+  const fineTuning = new FineTuning({
+    dataDir,
+    bundledDir: opts.defaultModelDir ?? null,
+    trainerScript: opts.trainerScript ?? '',
+    emit: (p) => opts.emit('finetuneProgress', p),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   const scans = new Map<string, { fileId: string; result: ScanResult }>();
   let initialFile: ChosenFile | null = null;
   if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
   else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
+
+  const schema = readLabelSchemas(opts.labelSchemasDir);
+  schema.catch(() => undefined); // reported when an export needs it
+  const loadedCard = () => {
+    const card = segmentation.card;
+    if (!card) throw new UserFacingError('not-found', 'No model is loaded; load the model whose classes these labels use.');
+    return card;
+  };
 
   const opened = (volumeId: string): { volume: Volume; studyKey: string } => {
     const v = volumes.get(volumeId);
@@ -75,7 +104,12 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       opts.emit('scanProgress', { fileId, ...p });
 
   const handlers: Handlers = {
-    'app.getStartup': async () => ({ version: opts.version, initialFile, defaultModel }),
+    'app.getStartup': async () => {
+      // The version the user last switched to (a fine-tuned one), else the bundled demo.
+      const active = await fineTuning.registry.active().catch(() => null);
+      const dir = active?.available ? active.dir : opts.defaultModelDir;
+      return { version: opts.version, initialFile, defaultModel: dir ? files.grant(dir, 'resource') : null };
+    },
     'file.chooseVolume': async () => {
       const path = await opts.dialogs.chooseVolumeFile();
       if (path === null) throw new UserFacingError('cancelled', 'No file was chosen.');
@@ -139,11 +173,73 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const { volume, studyKey } = opened(volumeId);
       return { locked: await segmentation.setLocked(volumeId, volume, studyKey, classIndex, locked) };
     },
+    'review.next': async ({ volumeId }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.nextToReview(volumeId, volume, studyKey);
+    },
+    'export.labels': async ({ volumeId, format }) => {
+      const { volume, studyKey } = opened(volumeId);
+      const classes = loadedCard().classes;
+      const files = FORMAT_FILES[format];
+      const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(volume.name, format), filter: files.filter, extensions: files.extensions });
+      if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
+      const { session } = await segmentation.labels(volumeId, volume, studyKey);
+      return exportStudyLabels(format, path, volume, session, classes, await schema);
+    },
+    'export.trainingSlices': async ({ volumeId }) => {
+      const { volume, studyKey } = opened(volumeId);
+      const card = loadedCard();
+      const { session } = await segmentation.labels(volumeId, volume, studyKey);
+      const setDir = trainingSetDir(dataDir, card);
+      const report = await exportTrainingSlices(setDir, card, {
+        volume,
+        // The set names studies by DICOM series or by a hash of the path: never the path itself.
+        studyId: volume.dicom?.seriesInstanceUID ?? createHash('sha256').update(studyKey).digest('hex').slice(0, 24),
+        studyName: volume.name,
+        labels: session.labels,
+        source: session.source,
+        origin: session.origin,
+        sliceStatus: session.sliceStatus,
+        statusAxis: session.opts.statusAxis,
+        modelOfSlice: (z) => session.modelOfSlice(z),
+      });
+      return { setId: report.setId, setName: basename(setDir), slices: report.slices, added: report.added, replaced: report.replaced, total: report.total, heldOut: report.heldOut };
+    },
+    'finetune.checkPython': () => fineTuning.checkPython(),
+    'finetune.choosePython': async () => {
+      const path = await opts.dialogs.choosePython?.();
+      if (!path) throw new UserFacingError('cancelled', 'No interpreter was chosen.');
+      return fineTuning.setPython(path);
+    },
+    'finetune.start': async ({ steps }) => {
+      const card = loadedCard();
+      const dir = segmentation.modelDir;
+      if (!dir) throw new UserFacingError('not-found', 'No model is loaded; load the model to fine-tune.');
+      if (!opts.trainerScript) throw new UserFacingError('not-found', 'This installation has no trainer (native-models/hsam.py); fine-tuning is unavailable.');
+      return fineTuning.run(dir, card, steps);
+    },
+    'finetune.cancel': async () => ({ cancelling: fineTuning.cancel() }),
+    'models.list': () => fineTuning.registry.state(),
+    'models.activate': async ({ versionId }) => {
+      const v = await fineTuning.registry.get(versionId);
+      if (!v.available) throw new UserFacingError('not-found', `The folder of ${v.name} ${v.version} is gone; it cannot be used.`);
+      const status = await segmentation.loadModel(v.dir);
+      await fineTuning.registry.activate(versionId);
+      return status;
+    },
     'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: opened(volumeId).volume.voxels }),
     'volume.close': async ({ volumeId }) => {
       await segmentation.close(volumeId);
       return { closed: volumes.delete(volumeId) };
     },
   };
-  return { files, handlers, dispatch: createDispatcher(handlers, opts.log), dispose: () => segmentation.dispose() };
+  return {
+    files,
+    handlers,
+    dispatch: createDispatcher(handlers, opts.log),
+    dispose: async () => {
+      await fineTuning.dispose();
+      await segmentation.dispose();
+    },
+  };
 }

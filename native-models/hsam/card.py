@@ -8,7 +8,9 @@ Fields (format "hsam-model-card/1"):
   outputs        {embeddings, logits, labels}: name, dtype, shape, meaning
   classes        [{index, name, color [r,g,b]}], index 0 = background
   files          {encoder, decoder, checkpoint?}: {path, bytes, sha256}
-  provenance     {source, command, trainingSet?, parent?, created}
+  provenance     {source, command, trainingSet?, parent?, created, ...}; a fine-tuned model also
+                 has baseline: the parent's held-out Dice {perClass, mean, model, ...} on the
+                 same slices as quality
   quality        {metric, heldOut, perClass, mean, notes} or null when unmeasured
 """
 

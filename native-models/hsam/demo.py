@@ -2,9 +2,13 @@
 mapped to the eight Synapse organs.
 
 Sources (../shared/data/totalsegmentator, Apache-2.0 / CC BY 4.0):
-  * example_ct_sm.nii.gz + example_seg.nii.gz: 30 slices, 122x101, 3 mm
-  * example_ct_dicom/ (JPEG 2000, decoded by pydicom through Pillow) +
-    example_seg_dicom.nii.gz: 20 slices, 512x512, 0.98 mm
+  * "ct_sm": example_ct_sm.nii.gz + example_seg.nii.gz: 30 slices, 122x101, 3 mm
+  * "ct_dicom": example_ct_dicom/ (JPEG 2000, decoded by pydicom through Pillow) +
+    example_seg_dicom.nii.gz: 20 slices, 512x512, 0.98 mm (another patient and scanner)
+
+The shipped demo (0.2.0) is trained on ct_sm only (DEFAULT_SOURCES), so the
+DICOM series is a study it never saw; `train-demo --sources ct_sm,ct_dicom`
+trains on both, as 0.1.0 did.
 
 Both volumes are reoriented to nibabel's closest canonical (RAS) orientation
 and sliced as vol[:, :, z].T, so the two sources share one in-plane
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import nibabel as nib
 import numpy as np
@@ -25,9 +29,20 @@ from .card import SYNAPSE_CLASSES
 # TotalSegmentator `total` index -> model class (Synapse order, HSAM.md section 2).
 TOTAL_TO_SYNAPSE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 52: 7, 7: 8}
 assert [SYNAPSE_CLASSES[c - 1] for c in (1, 2, 3, 4, 5, 6, 7, 8)] == SYNAPSE_CLASSES
-# Held-out slices: 2-slice blocks (three in CT_sm, two in the DICOM series),
-# so that all eight organs appear among the held-out slices.
+# Held-out slices: 2-slice blocks (three in CT_sm, two in the DICOM series when it
+# is trained on); CT_sm's alone hold all eight organs.
 HELD_OUT = {"ct_sm": [4, 5, 14, 15, 24, 25], "ct_dicom": [4, 5, 14, 15]}
+SOURCES = ("ct_sm", "ct_dicom")
+# Training sources of the shipped demo: ct_sm only, so that the DICOM series stays unseen.
+DEFAULT_SOURCES = ("ct_sm",)
+
+
+def check_sources(sources: Sequence[str]) -> List[str]:
+    """Validated, de-duplicated sources in SOURCES order."""
+    bad = [s for s in sources if s not in SOURCES]
+    if bad or not sources:
+        raise ValueError(f"unknown or no demo sources {list(sources)}: choose from {', '.join(SOURCES)}")
+    return [s for s in SOURCES if s in sources]
 
 
 def default_data_dir() -> str:
@@ -75,25 +90,35 @@ def load_dicom_series(folder: str) -> Tuple[np.ndarray, np.ndarray]:
     return vol, ras
 
 
-def volumes(data_dir: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
-    """{'ct_sm': (image [Z,H,W] float32 in [0,1], label [Z,H,W] uint8), 'ct_dicom': ...}."""
+def volumes(data_dir: str, sources: Sequence[str] = SOURCES) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    """{'ct_sm': (image [Z,H,W] float32 in [0,1], label [Z,H,W] uint8), 'ct_dicom': ...} for the given sources."""
+    sources = check_sources(sources)
     out = {}
+    if "ct_sm" in sources:
+        out["ct_sm"] = _ct_sm(data_dir)
+    if "ct_dicom" in sources:
+        out["ct_dicom"] = _ct_dicom(data_dir)
+    return out
+
+
+def _ct_sm(data_dir: str) -> Tuple[np.ndarray, np.ndarray]:
     ct = nib.load(os.path.join(data_dir, "example_ct_sm.nii.gz"))
     seg = nib.load(os.path.join(data_dir, "example_seg.nii.gz"))
     ct_arr, ct_aff = canonical(np.asarray(ct.dataobj).astype(np.float32), ct.affine)
     seg_arr, seg_aff = canonical(np.asarray(seg.dataobj), seg.affine)
     if not np.allclose(ct_aff, seg_aff, atol=1e-3):
         raise ValueError("example_ct_sm and example_seg grids differ")
-    out["ct_sm"] = _slices(ct_arr, seg_arr)
+    return _slices(ct_arr, seg_arr)
 
+
+def _ct_dicom(data_dir: str) -> Tuple[np.ndarray, np.ndarray]:
     hu, aff = load_dicom_series(os.path.join(data_dir, "example_ct_dicom"))
     hu, aff = canonical(hu, aff)
     seg = nib.load(os.path.join(data_dir, "example_seg_dicom.nii.gz"))
     seg_arr, seg_aff = canonical(np.asarray(seg.dataobj), seg.affine)
     if hu.shape != seg_arr.shape or not np.allclose(aff, seg_aff, atol=1e-2):
         raise ValueError(f"DICOM geometry {hu.shape} {aff.tolist()} does not match example_seg_dicom {seg_aff.tolist()}")
-    out["ct_dicom"] = _slices(hu, seg_arr)
-    return out
+    return _slices(hu, seg_arr)
 
 
 def _slices(hu: np.ndarray, total: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -102,10 +127,10 @@ def _slices(hu: np.ndarray, total: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return img, lab
 
 
-def demo_slices(data_dir: str) -> Tuple[List[Dict], List[str]]:
+def demo_slices(data_dir: str, sources: Sequence[str] = DEFAULT_SOURCES) -> Tuple[List[Dict], List[str]]:
     """Slice dicts for data.write_set and the names of the held-out ones."""
     slices, held = [], []
-    for vol_name, (img, lab) in volumes(data_dir).items():
+    for vol_name, (img, lab) in volumes(data_dir, sources).items():
         for z in range(img.shape[0]):
             name = f"{vol_name}_z{z:03d}.npz"
             slices.append({"file": name, "image": img[z], "label": lab[z], "study": vol_name, "sliceIndex": z,

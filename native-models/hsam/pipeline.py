@@ -148,10 +148,54 @@ def dice_report(pred: torch.Tensor, gt: torch.Tensor, class_names: Sequence[str]
             "mean": round(float(np.mean(list(per.values()))), 4), "notes": (notes + extra).strip()}
 
 
+class Cancelled(KeyboardInterrupt):
+    """Raised in the main thread by hsam.py's SIGTERM handler, so ``finally`` blocks
+    (which remove a half-written output folder) run before the process exits."""
+
+
+def partial_dir(out: str, pid: Optional[int] = None) -> str:
+    """Where ``finetune`` writes before the final rename: a hidden folder beside ``out``,
+    named after it and the process id, so a crashed or killed run never leaves a folder at
+    ``out`` that looks like a model (the app removes ``.<name>.partial-<pid>`` after a kill)."""
+    out = os.path.abspath(out)
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid or os.getpid()}")
+
+
+def environment(device: str) -> Dict[str, Any]:
+    """The interpreter and torch the trainer runs on, and the device it picked."""
+    import platform
+
+    cuda = bool(torch.cuda.is_available())
+    return {"event": "env", "python": platform.python_version(), "executable": sys.executable,
+            "torch": torch.__version__, "cuda": cuda, "device": device, "threads": torch.get_num_threads()}
+
+
 def finetune(set_dir: str, model_dir: str, out: str, steps: int, device: str, batch_size: int, lr: float,
              seed: int, version: Optional[str], command: str, mode: str = "lora") -> Dict[str, Any]:
+    """Fine-tune ``model_dir`` on a training set into a new model folder ``out``.
+
+    JSON lines on stdout, in order: env, start, phase "baseline", progress (one per step),
+    phase "evaluate", eval {before, after, valSlices, dice, mean}, phase "export", done.
+    ``before`` is the base model's held-out Dice on the same slices as ``after`` (the card keeps
+    it as provenance.baseline). ``out`` must not exist or be empty: the folder is written under
+    ``partial_dir(out)`` and renamed at the end, and removed if anything fails or SIGTERM comes.
+    Raises ValueError for input the user can fix (set, model, classes, out, device)."""
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"--steps and --batch-size must be at least 1 (got {steps} and {batch_size})")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device cuda, but torch {torch.__version__} sees no CUDA device; use --device cpu or auto")
+    emit(environment(device))
+    out = os.path.abspath(out)
+    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise ValueError(f"output folder {out} already exists and is not empty; choose a new folder "
+                         "(fine-tuning never overwrites a model)")
+    if not os.path.isfile(os.path.join(set_dir, "manifest.json")):
+        raise ValueError(f"{set_dir} is not a training set: it has no manifest.json")
+    if not os.path.isfile(os.path.join(model_dir, "model.pt")):
+        raise ValueError(f"model folder {model_dir} has no model.pt; only models with their PyTorch checkpoint "
+                         "can be fine-tuned")
     manifest = read_manifest(set_dir)
     base = cardlib.read_card(model_dir)
     model, cfg, meta = load_ours(os.path.join(model_dir, "model.pt"))
@@ -160,59 +204,153 @@ def finetune(set_dir: str, model_dir: str, out: str, steps: int, device: str, ba
     if set_names != ["background", *names]:
         raise ValueError(f"training-set classes {set_names} differ from the model's {['background', *names]}")
     train_names, val_names = split_set(set_dir)
+    if not train_names:
+        raise ValueError(f"training set {set_dir} has no training slices (train.txt is empty)")
     tr = load_slices(set_dir, train_names, cfg.img_size, cfg.num_outputs)
+    va = load_slices(set_dir, val_names, cfg.img_size, cfg.num_outputs) if val_names else None
     emit({"event": "start", "steps": steps, "trainSlices": len(train_names), "valSlices": len(val_names),
           "device": device, "trainingSet": manifest["id"]})
+    base_ref = {"name": base["name"], "version": base["version"]}
+    baseline = None
+    if va is not None:
+        emit({"event": "phase", "phase": "baseline"})
+        baseline = dice_report(predict_labels(model, va.images), va.labels, names, val_names,
+                               notes=f"The base model {base['name']} {base['version']} before fine-tuning, "
+                                     f"on the same {len(val_names)} held-out slices.")
     opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode=mode, device=device)
     hist = train(model, tr, opts, progress=emit)
     model.image_encoder.fold_lora()
     model.to("cpu").eval()
     quality = None
-    if val_names:
-        va = load_slices(set_dir, val_names, cfg.img_size, cfg.num_outputs)
+    if va is not None:
+        emit({"event": "phase", "phase": "evaluate"})
         quality = dice_report(predict_labels(model, va.images), va.labels, names, val_names,
                               notes=f"{len(val_names)} held-out slices of training set {manifest['id']}.")
-        if quality:
-            emit({"event": "eval", "dice": quality["perClass"], "mean": quality["mean"]})
+        short = lambda r: None if r is None else {"perClass": r["perClass"], "mean": r["mean"]}  # noqa: E731
+        ev: Dict[str, Any] = {"event": "eval", "before": short(baseline), "after": short(quality),
+                              "valSlices": list(val_names)}
+        if quality:  # the fields consumers read before "before"/"after" existed
+            ev.update(dice=quality["perClass"], mean=quality["mean"])
+        emit(ev)
+    emit({"event": "phase", "phase": "export"})
     new_version = version or f"{base['version']}+ft.{time.strftime('%Y%m%d%H%M%S')}"
-    c = write_model_folder(
-        model, cfg, out, name=base["name"], version=new_version,
-        description=f"{base['name']} fine-tuned on training set {manifest['id']}", class_names=names,
-        provenance={"source": "finetune", "parent": {"name": base["name"], "version": base["version"]},
-                    "trainingSet": {"id": manifest["id"], "train": train_names, "val": val_names},
-                    "steps": steps, "seed": seed, "lr": lr, "batchSize": batch_size, "mode": mode,
-                    "seconds": round(hist["seconds"], 1), "command": command},
-        quality=quality,
-        orientation=base["preprocessing"]["CT"].get("orientation"),
-        resize=base["preprocessing"]["CT"].get("resize"),
-        half_checkpoint=False,
-        meta={"name": base["name"], "version": new_version},
-    )
-    emit({"event": "done", "out": out, "firstLoss": hist["losses"][0], "lastLoss": hist["losses"][-1]})
+    work = partial_dir(out)
+    try:
+        c = write_model_folder(
+            model, cfg, work, name=base["name"], version=new_version,
+            description=f"{base['name']} fine-tuned on training set {manifest['id']}", class_names=names,
+            provenance={"source": "finetune", "parent": base_ref,
+                        "trainingSet": {"id": manifest["id"], "train": train_names, "val": val_names},
+                        "baseline": None if baseline is None else dict(baseline, model=base_ref),
+                        "steps": steps, "seed": seed, "lr": lr, "batchSize": batch_size, "mode": mode,
+                        "device": device, "seconds": round(hist["seconds"], 1), "command": command},
+            quality=quality,
+            orientation=base["preprocessing"]["CT"].get("orientation"),
+            resize=base["preprocessing"]["CT"].get("resize"),
+            half_checkpoint=False,
+            meta={"name": base["name"], "version": new_version},
+        )
+        if os.path.isdir(out):
+            os.rmdir(out)  # empty (checked above); rename cannot replace a folder on every OS
+        os.rename(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    emit({"event": "done", "out": out, "firstLoss": hist["losses"][0], "lastLoss": hist["losses"][-1],
+          "seconds": round(hist["seconds"], 1)})
     return c
 
 
 # ------------------------------------------------------------------- demo --
 DEMO_NAME = "hsam-tiny-demo"
+DEMO_VERSION = "0.2.0"
 DEMO_ORIENTATION = ("volume reoriented with nibabel.as_closest_canonical (RAS+), sliced as vol[:, :, z].T: "
                     "row 0 is posterior (anterior at the bottom), the patient's right is on the image's right")
 DEMO_RESIZE = "slice resized to 224x224 bilinear (align_corners=false, half-pixel centres); labels back to the slice size by nearest"
+DEMO_DATA = {"ct_sm": "example_ct_sm + example_seg", "ct_dicom": "example_ct_dicom + example_seg_dicom"}
+DEMO_UNSEEN_METRIC = ("Dice, pooled over all slices of the study, at the model's input size (labels nearest-resized); "
+                      "classes absent from both the reference labels and the predictions are left out")
+
+
+def _demo_set_id(sources: Sequence[str]) -> str:
+    from .demo import SOURCES
+
+    if list(sources) == list(SOURCES):
+        return "totalsegmentator-examples-synapse8"  # 0.1.0's set: both volumes
+    return "totalsegmentator-" + "-".join(s.replace("_", "-") for s in sources) + "-synapse8"
+
+
+def demo_unseen_dice(model: HSam, data_dir: str, source: str, size: int) -> Dict[str, Any]:
+    """Dice on every slice of a demo source the model was not trained on (pooled, at ``size``)."""
+    from .data import resize_pair
+    from .demo import volumes
+
+    img, lab = volumes(data_dir, [source])[source]
+    pairs = [resize_pair(img[z], lab[z], size) for z in range(img.shape[0])]
+    images = torch.stack([p[0] for p in pairs])
+    labels = torch.stack([p[1] for p in pairs])
+    pred = predict_labels(model, images)
+    d = pooled_dice(pred, labels, len(cardlib.SYNAPSE_CLASSES) + 1)
+    names = cardlib.SYNAPSE_CLASSES
+    per = {names[c - 1]: round(v, 4) for c, v in d.items() if v is not None}
+    present = [names[c - 1] for c in range(1, len(names) + 1) if bool((labels == c).any())]
+    # Classes the model paints although the reference has none (their Dice is 0): pixels at `size`.
+    false_pos = {names[c - 1]: int((pred == c).sum()) for c in range(1, len(names) + 1)
+                 if names[c - 1] not in present and bool((pred == c).any())}
+    mean_ref = [per[n] for n in present if n in per]
+    return {"study": source, "data": DEMO_DATA[source], "slices": int(img.shape[0]), "metric": DEMO_UNSEEN_METRIC,
+            "perClass": per, "mean": round(float(np.mean(list(per.values()))), 4) if per else None,
+            "referenceClasses": present,
+            "meanOfReferenceClasses": round(float(np.mean(mean_ref)), 4) if mean_ref else None,
+            "falsePositivePixels": false_pos}
+
+
+def demo_notes(train_count: int, sources: Sequence[str], steps: int, batch_size: int,
+               unseen: Sequence[Dict[str, Any]]) -> str:
+    """The demo card's quality notes: what the held-out numbers mean and the Dice on unseen studies."""
+    files = ", ".join(DEMO_DATA[s].split(" + ")[0] for s in sources)
+    one = len(sources) == 1
+    notes = (f"Trained from scratch (no pretrained SAM weights) on {train_count} CT slices of "
+             f"{'one patient' if one else f'{len(sources)} patients'} ({files}), {steps} steps of batch {batch_size} "
+             f"on 2 CPU cores. The held-out slices are neighbours of training slices of the same "
+             f"{'patient' if one else 'patients'}, so this measures fit, not generalisation to new patients; not "
+             "comparable with the paper's H-SAM (Synapse 10%, pretrained SAM ViT-B, new patients: mean 80.35). "
+             "Labels are TotalSegmentator outputs, not manual ground truth.")
+    if "ct_dicom" in sources:
+        notes += " Kidneys and gallbladder appear only in the 3 mm CT_sm volume."
+    for u in unseen:
+        ref = [n for n in u["referenceClasses"] if n in u["perClass"]]
+        fp = list(u.get("falsePositivePixels", {}))
+        notes += (f" On a patient it never saw ({DEMO_DATA[u['study']].split(' + ')[0]}: another patient and "
+                  f"scanner; all {u['slices']} slices pooled at 224x224): "
+                  + ", ".join(f"{n} {u['perClass'][n]:.3f}" for n in ref)
+                  + (f" (mean {u['meanOfReferenceClasses']:.3f} over the organs its reference has)"
+                     if u.get("meanOfReferenceClasses") is not None else ""))
+        if fp:
+            notes += (f"; it also paints {', '.join(fp)}, which that reference lacks (Dice 0; mean over all "
+                      f"{len(u['perClass'])} classes {u['mean']:.3f})")
+        notes += ". See provenance.unseenStudies."
+    return notes
 
 
 def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, lr: float, seed: int,
-               command: str) -> Dict[str, Any]:
-    from .demo import demo_slices
+               command: str, sources: Optional[Sequence[str]] = None, version: str = DEMO_VERSION) -> Dict[str, Any]:
+    """Train the shipped demo from scratch on ``sources`` (default demo.DEFAULT_SOURCES: ct_sm only); the
+    card also records the Dice on every slice of each demo source left out (provenance.unseenStudies)."""
+    from .demo import DEFAULT_SOURCES, SOURCES, check_sources, demo_slices
 
+    sources = check_sources(DEFAULT_SOURCES if sources is None else sources)
+    unseen = [s for s in SOURCES if s not in sources]
     torch.manual_seed(seed)
     cfg = make_config("tiny", img_size=224, num_classes=8)
     from .build import build_hsam
 
     model = build_hsam(cfg)
-    slices, held = demo_slices(data_dir)
-    manifest = write_set(work, slices, cardlib.SYNAPSE_CLASSES, set_id="totalsegmentator-examples-synapse8", val=held)
+    slices, held = demo_slices(data_dir, sources)
+    manifest = write_set(work, slices, cardlib.SYNAPSE_CLASSES, set_id=_demo_set_id(sources), val=held)
     train_names, val_names = split_set(work)
     tr = load_slices(work, train_names, cfg.img_size, cfg.num_outputs)
-    emit({"event": "start", "steps": steps, "trainSlices": len(train_names), "valSlices": len(val_names)})
+    emit({"event": "start", "steps": steps, "trainSlices": len(train_names), "valSlices": len(val_names),
+          "sources": sources})
     opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode="all", device="cpu")
     hist = train(model, tr, opts, progress=emit)
     va = load_slices(work, val_names, cfg.img_size, cfg.num_outputs)
@@ -222,47 +360,57 @@ def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, 
     with tempfile.TemporaryDirectory() as tmp:
         save_ours(model, cfg, os.path.join(tmp, "m.pt"), half=True)
         shipped, _, _ = load_ours(os.path.join(tmp, "m.pt"))
-    quality = dice_report(predict_labels(shipped, va.images), va.labels, cardlib.SYNAPSE_CLASSES, val_names, notes=(
-        f"Trained from scratch (no pretrained SAM weights) on {len(train_names)} CT slices of two patients, "
-        f"{steps} steps of batch {batch_size} on 2 CPU cores; "
-        "held-out slices come from the same two patients (neighbouring slices), so this measures fit, not "
-        "generalisation to new patients. Far weaker than the paper's H-SAM (Synapse 10%: mean 80.35). "
-        "Labels are TotalSegmentator outputs, not manual ground truth. Kidneys and gallbladder appear only in "
-        "the 3 mm CT_sm volume."))
+    unseen_dice = [demo_unseen_dice(shipped, data_dir, s, cfg.img_size) for s in unseen]
+    notes = demo_notes(len(train_names), sources, steps, batch_size, unseen_dice)
+    quality = dice_report(predict_labels(shipped, va.images), va.labels, cardlib.SYNAPSE_CLASSES, val_names,
+                          notes=notes)
     assert quality is not None
     emit({"event": "eval", "dice": quality["perClass"], "mean": quality["mean"]})
+    for u in unseen_dice:
+        emit({"event": "eval", "study": u["study"], "dice": u["perClass"], "mean": u["mean"]})
+    provenance: Dict[str, Any] = {
+        "source": "trained from scratch by hsam.py train-demo",
+        "data": "TotalSegmentator tests/reference_files (Apache-2.0; images CC BY 4.0): "
+                + ", ".join(DEMO_DATA[s] for s in sources),
+        "labelMap": {"spleen": 1, "kidney_right": 2, "kidney_left": 3, "gallbladder": 4, "liver": 5,
+                     "stomach": 6, "aorta": 52, "pancreas": 7},
+        "trainingSet": {"id": manifest["id"], "sources": sources, "train": train_names, "val": val_names},
+        "steps": steps, "batchSize": batch_size, "lr": lr, "seed": seed, "threads": torch.get_num_threads(),
+        "seconds": round(hist["seconds"], 1), "finalLoss": round(hist["losses"][-1], 4),
+        "command": command,
+    }
+    if unseen_dice:
+        provenance["unseenStudies"] = unseen_dice
     c = write_model_folder(
-        model, cfg, out, name=DEMO_NAME, version="0.1.0",
-        description="Tiny H-SAM demo model (8 Synapse abdominal organs on CT) trained from scratch on the "
-                    "TotalSegmentator example CTs; for trying the workstation, not for clinical use",
+        model, cfg, out, name=DEMO_NAME, version=version,
+        description="Tiny H-SAM demo model (8 Synapse abdominal organs on CT) trained from scratch on "
+                    + ("the TotalSegmentator example CT example_ct_sm" if sources == ["ct_sm"]
+                       else "the TotalSegmentator example CTs")
+                    + "; for trying the workstation, not for clinical use",
         class_names=cardlib.SYNAPSE_CLASSES,
-        provenance={"source": "trained from scratch by hsam.py train-demo",
-                    "data": "TotalSegmentator tests/reference_files (Apache-2.0; images CC BY 4.0): "
-                            "example_ct_sm + example_seg, example_ct_dicom + example_seg_dicom",
-                    "labelMap": {"spleen": 1, "kidney_right": 2, "kidney_left": 3, "gallbladder": 4, "liver": 5,
-                                 "stomach": 6, "aorta": 52, "pancreas": 7},
-                    "trainingSet": {"id": manifest["id"], "train": train_names, "val": val_names},
-                    "steps": steps, "batchSize": batch_size, "lr": lr, "seed": seed, "threads": torch.get_num_threads(),
-                    "seconds": round(hist["seconds"], 1), "finalLoss": round(hist["losses"][-1], 4),
-                    "command": command},
+        provenance=provenance,
         quality=quality, half_checkpoint=True, orientation=DEMO_ORIENTATION, resize=DEMO_RESIZE,
-        meta={"name": DEMO_NAME, "version": "0.1.0"},
+        meta={"name": DEMO_NAME, "version": version},
     )
     emit({"event": "done", "out": out, "seconds": round(hist["seconds"], 1)})
     return c
 
 
-def demo_eval_set(data_dir: str, out: str) -> Dict[str, Any]:
-    """Held-out demo slices as the model sees them: image.bin float32 [K,S,S]
-    (the 3-channel repeat is left to the caller) and labels.bin uint8 [K,S,S]."""
-    from .demo import HELD_OUT, volumes
+def demo_eval_set(data_dir: str, out: str, sources: Optional[Sequence[str]] = None,
+                  all_slices: bool = False) -> Dict[str, Any]:
+    """Demo slices as the model sees them: image.bin float32 [K,S,S] (the
+    3-channel repeat is left to the caller) and labels.bin uint8 [K,S,S].
+    By default the held-out slices of the shipped demo's sources (its card's
+    quality); ``all_slices`` takes every slice (e.g. of the unseen DICOM series)."""
+    from .demo import DEFAULT_SOURCES, HELD_OUT, volumes
 
+    sources = DEFAULT_SOURCES if sources is None else sources
     s = 224
     imgs, labs, names = [], [], []
     from .data import resize_pair
 
-    for vol_name, (img, lab) in volumes(data_dir).items():
-        for z in HELD_OUT[vol_name]:
+    for vol_name, (img, lab) in volumes(data_dir, sources).items():
+        for z in (range(img.shape[0]) if all_slices else HELD_OUT[vol_name]):
             i, l = resize_pair(img[z], lab[z], s)
             imgs.append(i.numpy())
             labs.append(l.numpy().astype(np.uint8))

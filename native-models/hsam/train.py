@@ -180,6 +180,7 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
         if progress:
             el = time.time() - t0
             progress({"event": "progress", "step": it + 1, "steps": opts.steps, "loss": round(float(loss), 5),
-                      "lr": group["lr"], "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1)})
+                      "lr": group["lr"], "elapsed_s": round(el, 2),
+                      "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1)})
     model.eval()
     return {"losses": losses, "seconds": time.time() - t0, "warmup": warmup}

@@ -1,9 +1,15 @@
 """The demo's data mapping: TotalSegmentator `total` -> Synapse classes, CT window, orientation."""
 
+import json
+import os
+
 import numpy as np
+import pytest
 
 from hsam.card import SYNAPSE_CLASSES
-from hsam.demo import HELD_OUT, default_data_dir, map_labels, volumes, window_ct
+from hsam.demo import DEFAULT_SOURCES, HELD_OUT, check_sources, default_data_dir, demo_slices, map_labels, volumes, window_ct
+
+DEMO_CARD = os.path.join(os.path.dirname(__file__), "..", "models", "demo", "model.json")
 
 
 def test_label_map_follows_synapse_order():
@@ -33,3 +39,24 @@ def test_both_sources_share_one_orientation_and_hold_out_every_organ():
         bone_rows = np.nonzero(img[z] > 0.99)[0]
         assert np.median(bone_rows) < lab.shape[1] * 0.6
     assert held_all == set(range(9))  # every organ is evaluated
+
+
+def test_the_demo_trains_on_ct_sm_only_so_the_dicom_series_stays_unseen():
+    assert list(DEFAULT_SOURCES) == ["ct_sm"]
+    slices, held = demo_slices(default_data_dir())
+    assert {s["study"] for s in slices} == {"ct_sm"} and len(slices) == 30
+    assert held == [f"ct_sm_z{z:03d}.npz" for z in HELD_OUT["ct_sm"]]
+    assert set(np.unique(np.stack([s["label"] for s in slices if s["file"] in held])).tolist()) == set(range(9))
+    assert check_sources(["ct_dicom", "ct_sm"]) == ["ct_sm", "ct_dicom"]  # both, as the 0.1.0 demo
+    with pytest.raises(ValueError):
+        check_sources(["ct"])
+    # The shipped card says so: no DICOM slice in its training set, the DICOM series measured as unseen.
+    with open(DEMO_CARD) as f:
+        card = json.load(f)
+    ts = card["provenance"]["trainingSet"]
+    assert ts["sources"] == ["ct_sm"]
+    assert all(n.startswith("ct_sm_") for n in ts["train"] + ts["val"]) and len(ts["train"]) == 24
+    assert card["quality"]["heldOut"]["slices"] == ts["val"]
+    (unseen,) = card["provenance"]["unseenStudies"]
+    assert unseen["study"] == "ct_dicom" and unseen["slices"] == 20
+    assert unseen["referenceClasses"] == ["spleen", "liver", "stomach", "aorta", "pancreas"]

@@ -86,6 +86,14 @@ def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, 
     losses = [e["loss"] for e in progress]
     assert np.mean(losses[-4:]) < np.mean(losses[:4]) - 0.01, losses
     assert events[-1]["event"] == "done"
+    assert events[0]["event"] == "env" and events[0]["device"] == "cpu" and events[0]["torch"] == torch.__version__
+    assert isinstance(events[0]["cuda"], bool)
+    kinds = [e["event"] if e["event"] != "phase" else e["phase"] for e in events]
+    assert kinds == ["env", "start", "baseline", *["progress"] * 16, "evaluate", "eval", "export", "done"]
+    ev = next(e for e in events if e["event"] == "eval")
+    assert ev["valSlices"] == ["s5.npz"] and ev["dice"] == ev["after"]["perClass"] and ev["mean"] == ev["after"]["mean"]
+    assert set(ev["before"]) == {"perClass", "mean"} and set(ev["before"]["perClass"]) <= set(SYNAPSE_CLASSES)
+    assert os.listdir(tmp_path) == ["ft"]  # the partial folder was renamed, nothing else left beside it
 
     model, cfg, meta = load_ours(os.path.join(out, "model.pt"))
     assert not model.image_encoder.lora_parameters()  # folded on save
@@ -95,6 +103,10 @@ def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, 
     assert card["provenance"]["trainingSet"]["id"] == "test-set-1"
     assert card["provenance"]["parent"] == {"name": "base", "version": "0.0.1"}
     assert card["quality"]["heldOut"]["slices"] == ["s5.npz"]
+    # The base model's Dice on the same held-out slices, as the eval event reported it.
+    baseline = card["provenance"]["baseline"]
+    assert baseline["model"] == {"name": "base", "version": "0.0.1"} and baseline["heldOut"]["slices"] == ["s5.npz"]
+    assert (baseline["perClass"], baseline["mean"]) == (ev["before"]["perClass"], ev["before"]["mean"])
     assert set(card["quality"]["perClass"]) <= set(SYNAPSE_CLASSES) and card["quality"]["notes"]
     assert [c["name"] for c in card["classes"]] == ["background", *SYNAPSE_CLASSES]
     # The encoder really changed (LoRA trained and folded), the base did not.
@@ -114,3 +126,36 @@ def test_finetune_rejects_a_set_with_other_classes(tmp_path, base_model):
     proc = subprocess.run([sys.executable, HSAM, "finetune", "--set", d, "--model", base_model, "--out",
                            str(tmp_path / "o"), "--steps", "1"], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "classes" in proc.stderr
+
+
+def test_finetune_refuses_a_non_empty_out_folder(tmp_path, base_model, train_set):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    proc = subprocess.run([sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out",
+                           str(out), "--steps", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last["event"] == "error" and last["kind"] == "input" and "not empty" in last["message"]
+    assert sorted(os.listdir(tmp_path)) == ["taken"] and os.listdir(out) == ["notes.txt"]
+
+
+def test_sigterm_cancels_and_leaves_no_model_folder(tmp_path, base_model, train_set):
+    """SIGTERM while training: exit 143, a 'cancelled' event, nothing at --out or beside it."""
+    import signal
+
+    out = tmp_path / "ft"
+    proc = subprocess.Popen([sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out",
+                             str(out), "--steps", "500", "--batch-size", "1", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if json.loads(line)["event"] == "progress":
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
+    assert os.listdir(tmp_path) == []

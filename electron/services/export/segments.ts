@@ -30,6 +30,8 @@ export interface ExportSegment {
   /** Segmented Property Category and Type (e.g. Anatomical Structure / Liver). */
   readonly category: Code;
   readonly type: Code;
+  /** Qualifies the type, e.g. laterality (Kidney + Right): DICOM codes paired organs unlateralized. */
+  readonly typeModifier?: Code;
 }
 
 export interface LabelExportInput {
@@ -49,4 +51,6 @@ export interface ExportReport {
   readonly files: readonly { readonly path: string; readonly bytes: number }[];
   /** What the read-back compared, for the user ("3 segments, 1 234 567 voxels, geometry equal"). */
   readonly verified: string;
+  /** What the user should know about the file (e.g. identifiers the source lacked and were made up). */
+  readonly warnings?: readonly string[];
 }

@@ -5,7 +5,8 @@
  *
  * Geometry goes into both the sform (exact affine) and the qform (rotation as a quaternion,
  * with qfac for left-handed frames); a direction matrix that is not a rotation (gantry-tilt
- * shear) gets qform_code 0 so readers fall back to the sform instead of a wrong qform.
+ * shear) gets qform_code 0 so readers fall back to the sform instead of a wrong qform. The
+ * qform is only as exact as a float32 quaternion: see qformErrorMm.
  */
 import { gzipSync } from 'node:zlib';
 import type { VoxelArray, VoxelType } from '../../contract/volume.js';
@@ -106,6 +107,42 @@ function quaternion(r: number[][]): { b: number; c: number; d: number; qfac: num
   return { b, c, d, qfac };
 }
 
+/** The rotation part of the RAS affine, and its quaternion (null when it is not a rotation). */
+function qform(g: Geometry): { rotation: number[][]; q: ReturnType<typeof quaternion> } {
+  const rotation = rasAffine(g).map((row) => row.slice(0, 3).map((x, c) => x / g.spacing[c as 0 | 1 | 2]));
+  return { rotation, q: quaternion(rotation) };
+}
+
+/**
+ * How far (mm) the qform we write can place the far corner of the grid from the exact affine, or
+ * null when no qform is written (a sheared grid). Readers expand the float32 quaternion with a
+ * computed from b, c, d (nifti_quatern_to_mat44); near 180° that is the square root of a tiny
+ * difference, so precision goes: up to ~0.1 mm over 400 mm for a grid a fraction of a degree off
+ * the axes, since an axial LPS grid is a 180° turn in RAS. Every NIfTI writer shares this limit.
+ */
+export function qformErrorMm(g: Geometry): number | null {
+  const { rotation: r, q } = qform(g);
+  if (!q) return null;
+  let [b, c, d] = [Math.fround(q.b), Math.fround(q.c), Math.fround(q.d)];
+  let a = 1 - (b * b + c * c + d * d);
+  if (a < 1e-7) {
+    const n = 1 / Math.sqrt(b * b + c * c + d * d);
+    [a, b, c, d] = [0, b * n, c * n, d * n];
+  } else a = Math.sqrt(a);
+  const m = [
+    [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+    [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+    [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+  ];
+  let worst = 0;
+  for (let col = 0; col < 3; col++) {
+    const sign = col === 2 ? q.qfac : 1;
+    const off = Math.hypot(...[0, 1, 2].map((row) => sign * m[row]![col]! - r[row]![col]!));
+    worst += off * g.spacing[col as 0 | 1 | 2] * Math.max(0, g.dims[col as 0 | 1 | 2] - 1);
+  }
+  return worst;
+}
+
 /** The bytes of a .nii file (gzip them for .nii.gz). */
 export function encodeNifti1(v: NiftiInput): Buffer {
   const type = DATATYPE[v.voxelType];
@@ -118,8 +155,7 @@ export function encodeNifti1(v: NiftiInput): Buffer {
   header.writeInt16LE(type.bits, 72);
 
   const affine = rasAffine(v);
-  const rotation = affine.map((row) => row.slice(0, 3).map((x, c) => x / v.spacing[c as 0 | 1 | 2]));
-  const q = quaternion(rotation);
+  const { q } = qform(v);
   header.writeFloatLE(q?.qfac ?? 1, 76); // pixdim[0]
   v.spacing.forEach((s, i) => header.writeFloatLE(s, 80 + 4 * i));
   for (let i = 4; i < 8; i++) header.writeFloatLE(1, 76 + 4 * i);

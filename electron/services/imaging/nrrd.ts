@@ -10,6 +10,9 @@
  * Rejected with a clear message: files that are not NRRD, more than three spatial axes or any
  * non-spatial axis longer than 1 (Slicer's overlapping-segment layers, vector images), 64-bit
  * integers, bzip2 or multi-file data, unknown spaces, and truncated or corrupt data.
+ *
+ * Key/value pairs (`key:=value`, where Slicer keeps segment names, colours and extents) are
+ * returned by `readNrrdWithFields`, decoded as UTF-8 with NRRD's `\n` and `\\` escapes undone.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -54,6 +57,21 @@ function vector(text: string): number[] | null {
 }
 
 export async function readNrrd(path: string): Promise<Volume> {
+  return (await readNrrdWithFields(path)).volume;
+}
+
+/** A NRRD volume and its header's key/value pairs, in file order. */
+export interface NrrdWithFields {
+  readonly volume: Volume;
+  readonly keyValues: ReadonlyMap<string, string>;
+}
+
+/** NRRD's escapes in key/value values: `\n` is a newline, `\\` a backslash. */
+function unescapeValue(v: string): string {
+  return v.replace(/\\(\\|n)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> {
   const name = basename(path);
   const file = await readFile(path).catch((e: NodeJS.ErrnoException) => {
     throw new UserFacingError('unreadable', `Cannot read ${name}: ${e.code === 'ENOENT' ? 'file not found' : e.message}.`);
@@ -66,8 +84,16 @@ export async function readNrrd(path: string): Promise<Volume> {
   const headerText = end ? text.slice(0, end.index) : text;
   const dataStart = end ? end.index + end[0].length : file.length;
   const fields = new Map<string, string>();
-  for (const line of headerText.split(/\r?\n/).slice(1)) {
-    if (line.startsWith('#') || line.includes(':=')) continue;
+  const keyValues = new Map<string, string>();
+  // latin1 maps bytes one to one, so the header's byte length is its latin1 length.
+  const headerUtf8 = file.subarray(0, headerText.length).toString('utf8');
+  for (const line of headerUtf8.split(/\r?\n/).slice(1)) {
+    if (line.startsWith('#')) continue;
+    const kv = line.indexOf(':=');
+    if (kv > 0) {
+      keyValues.set(line.slice(0, kv), unescapeValue(line.slice(kv + 2)));
+      continue;
+    }
     const at = line.indexOf(': ');
     if (at > 0) fields.set(line.slice(0, at).trim().toLowerCase(), line.slice(at + 2).trim());
   }
@@ -140,7 +166,7 @@ export async function readNrrd(path: string): Promise<Volume> {
   const bigEndian = (field('endian') ?? 'little').toLowerCase() === 'big';
   if (bigEndian && ctor.BYTES_PER_ELEMENT > 1) swap(data, ctor.BYTES_PER_ELEMENT);
   const voxels = new ctor(data.buffer);
-  return { name, dims, spacing, origin, direction, voxelType: voxelTypeOf(voxels), voxels };
+  return { volume: { name, dims, spacing, origin, direction, voxelType: voxelTypeOf(voxels), voxels }, keyValues };
 }
 
 function swap(b: Uint8Array, w: number): void {

@@ -15,13 +15,31 @@ export interface Geometry {
   readonly direction: Mat3;
 }
 
-/** The DICOM identity of a volume read from a series; DICOM SEG export references these. */
+/**
+ * The DICOM identity of a volume read from a series: what a derived object (DICOM SEG) must
+ * reference or copy. UIDs and attributes are as the files give them, blank when anonymised.
+ */
 export interface DicomIdentity {
   readonly seriesInstanceUID: string;
   readonly studyInstanceUID: string;
   readonly frameOfReferenceUID: string;
   /** SOP Instance UID of each slice, in k order (repeated for frames of one multi-frame file). */
   readonly sopInstanceUIDs: readonly string[];
+  /** SOP Class UID of each slice, in k order. */
+  readonly sopClassUIDs: readonly string[];
+  /** 1-based frame number of each slice inside a multi-frame file; null for single-frame files. */
+  readonly frameNumbers: readonly (number | null)[];
+  /** Patient module of the first slice (Patient's Name as its alphabetic component). */
+  readonly patient: { readonly name: string; readonly id: string; readonly birthDate: string; readonly sex: string };
+  /** General Study module of the first slice. */
+  readonly study: {
+    readonly date: string;
+    readonly time: string;
+    readonly id: string;
+    readonly accessionNumber: string;
+    readonly referringPhysicianName: string;
+    readonly description: string;
+  };
 }
 
 export interface Volume extends Geometry {
@@ -71,7 +89,15 @@ export function describeVolume(volumeId: string, v: Volume): VolumeMeta {
     voxelType: v.voxelType,
     min,
     max,
-    ...(v.dicom === undefined ? {} : { ...v.dicom, sopInstanceUIDs: [...v.dicom.sopInstanceUIDs] }),
+    // Only what the contract exposes: patient data and per-slice classes stay in main.
+    ...(v.dicom === undefined
+      ? {}
+      : {
+          seriesInstanceUID: v.dicom.seriesInstanceUID,
+          studyInstanceUID: v.dicom.studyInstanceUID,
+          frameOfReferenceUID: v.dicom.frameOfReferenceUID,
+          sopInstanceUIDs: [...v.dicom.sopInstanceUIDs],
+        }),
     ...(v.warnings === undefined || v.warnings.length === 0 ? {} : { warnings: [...v.warnings] }),
   };
 }

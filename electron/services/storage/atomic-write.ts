@@ -23,7 +23,8 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
   try {
     const fh = await open(tmp, 'wx');
     try {
-      for (const c of chunks) await fh.write(c);
+      // writeFile loops until every byte is written; a bare write() may return short (a file-size limit).
+      for (const c of chunks) await fh.writeFile(c);
       await fh.sync();
     } finally {
       await fh.close();
@@ -31,7 +32,7 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
     await opts.verify?.(tmp);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
     if (e instanceof UserFacingError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;

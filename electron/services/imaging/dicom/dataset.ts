@@ -58,10 +58,25 @@ export interface SeriesFields {
   readonly seriesNumber: number | null;
 }
 
-export interface ImageObject extends SeriesFields {
+/**
+ * Patient and General Study attributes that a derived object (a DICOM SEG) copies from its
+ * source verbatim, beyond those in `SeriesFields`. Empty strings when the file leaves them empty.
+ */
+export interface CopiedFields {
+  readonly patientBirthDate: string;
+  readonly patientSex: string;
+  readonly studyTime: string;
+  readonly studyId: string;
+  readonly accessionNumber: string;
+  readonly referringPhysicianName: string;
+}
+
+export interface ImageObject extends SeriesFields, CopiedFields {
   readonly kind: 'image';
   readonly path: string;
   readonly transferSyntax: string;
+  /** From the dataset, or the file meta's Media Storage SOP Class UID when that is blank. */
+  readonly sopClassUID: string;
   readonly sopInstanceUID: string;
   readonly frameOfReferenceUID: string;
   readonly format: PixelFormat;
@@ -215,7 +230,14 @@ export function parseDicom(path: string, bytes: Uint8Array, headerOnly: boolean)
       kind: 'image',
       path,
       transferSyntax,
+      sopClassUID: sopClass,
       sopInstanceUID: str(ds, '00080018') || str(parsed.meta, '00020003'),
+      patientBirthDate: str(ds, '00100030'),
+      patientSex: str(ds, '00100040'),
+      studyTime: str(ds, '00080030'),
+      studyId: str(ds, '00200010'),
+      accessionNumber: str(ds, '00080050'),
+      referringPhysicianName: str(ds, '00080090'),
       frameOfReferenceUID: str(ds, '00200052'),
       format,
       pixelSpacing,

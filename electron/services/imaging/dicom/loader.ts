@@ -213,6 +213,17 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
       studyInstanceUID: s.studyInstanceUID,
       frameOfReferenceUID: first.object.frameOfReferenceUID,
       sopInstanceUIDs: plan.slices.map((x) => x.object.sopInstanceUID),
+      sopClassUIDs: plan.slices.map((x) => x.object.sopClassUID),
+      frameNumbers: plan.slices.map((x) => (x.object.frames.length > 1 ? x.geometry.frame + 1 : null)),
+      patient: { name: first.object.patientName, id: first.object.patientId, birthDate: first.object.patientBirthDate, sex: first.object.patientSex },
+      study: {
+        date: first.object.studyDate,
+        time: first.object.studyTime,
+        id: first.object.studyId,
+        accessionNumber: first.object.accessionNumber,
+        referringPhysicianName: first.object.referringPhysicianName,
+        description: first.object.studyDescription,
+      },
     },
     warnings: [...s.warnings, ...plan.warnings],
   };

@@ -1,6 +1,7 @@
 /**
- * The few members of untyped packages that the DICOM reader uses, typed narrowly so the rest of
- * the code stays free of `any`. Only what we call is declared; anything else stays unknown.
+ * The few members of untyped packages that the DICOM reader and the DICOM SEG writer use, typed
+ * narrowly so the rest of the code stays free of `any`. Only what we call is declared; anything
+ * else stays unknown.
  */
 declare module 'dcmjs' {
   /** One data element as dcmjs keeps it: VR and the parsed values (sequence items are maps). */
@@ -20,9 +21,26 @@ declare module 'dcmjs' {
     readonly noCopy?: boolean;
     readonly forceStoreRaw?: boolean;
   }
+  /**
+   * A dataset keyed by DICOM keyword (dcmjs's "naturalized" form): sequences are arrays of such
+   * objects, `_vrMap` names the VR of elements whose dictionary VR is ambiguous (PixelData).
+   */
+  export interface NaturalDataset {
+    [keyword: string]: unknown;
+  }
+  /** A file being written: file meta plus dataset, both in tag-keyed form. */
+  export interface DcmjsWritableDict {
+    dict: DcmjsDataset;
+    write(options?: { readonly allowInvalidVRLength?: boolean }): ArrayBuffer;
+  }
   const dcmjs: {
     readonly data: {
       readonly DicomMessage: { readFile(buffer: ArrayBuffer, options?: DcmjsReadOptions): DcmjsDicomDict };
+      readonly DicomDict: new (meta: DcmjsDataset) => DcmjsWritableDict;
+      readonly DicomMetaDictionary: {
+        denaturalizeDataset(dataset: NaturalDataset): DcmjsDataset;
+        naturalizeDataset(dataset: DcmjsDataset): NaturalDataset;
+      };
     };
     readonly log: {
       setLevel(level: 'error' | 'warn' | 'info' | 'silent'): void;

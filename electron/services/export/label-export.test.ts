@@ -1,0 +1,105 @@
+/**
+ * Exports from the app's handler table: the shared DICOM series segmented by the demo model,
+ * corrected by hand, then saved in every format through the save dialog port; each segment's
+ * algorithm type follows its provenance, and pydicom reads the DICOM SEG back.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FolderScan } from '../../contract/dicom.js';
+import type { LabelExportResult } from '../../contract/learning.js';
+import type { Result } from '../../contract/result.js';
+import type { LabelState } from '../../contract/segmentation.js';
+import type { VolumeMeta } from '../../contract/volume.js';
+import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
+import { pythonJson } from '../../../test-support/python.js';
+import { createWorkstation, type Workstation } from '../workstation.js';
+
+const out = mkdtempSync(join(tmpdir(), 'hsam-export-'));
+const answers: (string | null)[] = [];
+let ws: Workstation;
+let meta: VolumeMeta;
+
+async function call<T>(channel: string, arg: unknown): Promise<T> {
+  const r = (await ws.dispatch(channel, arg)) as Result<T>;
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+beforeAll(async () => {
+  ws = createWorkstation({
+    version: 'test',
+    emit: () => {},
+    dialogs: {
+      chooseVolumeFile: () => Promise.resolve(null),
+      chooseFolder: () => Promise.resolve(null),
+      chooseSavePath: () => Promise.resolve(answers.shift() ?? null),
+    },
+    defaultModelDir: join(REPO_ROOT, 'native-models', 'models', 'demo'),
+    sessionsDir: join(out, 'sessions'),
+    labelSchemasDir: join(REPO_ROOT, 'resources', 'label-schemas'),
+  });
+  const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
+  await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
+  const scan = await call<FolderScan>('dicom.scanFolder', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_dicom'), 'dialog').fileId });
+  meta = await call<VolumeMeta>('dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId });
+  await call('segment.start', { volumeId: meta.volumeId });
+  const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+  // Correct the liver by erasing a few of its voxels; draw class 4 (gallbladder) from scratch
+  // where the model proposed background.
+  const liver = [...state.labels.keys()].filter((i) => state.labels[i] === 5).slice(0, 50);
+  await call('labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.from(liver), value: 0 });
+  const empty = [...state.labels.keys()].filter((i) => state.labels[i] === 0 && state.source[i] === 0).slice(0, 40);
+  const background = empty.length > 0 ? empty : [...state.labels.keys()].filter((i) => state.labels[i] === 0).slice(0, 40);
+  await call('labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.from(background), value: 4 });
+}, 120_000);
+afterAll(() => ws.dispose());
+
+describe('label export from the app', () => {
+  it('writes every format where the user chose, with provenance per segment', async () => {
+    const results: Record<string, LabelExportResult> = {};
+    for (const [format, name] of [
+      ['nifti', 'ct-labels.nii.gz'],
+      ['seg-nrrd', 'ct.seg.nrrd'],
+      ['dicom-seg', 'ct.seg.dcm'],
+    ] as const) {
+      answers.push(join(out, name));
+      results[format] = await call<LabelExportResult>('export.labels', { volumeId: meta.volumeId, format });
+      expect(existsSync(join(out, name))).toBe(true);
+    }
+    expect(results['nifti']!.files.map((f) => f.name)).toEqual(['ct-labels.nii.gz', 'ct-labels.label.txt']);
+    const types = Object.fromEntries(results['dicom-seg']!.segments.map((s) => [s.name, s.algorithmType]));
+    expect(types).toMatchObject({ Liver: 'SEMIAUTOMATIC', Gallbladder: 'MANUAL', Spleen: 'AUTOMATIC' });
+    expect(results['dicom-seg']!.verified).toMatch(/read back identical/);
+
+    const seg = pythonJson<{ segments: [string, string, string | null][]; frames: number; sop: string }>(
+      `
+import json, sys, pydicom
+ds = pydicom.dcmread(json.load(sys.stdin))
+print(json.dumps({"segments": [[s.SegmentLabel, s.SegmentAlgorithmType, getattr(s, "SegmentAlgorithmName", None)] for s in ds.SegmentSequence],
+  "frames": int(ds.NumberOfFrames), "sop": ds.SOPClassUID}))
+`,
+      join(out, 'ct.seg.dcm'),
+    );
+    expect(seg.sop).toBe('1.2.840.10008.5.1.4.1.1.66.4');
+    const byName = Object.fromEntries(seg.segments.map(([n, t, a]) => [n, [t, a]]));
+    expect(byName['Liver']).toEqual(['SEMIAUTOMATIC', 'hsam-tiny-demo ' + (await call<{ version: string }>('model.status', {})).version]);
+    expect(byName['Gallbladder']).toEqual(['MANUAL', null]);
+  });
+
+  it('a cancelled save dialog writes nothing and says so', async () => {
+    const r = await ws.dispatch('export.labels', { volumeId: meta.volumeId, format: 'nifti' });
+    expect(r).toEqual({ ok: false, error: { code: 'cancelled', message: 'No file was chosen; nothing was exported.' } });
+  });
+
+  it('a DICOM SEG of a NIfTI study is refused with a way out', async () => {
+    const nifti = await call<VolumeMeta>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId });
+    await call('segment.start', { volumeId: nifti.volumeId });
+    answers.push(join(out, 'sm.seg.dcm'));
+    const r = await ws.dispatch('export.labels', { volumeId: nifti.volumeId, format: 'dicom-seg' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/was not opened from DICOM images.*export these labels as NIfTI or NRRD/);
+    expect(existsSync(join(out, 'sm.seg.dcm'))).toBe(false);
+  });
+});

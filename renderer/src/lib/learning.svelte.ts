@@ -1,0 +1,137 @@
+/**
+ * The learning loop as the renderer drives it: the next slice to review, label exports, adding
+ * reviewed slices to the training set, fine-tuning with progress, and switching model versions.
+ * Every action goes through the typed API; main owns files, the trainer and the registry.
+ */
+import type {
+  FinetuneResult,
+  LabelExportResult,
+  LabelFormat,
+  ModelVersion,
+  PythonCheck,
+  ReviewSuggestion,
+  TrainingExportResult,
+} from '../../../electron/contract/learning';
+import type { EventPayload } from '../../../electron/contract/api';
+import { hsam, unwrap } from '../api/client';
+import type { Segmenter } from './segmenter.svelte';
+import type { Study } from './study.svelte';
+
+export class Learning {
+  review = $state.raw<ReviewSuggestion | null>(null);
+  reviewDone = $state(false);
+  exporting = $state<LabelFormat | 'training' | null>(null);
+  lastExport = $state.raw<LabelExportResult | null>(null);
+  lastTraining = $state.raw<TrainingExportResult | null>(null);
+  python = $state.raw<PythonCheck | null>(null);
+  steps = $state(200);
+  progress = $state.raw<EventPayload<'finetuneProgress'> | null>(null);
+  result = $state.raw<FinetuneResult | null>(null);
+  versions = $state.raw<readonly ModelVersion[]>([]);
+  switching = $state(false);
+
+  constructor(
+    private readonly study: Study,
+    private readonly segmenter: Segmenter,
+  ) {}
+
+  listen(): () => void {
+    return hsam.events.onDidFinetuneProgress((p) => {
+      this.progress = p;
+    });
+  }
+
+  /** Python check and the registry, at start. */
+  async init(): Promise<void> {
+    const [py, reg] = await Promise.all([hsam.finetune.checkPython({}), hsam.models.list({})]);
+    if (py.ok) this.python = py.value;
+    if (reg.ok) this.versions = reg.value.versions;
+  }
+
+  /** Jump the axial view to the slice the model was least sure of that nobody has handled. */
+  async nextToReview(): Promise<void> {
+    const meta = this.study.meta;
+    if (!meta) return;
+    await this.#try(async () => {
+      this.review = unwrap(await hsam.review.next({ volumeId: meta.volumeId }));
+      this.reviewDone = this.review === null;
+      if (this.review) this.study.slices.axial = this.review.slice;
+    });
+  }
+
+  async exportLabels(format: LabelFormat): Promise<void> {
+    const meta = this.study.meta;
+    if (!meta || this.exporting) return;
+    this.exporting = format;
+    try {
+      const r = await hsam.export.labels({ volumeId: meta.volumeId, format });
+      if (r.ok) this.lastExport = r.value;
+      else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+    } finally {
+      this.exporting = null;
+    }
+  }
+
+  async exportTrainingSlices(): Promise<void> {
+    const meta = this.study.meta;
+    if (!meta || this.exporting) return;
+    this.exporting = 'training';
+    try {
+      await this.#try(async () => {
+        this.lastTraining = unwrap(await hsam.export.trainingSlices({ volumeId: meta.volumeId }));
+      });
+    } finally {
+      this.exporting = null;
+    }
+  }
+
+  async choosePython(): Promise<void> {
+    const r = await hsam.finetune.choosePython({});
+    if (r.ok) this.python = r.value;
+    else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+  }
+
+  async finetune(): Promise<void> {
+    if (this.progress) return;
+    this.result = null;
+    this.progress = { phase: 'checking', step: 0, steps: this.steps, loss: null, elapsedMs: 0, etaMs: 0 };
+    try {
+      const r = await hsam.finetune.start({ steps: this.steps });
+      if (r.ok) this.result = r.value;
+      else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+      await this.#refreshVersions();
+    } finally {
+      this.progress = null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await hsam.finetune.cancel({});
+  }
+
+  /** Switch to a version (a new one, or back to an earlier one). */
+  async activate(versionId: string): Promise<void> {
+    this.switching = true;
+    try {
+      await this.#try(async () => {
+        this.segmenter.model = unwrap(await hsam.models.activate({ versionId }));
+        await this.#refreshVersions();
+      });
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  async #refreshVersions(): Promise<void> {
+    const reg = await hsam.models.list({});
+    if (reg.ok) this.versions = reg.value.versions;
+  }
+
+  async #try(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      this.study.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+}
