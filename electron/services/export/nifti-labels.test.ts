@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
 import { affineCornerDistance, inspectExports, pydicomAffine, rasAffine, referenceLabels, SYNAPSE_SEGMENTS, TOTALSEG_TO_SYNAPSE } from '../../../test-support/label-export.js';
 import { nibabelInfo } from '../../../test-support/nibabel.js';
 import { TOTALSEG } from '../../../test-support/paths.js';
@@ -12,6 +11,7 @@ import { itkSnapLabelPath } from './itksnap-labels.js';
 import { qformErrorMm } from '../imaging/nifti-write.js';
 import { writeNiftiLabels } from './nifti-labels.js';
 import type { LabelExportInput } from './segments.js';
+import { errorOf } from '../../../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hsam-nifti-labels-'));
 
@@ -38,14 +38,6 @@ beforeAll(async () => {
   cases.push(await loadCase('CT DICOM series', 'example_ct_dicom', 'example_seg_dicom.nii.gz', () => pydicomAffine(join(TOTALSEG, 'example_ct_dicom'))));
 });
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  const e: unknown = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof UserFacingError)) throw new Error(`expected a UserFacingError, got ${String(e)}`);
-  return e.message;
-}
 
 describe('writeNiftiLabels on the shared CT and DICOM series, checked with nibabel', () => {
   for (const n of [0, 1]) {

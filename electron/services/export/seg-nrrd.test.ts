@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
 import { affineCornerDistance, inspectExports, pydicomAffine, rasAffine, referenceLabels, SYNAPSE_SEGMENTS, TOTALSEG_TO_SYNAPSE } from '../../../test-support/label-export.js';
 import { nibabelInfo } from '../../../test-support/nibabel.js';
 import { TOTALSEG } from '../../../test-support/paths.js';
@@ -12,6 +11,7 @@ import type { Volume } from '../imaging/volume.js';
 import { cornerDistanceMm } from './nifti-labels.js';
 import { ANATOMIC_CONTEXT, parseTerminologyEntry, readSlicerSegments, TERMINOLOGY_CONTEXT, writeSegNrrd } from './seg-nrrd.js';
 import type { ExportSegment, LabelExportInput } from './segments.js';
+import { errorOf } from '../../../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hsam-seg-nrrd-'));
 
@@ -39,14 +39,6 @@ beforeAll(async () => {
   cases.push(await loadCase('example_ct_dicom', 'example_seg_dicom.nii.gz', () => pydicomAffine(join(TOTALSEG, 'example_ct_dicom'))));
 });
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  const e: unknown = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof UserFacingError)) throw new Error(`expected a UserFacingError, got ${String(e)}`);
-  return e.message;
-}
 
 describe('writeSegNrrd on the shared CT and DICOM series', () => {
   for (const n of [0, 1]) {

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
 import { writeTrainingSet } from '../../../test-support/finetune-set.js';
 import { REPO_ROOT } from '../../../test-support/paths.js';
 import { PYTHON } from '../../../test-support/python.js';
 import { partialDir, startFinetune, type FinetuneJobOptions, type FinetuneProgress } from './finetune-job.js';
 import { BUNDLED_ID, ModelRegistry, RegistryFile } from './model-registry.js';
 import { checkPython, type PythonCheck } from './python-env.js';
+import { failureOf } from '../../../test-support/errors.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const SCRIPT = join(REPO_ROOT, 'native-models', 'hsam.py');
@@ -45,16 +45,6 @@ const base = (out: string, extra: Partial<FinetuneJobOptions> = {}): FinetuneJob
   ...extra,
 });
 
-/** The error a rejected job gave. */
-async function failure(p: Promise<unknown>): Promise<UserFacingError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserFacingError);
-    return e as UserFacingError;
-  }
-  throw new Error('the job did not fail');
-}
 
 const alive = (pid: number): boolean => {
   try {
@@ -119,7 +109,7 @@ describe('fine-tuning job', () => {
     expect((await reg.list()).map((v) => [v.id, v.active])).toEqual([[BUNDLED_ID, true]]);
     const v = await reg.register(out, { trainingSetDir: SET });
     expect((await reg.newWorkDir()).startsWith(join(work, 'registry', 'work', 'finetune-'))).toBe(true);
-    expect((await failure(reg.register(v.dir))).message).toBe(`${v.dir} is already a registered version.`);
+    expect((await failureOf(reg.register(v.dir))).message).toBe(`${v.dir} is already a registered version.`);
     expect(existsSync(out)).toBe(false);
     expect(v).toMatchObject({
       name: demoCard.name,
@@ -145,7 +135,7 @@ describe('fine-tuning job', () => {
     expect(onDisk).toMatchObject({ format: 'hsam-model-registry/1', active: v.id, versions: [{ id: v.id, dir: `versions/${v.id}` }] });
     expect((await again.rollback()).id).toBe(BUNDLED_ID);
     expect((await reg.active()).id).toBe(BUNDLED_ID);
-    expect((await failure(reg.rollback())).message).toBe('The bundled model is in use; there is no earlier version to roll back to.');
+    expect((await failureOf(reg.rollback())).message).toBe('The bundled model is in use; there is no earlier version to roll back to.');
     expect((await reg.state()).versions.map((x) => [x.id, x.active, x.baseline?.mean ?? null])).toEqual([
       [BUNDLED_ID, true, null],
       [v.id, false, r.before?.mean],
@@ -165,7 +155,7 @@ describe('fine-tuning job', () => {
         },
       }),
     );
-    const e = await failure(job.result);
+    const e = await failureOf(job.result);
     expect([e.code, e.message]).toEqual(['cancelled', 'Fine-tuning was cancelled; no model was written.']);
     await cancel.pending;
     // The trainer handled SIGTERM itself (removing its partial folder), it was not killed.
@@ -188,7 +178,7 @@ describe('fine-tuning job', () => {
         },
       }),
     );
-    expect((await failure(job.result)).code).toBe('cancelled');
+    expect((await failureOf(job.result)).code).toBe('cancelled');
     await cancel.pending;
     // The trainer handled SIGTERM itself (removing its partial folder), it was not killed.
     expect(logs).toContain('hsam.py finetune: cancelled; no model was written');
@@ -209,7 +199,7 @@ describe('fine-tuning job', () => {
       }, { timeout: 120_000, interval: 20 })
       .toBeDefined();
     await job.cancel();
-    expect((await failure(job.result)).code).toBe('cancelled');
+    expect((await failureOf(job.result)).code).toBe('cancelled');
     expect(existsSync(seen.partial ?? '')).toBe(false);
     expect(leftovers(work, 'ft-killed')).toEqual([]);
   }, 300_000);
@@ -218,7 +208,7 @@ describe('fine-tuning job', () => {
     const other = join(work, 'set-liver');
     writeTrainingSet(other, { train: [10], val: [], classNames: ['liver'] });
     const job = startFinetune(base(join(work, 'ft-other'), { setDir: other, steps: 1 }));
-    const e = await failure(job.result);
+    const e = await failureOf(job.result);
     expect(e.code).toBe('invalid-argument');
     expect(e.message).toMatch(/^Fine-tuning cannot run: training-set classes \['background', 'liver'\] differ from the model's \['background', 'spleen', /);
     expect(e.message).not.toContain('Traceback');
@@ -226,25 +216,25 @@ describe('fine-tuning job', () => {
   }, 120_000);
 
   it('a folder that is not a training set, and a model without its checkpoint', async () => {
-    const notSet = await failure(startFinetune(base(join(work, 'ft-x'), { setDir: work })).result);
+    const notSet = await failureOf(startFinetune(base(join(work, 'ft-x'), { setDir: work })).result);
     expect(notSet.message).toBe(`Fine-tuning cannot run: ${work} is not a training set: it has no manifest.json.`);
     const onnxOnly = join(work, 'onnx-only');
     mkdirSync(onnxOnly);
     writeFileSync(join(onnxOnly, 'model.json'), JSON.stringify(demoCard));
-    const noCheckpoint = await failure(startFinetune(base(join(work, 'ft-y'), { modelDir: onnxOnly })).result);
+    const noCheckpoint = await failureOf(startFinetune(base(join(work, 'ft-y'), { modelDir: onnxOnly })).result);
     expect(noCheckpoint.message).toMatch(/has no model\.pt; only models with their PyTorch checkpoint can be fine-tuned/);
   }, 120_000);
 
   it('refused before any trainer starts: no Python at the path, an occupied output folder, bad numbers', async () => {
-    const noPython = await failure(startFinetune(base(join(work, 'ft-z'), { python: '/nonexistent/python3' })).result);
+    const noPython = await failureOf(startFinetune(base(join(work, 'ft-z'), { python: '/nonexistent/python3' })).result);
     expect([noPython.code, noPython.message]).toEqual(['not-found', 'Python was not found at "/nonexistent/python3"; install Python 3 with PyTorch or choose another Python interpreter in the fine-tuning settings.']);
     const taken = join(work, 'taken');
     mkdirSync(taken);
     writeFileSync(join(taken, 'keep.txt'), 'mine');
-    const occupied = await failure(startFinetune(base(taken)).result);
+    const occupied = await failureOf(startFinetune(base(taken)).result);
     expect(occupied.message).toBe(`${taken} already exists and is not an empty folder; choose a new folder for the fine-tuned model.`);
     expect(readdirSync(taken)).toEqual(['keep.txt']);
-    expect((await failure(startFinetune(base(join(work, 'ft-w'), { steps: 0 })).result)).message).toBe('Steps must be a whole number from 1 to 1000000, not 0.');
-    expect((await failure(startFinetune(base(join(work, 'ft-v'), { script: join(work, 'nope.py') })).result)).code).toBe('not-found');
+    expect((await failureOf(startFinetune(base(join(work, 'ft-w'), { steps: 0 })).result)).message).toBe('Steps must be a whole number from 1 to 1000000, not 0.');
+    expect((await failureOf(startFinetune(base(join(work, 'ft-v'), { script: join(work, 'nope.py') })).result)).code).toBe('not-found');
   });
 });

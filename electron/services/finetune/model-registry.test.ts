@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
 import { REPO_ROOT } from '../../../test-support/paths.js';
 import { BUNDLED_ID, ModelRegistry } from './model-registry.js';
+import { failureOf } from '../../../test-support/errors.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const demoCard = ModelCard.parse(JSON.parse(readFileSync(join(DEMO, 'model.json'), 'utf8')));
@@ -42,15 +42,6 @@ function fineTuned(version: string, parent: { name: string; version: string } | 
   return dir;
 }
 
-async function failure(p: Promise<unknown>): Promise<UserFacingError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserFacingError);
-    return e as UserFacingError;
-  }
-  throw new Error('did not fail');
-}
 
 const demoRef = { name: demoCard.name, version: demoCard.version };
 
@@ -73,7 +64,7 @@ describe('model registry', () => {
 
     expect((await reg.rollback()).id).toBe(v1.id);
     expect((await reg.rollback()).id).toBe(BUNDLED_ID);
-    expect((await failure(reg.rollback())).code).toBe('not-found');
+    expect((await failureOf(reg.rollback())).code).toBe('not-found');
     expect((await reg.activate(v2.id)).active).toBe(true);
     expect((await reg.activate(BUNDLED_ID)).bundled).toBe(true);
     expect(JSON.parse(readFileSync(join(root, 'registry.json'), 'utf8'))).toMatchObject({ active: null });
@@ -91,9 +82,9 @@ describe('model registry', () => {
     const v = await reg.register(src, { mode: 'copy', activate: true });
     expect(existsSync(join(src, 'model.json'))).toBe(true);
     expect(v).toMatchObject({ parent: { name: 'someone-elses', version: '1.0' }, parentId: null });
-    expect((await failure(reg.rollback())).message).toBe(`Cannot roll back from ${demoCard.name} 2.0.0: its parent someone-elses 1.0 is not registered.`);
+    expect((await failureOf(reg.rollback())).message).toBe(`Cannot roll back from ${demoCard.name} 2.0.0: its parent someone-elses 1.0 is not registered.`);
     // The same model twice is refused (parents are found by name and version).
-    expect((await failure(reg.register(src, { mode: 'copy' }))).message).toContain(`${demoCard.name} 2.0.0 is already registered`);
+    expect((await failureOf(reg.register(src, { mode: 'copy' }))).message).toContain(`${demoCard.name} 2.0.0 is already registered`);
   });
 
   it('refuses an invalid model folder and leaves the registry and the folder as they were', async () => {
@@ -102,14 +93,14 @@ describe('model registry', () => {
     const src = fineTuned('3.0.0', demoRef);
     const card = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(src, 'model.json'), JSON.stringify({ ...card, format: 'something-else' }));
-    expect((await failure(reg.register(src))).message).toMatch(/model\.json is not a valid H-SAM model card/);
+    expect((await failureOf(reg.register(src))).message).toMatch(/model\.json is not a valid H-SAM model card/);
     rmSync(join(src, 'decoder.onnx'));
     writeFileSync(join(src, 'model.json'), JSON.stringify(card));
-    expect((await failure(reg.register(src))).message).toMatch(/decoder\.onnx \(the decoder\) is missing/);
+    expect((await failureOf(reg.register(src))).message).toMatch(/decoder\.onnx \(the decoder\) is missing/);
     expect(existsSync(join(src, 'model.json'))).toBe(true);
     expect(existsSync(join(root, 'registry.json'))).toBe(false);
     expect(existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')) : []).toEqual([]);
-    expect((await failure(reg.activate('no-such-version'))).message).toBe('There is no model version "no-such-version" in the registry.');
+    expect((await failureOf(reg.activate('no-such-version'))).message).toBe('There is no model version "no-such-version" in the registry.');
   });
 
   it('a damaged registry.json is reported and never overwritten', async () => {
@@ -132,13 +123,13 @@ describe('model registry', () => {
     const reg = new ModelRegistry({ root, bundledDir: DEMO });
     for (const [text, why] of cases) {
       writeFileSync(file, text);
-      const e = await failure(reg.list());
+      const e = await failureOf(reg.list());
       expect(e.code).toBe('unreadable');
       expect(e.message).toMatch(why);
       expect(e.message).toContain(`The model registry ${file} is damaged`);
       expect(e.message).toContain('It was left as it is; move it aside to start a new registry');
-      await failure(reg.register(fineTuned('4.0.0', demoRef)));
-      await failure(reg.activate(BUNDLED_ID));
+      await failureOf(reg.register(fineTuned('4.0.0', demoRef)));
+      await failureOf(reg.activate(BUNDLED_ID));
       expect(readFileSync(file, 'utf8')).toBe(text);
     }
   });
@@ -157,13 +148,13 @@ describe('model registry', () => {
     rmSync(v.dir, { recursive: true });
     expect((await reg.get(v.id)).available).toBe(false);
     await reg.activate(BUNDLED_ID);
-    expect((await failure(reg.activate(v.id))).message).toMatch(/is gone; it cannot be used/);
+    expect((await failureOf(reg.activate(v.id))).message).toMatch(/is gone; it cannot be used/);
   });
 
   it('without a bundled model: an empty registry has no active version', async () => {
     const reg = new ModelRegistry({ root: join(work, 'bare'), bundledDir: null });
     expect(await reg.list()).toEqual([]);
-    expect((await failure(reg.active())).code).toBe('not-found');
+    expect((await failureOf(reg.active())).code).toBe('not-found');
     const v = await reg.register(fineTuned('6.0.0', demoRef), { activate: true });
     expect(v.parentId).toBeNull();
     expect((await reg.active()).id).toBe(v.id);

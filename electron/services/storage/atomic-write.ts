@@ -10,6 +10,17 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserFacingError } from '../../contract/result.js';
 
+/** What the user can act on, for the errors a save meets in practice. */
+const REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'your disk quota is used up',
+  EFBIG: 'the file is larger than this system or disk allows',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the disk is read-only',
+  ENOENT: 'the folder does not exist',
+};
+
 export interface AtomicWriteOptions {
   /**
    * Called with the flushed temporary file before it replaces the target; throw to abandon the
@@ -35,7 +46,7 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
     await rm(tmp, { force: true }).catch(() => undefined);
     if (e instanceof UserFacingError) throw e;
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
+    const why = REASONS[err.code ?? ''] ?? err.message;
     throw new UserFacingError('unreadable', `Could not save ${basename(path)}: ${why}. The previous version is unchanged.`);
   }
   // Make the rename itself durable; not every platform can open a folder, which is harmless.

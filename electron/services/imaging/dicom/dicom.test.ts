@@ -2,7 +2,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../../contract/result.js';
 import { nibabelInfo } from '../../../../test-support/nibabel.js';
 import { TOTALSEG } from '../../../../test-support/paths.js';
 import { pythonJson } from '../../../../test-support/python.js';
@@ -10,6 +9,7 @@ import { pydicomVolume, voxelMd5 } from '../../../../test-support/pydicom.js';
 import { readVolume } from '../read-volume.js';
 import { describeVolume } from '../volume.js';
 import { loadDicomSeries, scanDicomFolder } from './loader.js';
+import { errorOf } from '../../../../test-support/errors.js';
 
 const CT_DIR = join(TOTALSEG, 'example_ct_dicom');
 const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
@@ -22,14 +22,6 @@ function expectGeometry(v: { dims: readonly number[]; spacing: readonly number[]
   v.direction.forEach((d, i) => expect(Math.abs(d - (ref.direction[i] as number))).toBeLessThan(1e-5));
 }
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  const e: unknown = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof UserFacingError)) throw new Error(`expected a UserFacingError, got ${String(e)}`);
-  return e.message;
-}
 
 describe('the shared CT series (JPEG 2000, anonymised UIDs)', async () => {
   const files = readdirSync(CT_DIR).map((f) => join(CT_DIR, f));
