@@ -135,7 +135,7 @@ Batch mode is resumable: studies whose output exists are skipped unless --force.
     .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
     .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
     .addHelpText('after', `
-Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, segments: [{ labelValue, name, algorithmType }] }
+Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }
 A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
     .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string }) => {
       if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);

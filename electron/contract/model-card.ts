@@ -1,7 +1,9 @@
 /**
  * model.json, the card beside a model's ONNX graphs: the one definition of the format that the
  * Python exporter (native-models/hsam/card.py) writes and the workstation reads. Its JSON
- * Schema is generated from this file into native-models/schemas/ for the Python side.
+ * Schema is generated from this file (modelCardJsonSchema) into
+ * native-models/schemas/model-card.schema.json for the Python side; model-card.test.ts keeps
+ * the committed file equal to it.
  *
  * Rejected on load: another format tag, class indices that are not 0..N-1 in order, an input
  * that is not [batch, 3, S, S] float32, outputs whose class count differs from the classes.
@@ -77,3 +79,22 @@ export const ModelCard = z
     }
   });
 export type ModelCard = z.infer<typeof ModelCard>;
+
+/**
+ * The card as JSON Schema (draft 2020-12), committed as native-models/schemas/model-card.schema.json
+ * (`npx vitest run electron/contract -u` rewrites it). io 'input': what a reader accepts (unknown
+ * keys allowed, as zod strips them). z.toJSONSchema leaves the superRefine rules out without
+ * complaint, so $comment names them; `z.unknown()` fields (config, provenance, quality.heldOut)
+ * become `{}` (anything), which is what they mean. Nothing here is unrepresentable, so
+ * `unrepresentable` stays 'throw' and a field JSON Schema cannot state fails the test.
+ */
+export function modelCardJsonSchema(): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(ModelCard, { io: 'input', unrepresentable: 'throw' });
+  return {
+    $schema,
+    title: `H-SAM model card (${MODEL_CARD_FORMAT})`,
+    $comment:
+      'Generated from electron/contract/model-card.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i; input.shape is [batch, 3, size, size]; outputs.logits.shape[1] equals the number of classes.',
+    ...rest,
+  };
+}

@@ -6,6 +6,8 @@
  *
  * Rejected on read: another format tag, class lists that are not 0..N-1 in order starting with
  * background, slice rows without a file name or with a path in it, duplicate (study, slice).
+ * Golden and negative manifests in native-models/fixtures/trainset/ are checked against this
+ * schema (training-set.test.ts) and against data.py's reader (tests/test_trainset_fixtures.py).
  */
 import { z } from 'zod';
 
@@ -53,3 +55,24 @@ export const TrainingSetManifest = z
     });
   });
 export type TrainingSetManifest = z.infer<typeof TrainingSetManifest>;
+
+/**
+ * The manifest as JSON Schema (draft 2020-12), committed as
+ * native-models/schemas/trainset-manifest.schema.json for readers without zod; a test keeps the
+ * file equal to this (`npx vitest run electron/contract -u` rewrites it). It states what a reader
+ * accepts (io 'input': unknown keys are allowed, as zod strips them). z.toJSONSchema leaves the
+ * superRefine rules out without complaint (JSON Schema cannot compare an index with its position
+ * or find duplicate pairs), so $comment names them and data.py checks them itself. Nothing else
+ * here is unrepresentable, so `unrepresentable` stays 'throw': a field added that JSON Schema
+ * cannot state fails the test instead of turning into an accept-anything `{}`.
+ */
+export function trainingSetJsonSchema(): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(TrainingSetManifest, { io: 'input', unrepresentable: 'throw' });
+  return {
+    $schema,
+    title: `H-SAM training-set manifest (${TRAINSET_FORMAT})`,
+    $comment:
+      'Generated from electron/contract/training-set.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i, classes[0].name is "background", no two slices share (study, sliceIndex).',
+    ...rest,
+  };
+}

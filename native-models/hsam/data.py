@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -48,14 +49,119 @@ def read_list(path: str) -> List[str]:
         return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
 
 
-def read_manifest(set_dir: str) -> Dict[str, Any]:
-    with open(os.path.join(set_dir, "manifest.json")) as f:
-        m = json.load(f)
+# The manifest as electron/contract/training-set.ts defines it (zod; JSON Schema in
+# native-models/schemas/trainset-manifest.schema.json): field name -> required. Unknown keys are
+# allowed, as zod strips them. tests/test_trainset_fixtures.py keeps these in step with the schema.
+MANIFEST_FIELDS = {"format": True, "id": True, "created": True, "modality": True, "classes": True, "slices": True}
+CLASS_FIELDS = {"index": True, "name": True}
+SLICE_FIELDS = {"file": True, "study": True, "studyName": False, "sliceIndex": True, "proposedBy": True,
+                "time": True, "correctedClasses": True, "status": False}
+SLICE_STATUS = ("corrected", "reviewed")
+_NPZ_NAME = re.compile(r"[^/\\]+\.npz")
+_MAX_SAFE_INT = 2**53 - 1  # zod's int(): a JavaScript safe integer
+
+
+class _Invalid(ValueError):
+    """A manifest rule broken at ``path`` (dotted, as zod reports it)."""
+
+    def __init__(self, path: Sequence[Any], message: str):
+        super().__init__(f"{'.'.join(str(p) for p in path)}: {message}")
+
+
+def _int(v: Any, path: Sequence[Any], lo: int = -_MAX_SAFE_INT, hi: int = _MAX_SAFE_INT) -> int:
+    # JSON has one number type: 7.0 is the integer 7 to the workstation, so it is here too.
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()
+    if not ok or not lo <= v <= hi:
+        raise _Invalid(path, f"must be a whole number from {lo} to {hi}, not {v!r}")
+    return int(v)
+
+
+def _str(v: Any, path: Sequence[Any], non_empty: bool = False) -> str:
+    if not isinstance(v, str) or (non_empty and not v):
+        raise _Invalid(path, f"must be a {'non-empty ' if non_empty else ''}string, not {v!r}")
+    return v
+
+
+def _obj(v: Any, path: Sequence[Any], fields: Dict[str, bool]) -> Dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _Invalid(path, f"must be an object, not {v!r}")
+    for key, required in fields.items():
+        if required and key not in v:
+            raise _Invalid([*path, key], "missing")
+    return v
+
+
+def _list(v: Any, path: Sequence[Any], min_len: int = 0) -> List[Any]:
+    if not isinstance(v, list) or len(v) < min_len:
+        raise _Invalid(path, f"must be a list of at least {min_len} items" if min_len else "must be a list")
+    return v
+
+
+def check_manifest(m: Any) -> None:
+    """Raise ValueError("<path>: <problem>") for the first rule of hsam-trainset/1 ``m`` breaks.
+
+    The rules of electron/contract/training-set.ts: the format tag; id a non-empty string;
+    created, modality strings; classes >= 2 of {index, name} with index i at position i and
+    class 0 "background"; slices of {file: a .npz name without a path, study: str, studyName?:
+    str, sliceIndex: int, proposedBy: {name, version} | null, time: str, correctedClasses: [int
+    0..255], status?: corrected | reviewed}, no two with the same (study, sliceIndex).
+    """
+    if not isinstance(m, dict):
+        raise ValueError(f"must be a JSON object, not {type(m).__name__}")
     if m.get("format") != SET_FORMAT:
-        raise ValueError(f"{set_dir}/manifest.json: format must be {SET_FORMAT!r}")
-    for key in ("id", "classes", "slices"):
-        if key not in m:
-            raise ValueError(f"{set_dir}/manifest.json: missing {key!r}")
+        raise ValueError(f"format must be {SET_FORMAT!r}")
+    for key, required in MANIFEST_FIELDS.items():
+        if required and key not in m:
+            raise ValueError(f"missing {key!r}")
+    _str(m["id"], ["id"], non_empty=True)
+    _str(m["created"], ["created"])
+    _str(m["modality"], ["modality"])
+    classes = _list(m["classes"], ["classes"], min_len=2)
+    for i, c in enumerate(classes):
+        _obj(c, ["classes", i], CLASS_FIELDS)
+        _str(c["name"], ["classes", i, "name"], non_empty=True)
+        if _int(c["index"], ["classes", i, "index"], lo=0) != i:
+            raise _Invalid(["classes", i, "index"], f"expected index {i}, found {c['index']}")
+    if classes[0]["name"] != "background":
+        raise _Invalid(["classes", 0, "name"], "class 0 must be background")
+    seen = set()
+    for i, s in enumerate(_list(m["slices"], ["slices"])):
+        at = ["slices", i]
+        _obj(s, at, SLICE_FIELDS)
+        if not _NPZ_NAME.fullmatch(_str(s["file"], [*at, "file"])):
+            raise _Invalid([*at, "file"], "a .npz file name inside the set folder")
+        study = _str(s["study"], [*at, "study"])
+        if "studyName" in s:
+            _str(s["studyName"], [*at, "studyName"])
+        index = _int(s["sliceIndex"], [*at, "sliceIndex"])
+        by = s["proposedBy"]
+        if by is not None:
+            _obj(by, [*at, "proposedBy"], {"name": True, "version": True})
+            _str(by["name"], [*at, "proposedBy", "name"])
+            _str(by["version"], [*at, "proposedBy", "version"])
+        _str(s["time"], [*at, "time"])
+        for j, c in enumerate(_list(s["correctedClasses"], [*at, "correctedClasses"])):
+            _int(c, [*at, "correctedClasses", j], lo=0, hi=255)
+        if "status" in s and s["status"] not in SLICE_STATUS:
+            raise _Invalid([*at, "status"], f"must be one of {', '.join(SLICE_STATUS)}, not {s['status']!r}")
+        if (study, index) in seen:
+            raise _Invalid(at, f"slice {index} of study {study} is listed twice")
+        seen.add((study, index))
+
+
+def read_manifest(set_dir: str) -> Dict[str, Any]:
+    """The set's manifest.json as a dict, checked by ``check_manifest``; ValueError naming the
+    file and the first broken rule otherwise."""
+    path = os.path.join(set_dir, "manifest.json")
+    with open(path) as f:
+        try:
+            m = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{set_dir}/manifest.json is not valid JSON ({e})") from None
+    try:
+        check_manifest(m)
+    except ValueError as e:
+        raise ValueError(f"{set_dir}/manifest.json: {e}") from None
     return m
 
 
