@@ -8,7 +8,7 @@
  * folder behind; the interpreter is checked before every run (it may have changed on disk).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventPayload } from '../../contract/api.js';
 import type { FinetuneResult, PythonCheck } from '../../contract/learning.js';
@@ -41,6 +41,7 @@ export const trainingSetDir = (dataDir: string, card: Pick<ModelCard, 'name'>): 
 export class FineTuning {
   readonly registry: ModelRegistry;
   #job: FinetuneJob | null = null;
+  #busy = false;
   #cancelled = false;
 
   constructor(private readonly opts: FineTuningOptions) {
@@ -69,19 +70,33 @@ export class FineTuning {
 
   /** Fine-tune `modelDir` (the loaded model, described by `card`) on its family's training set. */
   async run(modelDir: string, card: ModelCard, steps: number | undefined): Promise<FinetuneResult> {
-    if (this.#job) throw new UserFacingError('invalid-argument', 'A fine-tuning run is in progress; wait for it or cancel it.');
+    if (this.#busy) throw new UserFacingError('invalid-argument', 'A fine-tuning run is in progress; wait for it or cancel it.');
+    this.#busy = true;
+    try {
+      return await this.#run(modelDir, card, steps);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #run(modelDir: string, card: ModelCard, steps: number | undefined): Promise<FinetuneResult> {
     const setDir = trainingSetDir(this.opts.dataDir, card);
     const set = await readSet(setDir);
     if (!set || set.manifest.slices.length === 0) {
       throw new UserFacingError('not-found', `Model ${card.name} has no training slices yet: correct or review slices, then “Add corrected slices to training set”.`);
     }
-    const outDir = join(this.opts.dataDir, 'finetune-runs', `${Date.now()}-${randomBytes(3).toString('hex')}`);
+    const runId = `${Date.now()}-${randomBytes(3).toString('hex')}`;
+    const outDir = join(this.opts.dataDir, 'finetune-runs', runId);
+    // Train on a snapshot: exports may add to the set while the trainer reads it, and the new
+    // version keeps exactly the slices it was trained on.
+    const snapshot = join(this.opts.dataDir, 'finetune-runs', `${runId}.set`);
     await mkdir(join(this.opts.dataDir, 'finetune-runs'), { recursive: true });
+    await cp(setDir, snapshot, { recursive: true });
     this.#cancelled = false;
     const job = startFinetune({
       python: await this.python(),
       script: this.opts.trainerScript,
-      setDir,
+      setDir: snapshot,
       modelDir,
       outDir,
       ...(steps === undefined ? {} : { steps }),
@@ -95,10 +110,14 @@ export class FineTuning {
       const run = await job.result;
       if (this.#cancelled) throw new UserFacingError('cancelled', 'Fine-tuning was cancelled; no new version was made.');
       this.opts.emit({ phase: 'registering', step: run.steps, steps: run.steps, loss: run.lastLoss, elapsedMs: run.seconds * 1000, etaMs: 0 });
+      await rename(snapshot, join(run.outDir, 'training-set'));
       const version = await this.registry.register(run.outDir, { mode: 'move', trainingSetDir: setDir });
       return { version: toModelVersion(version), steps: run.steps, seconds: run.seconds, device: run.env.device };
     } finally {
       this.#job = null;
+      // Whatever was not registered (a cancel after the last step, a failed registration) goes.
+      await rm(snapshot, { recursive: true, force: true });
+      await rm(outDir, { recursive: true, force: true });
     }
   }
 
