@@ -18,6 +18,7 @@ import {
   type ReviewSuggestion,
   type TrainingExportResult,
 } from './learning.js';
+import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 
@@ -103,6 +104,10 @@ export const methods = {
       })
       .strict(),
     'Set voxels to a class (0 erases), journaled to disk before it returns; one undo step per stroke; locked classes are kept.',
+  ),
+  'labels.apply': method<LabelChange>()(
+    z.object({ volumeId: id, tool: LabelTool }).strict(),
+    'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, revert to the proposal) as one undoable step, journaled before it returns; locked classes are kept.',
   ),
   'labels.undo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Undo the last label step (AI runs included); null when there is none.'),
   'labels.redo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Redo the last undone step; null when there is none.'),

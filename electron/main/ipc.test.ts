@@ -67,6 +67,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'segment.cancel',
       'labels.get',
       'labels.paint',
+      'labels.apply',
       'labels.undo',
       'labels.redo',
       'labels.setSliceStatus',

@@ -10,6 +10,7 @@ import type { EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
 import type { ReviewSuggestion } from '../contract/learning.js';
 import type { ModelCard } from '../contract/model-card.js';
+import type { LabelTool } from '../contract/label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
 import type { Volume } from './imaging/volume.js';
 import { InferenceService, type SegmentJob } from './inference/inference-service.js';
@@ -17,6 +18,7 @@ import type { Device } from './inference/ort-engine.js';
 import { sliceFrame } from './inference/slice-frame.js';
 import { LabelSession, type RestoreReport } from './labels/label-session.js';
 import { nextToReview } from './labels/review-queue.js';
+import { planTool } from './labels/tools/plan.js';
 import { SliceStatus, type Step } from './labels/step.js';
 
 export interface SegmentationOptions {
@@ -126,6 +128,14 @@ export class Segmentation {
       if (i >= size) throw new UserFacingError('invalid-argument', `labels.paint: voxel index ${i} is outside the volume (${size} voxels).`);
     }
     return this.#change(volumeId, session, await session.paint(indices, value, stroke));
+  }
+
+  /** A correction tool (threshold brush, region grow, scissors, islands, holes, interpolation, revert) as one step. */
+  async applyTool(volumeId: string, volume: Volume, studyKey: string, tool: LabelTool): Promise<LabelChange> {
+    const { session } = await this.labels(volumeId, volume, studyKey);
+    const { labels, source, origin } = session;
+    const step = await session.edit(() => planTool(tool, { dims: volume.dims, spacing: volume.spacing, image: volume.voxels, labels, source, origin }));
+    return this.#change(volumeId, session, step);
   }
 
   async undo(volumeId: string, volume: Volume, studyKey: string, redo: boolean): Promise<LabelChange | null> {

@@ -157,6 +157,10 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const { volume, studyKey } = opened(volumeId);
       return segmentation.paint(volumeId, volume, studyKey, indices, value, stroke);
     },
+    'labels.apply': async ({ volumeId, tool }) => {
+      const { volume, studyKey } = opened(volumeId);
+      return segmentation.applyTool(volumeId, volume, studyKey, tool);
+    },
     'labels.undo': async ({ volumeId }) => {
       const { volume, studyKey } = opened(volumeId);
       return segmentation.undo(volumeId, volume, studyKey, false);

@@ -73,3 +73,36 @@ export function makeDiff(
   });
   return d;
 }
+
+/**
+ * The diff of setting every voxel of `indices` to (value, src): what `makeDiff` gives for that
+ * visitor with locked classes vetoed both ways, in flat loops (a tool edit can set millions of
+ * voxels, and a closure chain per voxel cost about a second per million).
+ */
+export function makeSetDiff(labels: Uint8Array, source: Uint8Array, indices: Uint32Array, value: number, src: number, locked: ReadonlySet<number>): LabelDiff {
+  const vetoed = new Uint8Array(256);
+  for (const c of locked) vetoed[c & 255] = 1;
+  const none = locked.has(value);
+  let count = 0;
+  for (let n = 0; n < indices.length && !none; n++) {
+    const i = indices[n]!;
+    if ((labels[i] !== value || source[i] !== src) && vetoed[labels[i]!] === 0) count++;
+  }
+  const d = {
+    indices: new Uint32Array(count),
+    before: new Uint8Array(count),
+    after: new Uint8Array(count).fill(value),
+    sourceBefore: new Uint8Array(count),
+    sourceAfter: new Uint8Array(count).fill(src),
+  };
+  for (let n = 0, m = 0; m < count; n++) {
+    const i = indices[n]!;
+    const l = labels[i]!;
+    if ((l === value && source[i] === src) || vetoed[l] !== 0) continue;
+    d.indices[m] = i;
+    d.before[m] = l;
+    d.sourceBefore[m] = source[i]!;
+    m++;
+  }
+  return d;
+}

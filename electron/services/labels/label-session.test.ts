@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Source } from './label-diff.js';
 import { LabelSession } from './label-session.js';
 import { SliceStatus } from './step.js';
+import { revertIndices } from './tools/revert.js';
 import { disk, strokes } from './testing/strokes.js';
 
 const dims = [40, 30, 10] as const;
@@ -223,5 +224,95 @@ describe('LabelSession keeps the model proposal under human edits', () => {
     expect(Array.from(erase, (i) => again.origin[i])).toEqual(Array.from(erase, () => 5));
     expect(Array.from(erase, (i) => again.labels[i])).toEqual(Array.from(erase, () => 0));
     await again.close();
+  });
+});
+
+describe('LabelSession correction-tool edits', () => {
+  const copy = (s: LabelSession): [Uint8Array, Uint8Array, Uint8Array] => [Uint8Array.from(s.labels), Uint8Array.from(s.source), Uint8Array.from(s.sliceStatus)];
+
+  it('a set is a paint: one journaled step, source human, slices corrected, undone and redone exactly', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    const before = copy(s);
+    const region = disk(dims, [20, 15, 6], 5);
+    const step = await s.edit(() => ({ kind: 'set', indices: region, value: 4 }));
+    expect(step.diff.indices.length).toBe(region.length);
+    expect(Array.from(region, (i) => s.source[i])).toEqual(Array.from(region, () => Source.human));
+    expect(s.sliceStatus[6]).toBe(SliceStatus.corrected);
+    const after = copy(s);
+    await s.undo();
+    expect(copy(s)).toEqual(before);
+    await s.redo();
+    expect(copy(s)).toEqual(after);
+    await s.close();
+    const { session, restored } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(restored?.journalRecords).toBe(3);
+    expect(copy(session)).toEqual(after);
+    await session.close();
+  });
+
+  it('an edit that changes nothing is neither journaled nor an undo step; a failing one changes nothing', async () => {
+    const s = await open();
+    await s.paint(disk(dims, [5, 5, 1], 2), 3);
+    const revision = s.revision;
+    await s.edit(() => ({ kind: 'set', indices: new Uint32Array(0), value: 2 }));
+    await s.edit(() => ({ kind: 'revert', indices: disk(dims, [30, 20, 1], 2) })); // nobody edited there
+    expect(s.revision).toBe(revision);
+    await expect(s.edit(() => { throw new Error('tool failed'); })).rejects.toThrow('tool failed');
+    expect(s.revision).toBe(revision);
+    await s.undo();
+    expect(s.canUndo).toBe(false);
+    await s.close();
+  });
+
+  it('revert puts human-set voxels back to the proposal (source auto or none), keeps locked classes and slice status', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    const model = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    const proposal = disk(dims, [20, 15, 4], 6);
+    proposal.forEach((i) => (model[i] = 5));
+    await s.applyModel(model, [4], { model: 'm 1' });
+    const proposed = copy(s);
+    await s.paint(disk(dims, [20, 15, 4], 2), 0); // erase inside the proposal
+    await s.paint(disk(dims, [30, 15, 4], 3), 5); // add class 5 outside it
+    await s.paint(disk(dims, [3, 3, 4], 2), 7); // another class on background: not reverted
+    const before = copy(s);
+    const step = await s.edit(() => ({ kind: 'revert', indices: revertIndices(dims, s.labels, s.source, s.origin, { classIndex: 5, axis: 2, slice: 4 }) }));
+    expect(step.status.slices.length).toBe(0);
+    const seven = disk(dims, [3, 3, 4], 2);
+    for (let i = 0; i < s.labels.length; i++) {
+      const human7 = seven.includes(i);
+      expect(s.labels[i], `voxel ${i}`).toBe(human7 ? 7 : proposed[0][i]);
+      expect(s.source[i], `voxel ${i}`).toBe(human7 ? Source.human : proposed[1][i]);
+    }
+    expect(s.sliceStatus[4]).toBe(SliceStatus.corrected);
+    await s.undo();
+    expect(copy(s)).toEqual(before);
+    await s.redo();
+    const reverted = copy(s);
+    await s.close();
+    const { session } = await LabelSession.open({ dir, dims, statusAxis: 2 });
+    expect(copy(session)).toEqual(reverted);
+    await session.close();
+
+    // A locked class is not reverted into or out of.
+    const t = await open();
+    await t.applyModel(model, [4], { model: 'm 1' });
+    await t.paint(proposal, 2);
+    t.lockedClasses.add(2);
+    await t.edit(() => ({ kind: 'revert', indices: proposal }));
+    expect(Array.from(proposal, (i) => t.labels[i])).toEqual(Array.from(proposal, () => 2));
+    await t.close();
+  });
+
+  it('threshold-brush segments with one stroke id undo as one step', async () => {
+    const s = await open();
+    for (const x of [10, 13, 16]) await s.edit(() => ({ kind: 'set', indices: disk(dims, [x, 10, 3], 2), value: 6, stroke: 'brush-1' }));
+    await s.edit(() => ({ kind: 'set', indices: new Uint32Array(0), value: 6, stroke: 'brush-1' }));
+    expect(count(s.labels, 6)).toBeGreaterThan(disk(dims, [10, 10, 3], 2).length * 2);
+    await s.undo();
+    expect(count(s.labels, 6)).toBe(0);
+    expect(s.canUndo).toBe(false);
+    await s.close();
   });
 });

@@ -5,7 +5,8 @@
  * Invariants: a step is journaled (fsync) before it changes memory or is acknowledged; the
  * undo ring holds compressed steps only (never copies of the volume) and is bounded in steps
  * and bytes; re-running the model never overwrites locked classes, reviewed slices or voxels a
- * human set, unless asked to. Undo and redo are steps too, so the journal replays them.
+ * human set, unless asked to. Undo and redo are steps too, so the journal replays them. Apart
+ * from undo, only a revert to the model's proposal makes a human-set voxel model-set (or unset).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { UserFacingError } from '../../contract/result.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
-import { applyDiff, makeDiff, Source, type CandidateVisitor } from './label-diff.js';
+import { applyDiff, makeDiff, makeSetDiff, Source, type CandidateVisitor, type LabelDiff } from './label-diff.js';
 import { decodeStep, emptyStatus, encodeStep, invertStep, mergeSteps, SliceStatus, type Step } from './step.js';
 
 type Vec3 = readonly [number, number, number];
@@ -27,6 +28,14 @@ export interface LabelSessionOptions {
   readonly maxUndoSteps?: number;
   readonly maxUndoBytes?: number;
 }
+
+/**
+ * A correction tool's result (tools/plan.ts): set voxels to a value as a human edit, or put
+ * voxels a human set back to the model's proposal under them (`origin`).
+ */
+export type LabelEdit =
+  | { readonly kind: 'set'; readonly indices: Uint32Array; readonly value: number; readonly stroke?: string }
+  | { readonly kind: 'revert'; readonly indices: Uint32Array };
 
 export interface RestoreReport {
   readonly fromSnapshot: boolean;
@@ -122,18 +131,44 @@ export class LabelSession {
     return this.#exclusive(() => this.#paintNow(indices, value, stroke));
   }
 
-  async #paintNow(indices: Uint32Array, value: number, stroke?: string): Promise<Step> {
+  /**
+   * A correction tool's edit as one step (one segment of its stroke, for a threshold brush).
+   * `compute` runs after every earlier edit has landed, so it sees the labels the user sees.
+   * A set is a paint (source human, locked classes kept, slices corrected); a revert puts
+   * human-set voxels back to the proposal under them (source auto, or none where that is
+   * background), keeps locked classes and leaves slice statuses alone: the slice was still
+   * looked at by a human. An edit that changes nothing is not journaled and is no undo step.
+   */
+  edit(compute: () => LabelEdit): Promise<Step> {
+    return this.#exclusive(async () => {
+      const e = compute();
+      if (e.kind === 'set') return this.#paintNow(e.indices, e.value, e.stroke, true);
+      const step = { diff: this.#revertDiff(e.indices), status: emptyStatus() };
+      return step.diff.indices.length === 0 ? step : this.#commit(step);
+    });
+  }
+
+  #revertDiff(indices: Uint32Array): LabelDiff {
+    const { labels, source, origin } = this;
     const locked = this.lockedClasses;
-    const diff = makeDiff(
-      this.labels,
-      this.source,
-      // An erase is a human decision too: the model must not paint the voxel back.
-      (emit) => indices.forEach((i) => emit(i, value, Source.human)),
-      (_i, cur, next) => locked.has(cur) || locked.has(next),
-    );
+    const visit: CandidateVisitor = (emit) => {
+      for (let n = 0; n < indices.length; n++) {
+        const i = indices[n]!;
+        if (source[i] === Source.human) emit(i, origin[i]!, origin[i] === 0 ? Source.none : Source.auto);
+      }
+    };
+    return makeDiff(labels, source, visit, (_i, cur, next) => locked.has(cur) || locked.has(next));
+  }
+
+  async #paintNow(indices: Uint32Array, value: number, stroke?: string, skipEmpty = false): Promise<Step> {
+    // An erase is a human decision too: the model must not paint the voxel back.
+    const diff = makeSetDiff(this.labels, this.source, indices, value, Source.human, this.lockedClasses);
+    const hit = new Uint8Array(this.sliceStatus.length);
+    for (let n = 0; n < diff.indices.length; n++) hit[this.sliceOf(diff.indices[n]!)] = 1;
     const touched = new Set<number>();
-    diff.indices.forEach((i) => touched.add(this.sliceOf(i)));
+    hit.forEach((h, z) => h && touched.add(z));
     const step = { diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) };
+    if (skipEmpty && diff.indices.length === 0) return step;
     const last = this.#undo.at(-1);
     if (stroke === undefined || stroke !== this.#stroke || !last) {
       const committed = await this.#commit(step);

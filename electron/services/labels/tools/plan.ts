@@ -1,0 +1,75 @@
+/**
+ * A correction tool as a composition of strategies (cornerstone3D's BrushStrategy): a region
+ * (brush voxels, a grown region, a polygon, components, holes, an interpolated shape, a
+ * slice's human edits) → a filter (intensity range, only one class, and for erases only
+ * labelled voxels) → a value. The result is the voxels to set; the label session applies it
+ * as one journaled, undoable step and keeps locked classes.
+ *
+ * Erases touch labelled voxels only: a cut through a 300-slice volume must not mark millions
+ * of background voxels as human-set (that would also shield them from every later model run).
+ * A plain brush erase (`labels.paint` with 0) still marks background, as a deliberate "nothing
+ * here".
+ *
+ * Rejected (as user-facing errors): brush voxels outside the volume, a seed or slice outside
+ * it, and any edit larger than MAX_TOOL_VOXELS (or the region grow's own limit).
+ */
+import { MAX_TOOL_VOXELS, type LabelTool } from '../../../contract/label-tools.js';
+import { UserFacingError } from '../../../contract/result.js';
+import type { VoxelArray } from '../../../contract/volume.js';
+import type { LabelEdit } from '../label-session.js';
+import { fillHoles } from './fill-holes.js';
+import type { Dims } from './grid.js';
+import { interpolate } from './interpolate.js';
+import { islands } from './islands.js';
+import { regionGrow } from './region-grow.js';
+import { revertIndices } from './revert.js';
+import { scissors } from './scissors.js';
+import { candidateFilter, filterIndices } from './threshold.js';
+
+export interface ToolContext {
+  readonly dims: Dims;
+  /** Voxel size along i, j, k in mm. */
+  readonly spacing: readonly [number, number, number];
+  /** Image intensities (after rescale), same layout as the labels. */
+  readonly image: VoxelArray;
+  readonly labels: Uint8Array;
+  readonly source: Uint8Array;
+  readonly origin: Uint8Array;
+}
+
+/** The voxels a tool sets and how; pure (reads the context, writes nothing). */
+export function planTool(t: LabelTool, ctx: ToolContext): LabelEdit {
+  const { dims, image, labels } = ctx;
+  const max = MAX_TOOL_VOXELS;
+  switch (t.kind) {
+    case 'threshold-paint': {
+      const size = labels.length;
+      for (let n = 0; n < t.indices.length; n++) {
+        if (t.indices[n]! >= size) throw new UserFacingError('invalid-argument', `Voxel index ${t.indices[n]} is outside the volume (${size} voxels).`);
+      }
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      return { kind: 'set', indices: filterIndices(t.indices, f), value: t.value, ...(t.stroke === undefined ? {} : { stroke: t.stroke }) };
+    }
+    case 'region-grow': {
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      const indices = regionGrow(dims, f, { seed: t.seed, axis: t.axis ?? null, maxVoxels: t.maxVoxels ?? max });
+      return { kind: 'set', indices, value: t.value };
+    }
+    case 'scissors': {
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      return { kind: 'set', indices: scissors(dims, f, t, max), value: t.value };
+    }
+    case 'islands': {
+      const plane = t.plane ? { axis: t.plane.axis, slice: t.plane.slice ?? null } : null;
+      return { kind: 'set', indices: islands(dims, labels, { classIndex: t.classIndex, mode: t.mode, minVoxels: t.minVoxels ?? 0, plane }, max), value: 0 };
+    }
+    case 'fill-holes': {
+      const plane = t.plane ? { axis: t.plane.axis, slice: t.plane.slice ?? null } : null;
+      return { kind: 'set', indices: fillHoles(dims, labels, { classIndex: t.classIndex, plane }, max), value: t.classIndex };
+    }
+    case 'interpolate':
+      return { kind: 'set', indices: interpolate(dims, labels, { ...t, spacing: ctx.spacing }, max), value: t.classIndex };
+    case 'revert':
+      return { kind: 'revert', indices: revertIndices(dims, labels, ctx.source, ctx.origin, t) };
+  }
+}
