@@ -120,6 +120,81 @@ export class WorkstationPage {
     return labels.subarray(k * sliceSize, (k + 1) * sliceSize).reduce((n, v) => n + (v === cls ? 1 : 0), 0);
   }
 
+  /** The window/level readout of a view ("W 400 L 40"). */
+  async windowLevel(plane: Plane): Promise<{ width: number; level: number }> {
+    const text = (await this.view(plane).getByTestId('wl-readout').textContent()) ?? '';
+    const m = /^W (\S+) L (\S+)$/.exec(text.trim());
+    if (!m) throw new Error(`unexpected W/L readout "${text}"`);
+    return { width: Number(m[1]), level: Number(m[2]) };
+  }
+
+  /** The scale bar's length text ("5 cm") and its length in mm. */
+  async scaleBar(plane: Plane): Promise<{ text: string; mm: number }> {
+    const bar = this.view(plane).getByTestId('scale-bar');
+    return { text: (await bar.getByTestId('scale-bar-length').textContent()) ?? '', mm: Number(await bar.getAttribute('data-mm')) };
+  }
+
+  /** A point of a view, given as fractions of its size, in page coordinates. */
+  async at(plane: Plane, f: readonly [number, number]): Promise<[number, number]> {
+    const box = await this.view(plane).boundingBox();
+    if (!box) throw new Error(`${plane} view is not visible`);
+    return [box.x + box.width * f[0], box.y + box.height * f[1]];
+  }
+
+  /** Drag in a view between two points (fractions of its size), with a button and held keys. */
+  async dragIn(
+    plane: Plane,
+    from: readonly [number, number],
+    to: readonly [number, number],
+    opts: { button?: 'left' | 'right' | 'middle'; keys?: readonly string[]; steps?: number } = {},
+  ): Promise<void> {
+    const [a, b] = [await this.at(plane, from), await this.at(plane, to)];
+    const steps = opts.steps ?? 10;
+    for (const k of opts.keys ?? []) await this.page.keyboard.down(k);
+    await this.page.mouse.move(...a);
+    await this.page.mouse.down({ button: opts.button ?? 'left' });
+    for (let s = 1; s <= steps; s++) await this.page.mouse.move(a[0] + ((b[0] - a[0]) * s) / steps, a[1] + ((b[1] - a[1]) * s) / steps);
+    await this.page.mouse.up({ button: opts.button ?? 'left' });
+    for (const k of [...(opts.keys ?? [])].reverse()) await this.page.keyboard.up(k);
+  }
+
+  /** The view as RGBA pixels, from a real screenshot. */
+  async shot(plane: Plane): Promise<PNG> {
+    const box = await this.view(plane).boundingBox();
+    if (!box) throw new Error(`${plane} view is not visible`);
+    return PNG.sync.read(await this.page.screenshot({ clip: box }));
+  }
+
+  /** Share of pixels that differ (any channel by more than 8) between two shots of the same view. */
+  static difference(a: PNG, b: PNG): number {
+    if (a.width !== b.width || a.height !== b.height) return 1;
+    let n = 0;
+    for (let i = 0; i < a.data.length; i += 4) {
+      if (Math.abs(a.data[i]! - b.data[i]!) > 8 || Math.abs(a.data[i + 1]! - b.data[i + 1]!) > 8 || Math.abs(a.data[i + 2]! - b.data[i + 2]!) > 8) n++;
+    }
+    return n / (a.width * a.height);
+  }
+
+  /** Centre (CSS pixels from the view's top-left) of the bright grey pixels: where the body is. */
+  async brightCentroid(plane: Plane): Promise<[number, number]> {
+    const png = await this.shot(plane);
+    let sx = 0;
+    let sy = 0;
+    let n = 0;
+    for (let y = 0; y < png.height; y++) {
+      for (let x = 0; x < png.width; x++) {
+        const i = (y * png.width + x) * 4;
+        const [r, g, b] = [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
+        if (Math.max(r, g, b) - Math.min(r, g, b) <= 24 && r > 60) {
+          sx += x;
+          sy += y;
+          n++;
+        }
+      }
+    }
+    return n === 0 ? [Number.NaN, Number.NaN] : [sx / n, sy / n];
+  }
+
   async pixels(plane: Plane): Promise<PixelStats> {
     const box = await this.view(plane).boundingBox();
     if (!box) throw new Error(`${plane} view is not visible`);

@@ -57,6 +57,8 @@ export interface LabelState {
   readonly revision: number;
   /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
   readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;
+  /** Bytes the undo and redo history holds in main (compressed sparse steps). */
+  readonly historyBytes: number;
 }
 
 /** A change main applied to a label volume (a paint, an undo, a redo), to mirror in the renderer. */

@@ -118,6 +118,7 @@ export class Segmentation {
       sliceModel: session.sliceModel,
       revision: session.revision,
       restored: restored && { journalRecords: restored.journalRecords, fromSnapshot: restored.fromSnapshot },
+      historyBytes: session.historyBytes,
     };
   }
 

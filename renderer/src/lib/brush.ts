@@ -1,7 +1,8 @@
 /**
  * Brush footprints: the voxels of a disk of a given radius in millimetres, centred on a voxel,
- * in the plane of one slice (the slice's voxel axis held fixed). Spacing is honoured per axis,
- * so a 10 mm brush is round on anisotropic voxels too.
+ * in the plane of one slice (the slice's voxel axis held fixed), or of a sphere that reaches the
+ * neighbouring slices too. Spacing is honoured per axis, so a 10 mm brush is round on
+ * anisotropic voxels too. Voxels outside the volume are left out.
  */
 import type { VolumeMeta } from '../../../electron/contract/volume';
 import type { Vec3, VoxelAxis } from './orientation';
@@ -24,6 +25,39 @@ export function diskIndices(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, sliceAxi
   }
   return Uint32Array.from(out);
 }
+
+/** A sphere of `radiusMm` around a voxel, through every slice it reaches. */
+export function sphereIndices(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, centre: Vec3, radiusMm: number): Uint32Array<ArrayBuffer> {
+  const [nx, ny, nz] = meta.dims;
+  const [sx, sy, sz] = meta.spacing;
+  const [ci, cj, ck] = centre;
+  const r2 = radiusMm * radiusMm;
+  const out: number[] = [];
+  const rk = Math.floor(radiusMm / sz);
+  const rj = Math.floor(radiusMm / sy);
+  const ri = Math.floor(radiusMm / sx);
+  for (let k = Math.max(0, ck - rk); k <= Math.min(nz - 1, ck + rk); k++) {
+    const dk = ((k - ck) * sz) ** 2;
+    for (let j = Math.max(0, cj - rj); j <= Math.min(ny - 1, cj + rj); j++) {
+      const djk = dk + ((j - cj) * sy) ** 2;
+      if (djk > r2) continue;
+      for (let i = Math.max(0, ci - ri); i <= Math.min(nx - 1, ci + ri); i++) {
+        if (djk + ((i - ci) * sx) ** 2 <= r2) out.push(i + nx * (j + ny * k));
+      }
+    }
+  }
+  return Uint32Array.from(out);
+}
+
+export type BrushShape = 'disk' | 'sphere';
+
+/** The footprint strategy of each brush shape: which voxels a dab at `centre` covers. */
+export const FOOTPRINTS: Readonly<
+  Record<BrushShape, (meta: Pick<VolumeMeta, 'dims' | 'spacing'>, sliceAxis: VoxelAxis, centre: Vec3, radiusMm: number) => Uint32Array<ArrayBuffer>>
+> = {
+  disk: diskIndices,
+  sphere: (meta, _sliceAxis, centre, radiusMm) => sphereIndices(meta, centre, radiusMm),
+};
 
 /**
  * After main answered a paint: voxels it did not change (locked classes) go back to what they

@@ -1,40 +1,105 @@
 /**
  * Label editing in the renderer: the active tool and class, brush strokes painted locally at
- * once (so a stroke shows without waiting) and sent to main as compact index diffs, undo and
- * redo. Main is the authority: its answer says which voxels really changed (locked classes are
- * kept), and the local copy is reconciled to it. Requests go out in order, one at a time.
+ * once (so a stroke shows without waiting) and sent to main as compact index diffs, the
+ * correction tools (threshold-limited brush, region grow, scissors, per-class fill holes,
+ * islands, interpolation, revert) sent as small `LabelTool` descriptions, undo and redo. Main
+ * is the authority: its answer says which voxels really changed (locked classes are kept), and
+ * the local copy is reconciled to it. Requests go out in order, one at a time. Only the plain
+ * brush paints optimistically: the other tools' voxels depend on main's image and rules, so
+ * their answer is what is shown.
  */
+import type { LabelTool } from '../../../electron/contract/label-tools';
 import type { LabelChange } from '../../../electron/contract/segmentation';
 import { hsam } from '../api/client';
-import { diskIndices, restoreVetoed } from './brush';
-import type { Vec3, VoxelAxis } from './orientation';
+import { FOOTPRINTS, restoreVetoed, type BrushShape } from './brush';
+import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';
+import { viewGeometry, type Plane, type Vec3, type VoxelAxis } from './orientation';
 import type { Study } from './study.svelte';
 
-export type Tool = 'navigate' | 'brush' | 'eraser';
+/**
+ * The active tool: the first four only look (no edit), brush and eraser paint, grow seeds a
+ * region grow with a click, scissors clicks a polygon.
+ */
+export type Tool = 'navigate' | 'windowLevel' | 'zoom' | 'pan' | 'brush' | 'eraser' | 'grow' | 'scissors';
+
+export const isPaintTool = (t: Tool): t is 'brush' | 'eraser' => t === 'brush' || t === 'eraser';
+
+/** A scissors polygon being clicked in one view's slice. */
+export interface Polygon {
+  readonly plane: Plane;
+  readonly axis: VoxelAxis;
+  readonly slice: number;
+  /** Vertices in the slice's (u, v) voxel coordinates. */
+  readonly points: readonly Uv[];
+}
+
+/** Where a 2D per-class operation works: the axial view's slice, or the whole volume. */
+export type Scope = 'slice' | 'volume';
 
 export class Editor {
   tool = $state<Tool>('navigate');
   activeClass = $state(1);
   /** Brush radius in millimetres. */
   radiusMm = $state(5);
+  /** A 2D disk in the view's slice, or a 3D sphere that reaches the neighbouring slices. */
+  shape = $state<BrushShape>('disk');
   canUndo = $state(false);
   canRedo = $state(false);
   locked = $state.raw<readonly number[]>([]);
+
+  /** Brush strokes only paint voxels whose intensity is in `range` (main filters). */
+  limitToRange = $state(false);
+  /** The brush limit and a grow's range when set; null follows the window (level ± width / 2). */
+  range = $state.raw<Range | null>(null);
+  /** Region grow: in 3D (6-connected) rather than the clicked view's slice. */
+  grow3d = $state(false);
+  /** Region grow tolerance around the seed value; null: an eighth of the window width. */
+  tolerance = $state<number | null>(null);
+  /** Region grow only through unlabelled voxels. */
+  growIntoBackground = $state(false);
+  /** Scissors: erase labelled voxels, or fill with the active class. */
+  scissorsFill = $state(false);
+  scissorsSide = $state<'inside' | 'outside'>('inside');
+  scissorsThrough = $state<Scope>('slice');
+  polygon = $state.raw<Polygon | null>(null);
+  /** Fill holes and remove islands: the axial slice, or in 3D. */
+  classScope = $state<Scope>('slice');
+  islandMode = $state<'smaller-than' | 'all-but-largest'>('smaller-than');
+  islandMinVoxels = $state(50);
+
+  /** The effective intensity range of the brush limit and the grow's "use range" option. */
+  readonly activeRange: Range = $derived.by(() => this.range ?? windowRange(this.study.windowLevel));
+  readonly effectiveTolerance: number = $derived.by(() => this.tolerance ?? Math.max(1, Math.round(this.study.windowLevel.width / 8)));
+  /** The voxel axis the axial view slices along: per-class slice operations work in it. */
+  readonly axialAxis: VoxelAxis = $derived.by(() => (this.study.meta ? viewGeometry(this.study.meta.direction, 'axial').sliceAxis : 2));
+  /**
+   * Interpolation slices around the axial slice: the nearest below and above holding the active
+   * class. Writable: the panel's inputs override it until the labels, slice or class change.
+   */
+  readonly #suggested = $derived.by(() => this.#interpolation());
+  interpolateFrom: number | null = $derived.by(() => this.#suggested.from);
+  interpolateTo: number | null = $derived.by(() => this.#suggested.to);
+
   #queue: Promise<void> = Promise.resolve();
   #stroke = '';
   #strokes = 0;
 
   constructor(private readonly study: Study) {}
 
-  /** Paint (or erase) a disk around a voxel in the plane of a view; `first` starts a new stroke. */
+  /** Paint (or erase) the brush footprint around a voxel of a view; `first` starts a new stroke. */
   paintAt(sliceAxis: VoxelAxis, ijk: Vec3, first: boolean): void {
     if (first) this.#stroke = `s${++this.#strokes}`;
     const stroke = this.#stroke;
     const meta = this.study.meta;
     const state = this.study.labels;
-    if (!meta || !state || this.tool === 'navigate') return;
+    if (!meta || !state || !isPaintTool(this.tool)) return;
     const value = this.tool === 'eraser' ? 0 : this.activeClass;
-    const indices = diskIndices(meta, sliceAxis, ijk, this.radiusMm);
+    const indices = FOOTPRINTS[this.shape](meta, sliceAxis, ijk, this.radiusMm);
+    if (this.limitToRange) {
+      // The intensity filter runs in main: nothing to paint ahead of its answer.
+      this.applyTool({ kind: 'threshold-paint', indices, value, range: [...this.activeRange], stroke });
+      return;
+    }
     const before = Uint8Array.from(indices, (i) => state.labels[i]!);
     for (const i of indices) state.labels[i] = value;
     this.study.labelVersion++;
@@ -49,6 +114,132 @@ export class Editor {
       }
       this.study.labelVersion++;
     });
+  }
+
+  toggleShape(): void {
+    this.shape = this.shape === 'disk' ? 'sphere' : 'disk';
+  }
+
+  /** S: the 2D/3D switch of the active tool (brush disk or sphere, grow, scissors through). */
+  toggleDimension(): void {
+    if (this.tool === 'grow') this.grow3d = !this.grow3d;
+    else if (this.tool === 'scissors') this.scissorsThrough = this.scissorsThrough === 'slice' ? 'volume' : 'slice';
+    else this.toggleShape();
+  }
+
+  /** Set the brush limit's bounds (typed values); a reversed or empty pair is refused. */
+  setRange(lo: number, hi: number): boolean {
+    const r = parseRange(lo, hi);
+    if (r) this.range = r;
+    return r !== null;
+  }
+
+  /** Run a correction tool in main as one undoable step and mirror what it changed. */
+  applyTool(tool: LabelTool): void {
+    const meta = this.study.meta;
+    if (!meta) return;
+    this.#enqueue(async () => {
+      const r = await hsam.labels.apply({ volumeId: meta.volumeId, tool });
+      if (!r.ok) {
+        this.study.error = r.error.message;
+        return;
+      }
+      this.#apply(r.value);
+      this.study.labelVersion++;
+    });
+  }
+
+  /** Region grow from a clicked voxel (value: its intensity) with the active class. */
+  growAt(sliceAxis: VoxelAxis, ijk: Vec3, seedValue: number): void {
+    if (!this.study.meta) return;
+    this.applyTool({
+      kind: 'region-grow',
+      seed: [ijk[0], ijk[1], ijk[2]],
+      value: this.activeClass,
+      range: [...(this.limitToRange ? this.activeRange : seedRange(seedValue, this.effectiveTolerance))],
+      ...(this.grow3d ? {} : { axis: sliceAxis }),
+      ...(this.growIntoBackground ? { within: 0 } : {}),
+    });
+  }
+
+  /** A scissors click in a view's slice; a click in another view or slice starts over there. */
+  addPolygonPoint(plane: Plane, axis: VoxelAxis, slice: number, uv: Uv): void {
+    const p = this.polygon;
+    const same = p !== null && p.plane === plane && p.slice === slice;
+    this.polygon = { plane, axis, slice, points: same ? [...p.points, uv] : [uv] };
+  }
+
+  /** Enter or double-click: cut (or fill) with the polygon; fewer than three points cancel it. */
+  closePolygon(): void {
+    const p = this.polygon;
+    this.polygon = null;
+    if (!p) return;
+    const points = tidyPolygon(p.points);
+    if (!points) {
+      // A double-click alone (two clicks on one spot) is no attempt at a polygon: no message.
+      if (p.points.length >= 3) this.study.error = 'Scissors: click at least three points around the region, then press Enter or double-click.';
+      return;
+    }
+    this.applyTool({
+      kind: 'scissors',
+      axis: p.axis,
+      slice: p.slice,
+      points: points.map(([u, v]) => [u, v] as [number, number]),
+      side: this.scissorsSide,
+      value: this.scissorsFill ? this.activeClass : 0,
+      through: this.scissorsThrough,
+    });
+  }
+
+  /** Escape: drop the polygon being clicked; false when there was none. */
+  cancelPolygon(): boolean {
+    const had = this.polygon !== null;
+    this.polygon = null;
+    return had;
+  }
+
+  /** Fill the holes of the active class (in the axial slice, or enclosed in 3D). */
+  fillHoles(): void {
+    this.applyTool({ kind: 'fill-holes', classIndex: this.activeClass, ...this.#plane() });
+  }
+
+  /** Erase the active class's small components (or all but the largest). */
+  removeIslands(): void {
+    const minVoxels = Math.max(1, Math.round(this.islandMinVoxels));
+    this.applyTool({
+      kind: 'islands',
+      classIndex: this.activeClass,
+      mode: this.islandMode,
+      ...(this.islandMode === 'smaller-than' ? { minVoxels } : {}),
+      ...this.#plane(),
+    });
+  }
+
+  /** Interpolate the active class between two axial slices (the panel's, or the suggestion). */
+  interpolate(): void {
+    const from = this.interpolateFrom;
+    const to = this.interpolateTo;
+    if (from === null || to === null || to - from < 2) {
+      this.study.error = 'Interpolate: needs two axial slices with the class and at least one slice between them.';
+      return;
+    }
+    this.applyTool({ kind: 'interpolate', classIndex: this.activeClass, axis: this.axialAxis, from, to });
+  }
+
+  /** Put the active class on the axial slice back to the model's proposal. */
+  revert(): void {
+    this.applyTool({ kind: 'revert', classIndex: this.activeClass, axis: this.axialAxis, slice: this.study.slices.axial });
+  }
+
+  #plane(): { plane?: { axis: VoxelAxis; slice: number } } {
+    return this.classScope === 'slice' ? { plane: { axis: this.axialAxis, slice: this.study.slices.axial } } : {};
+  }
+
+  #interpolation(): { from: number | null; to: number | null } {
+    void this.study.labelVersion;
+    const { meta, labels } = this.study;
+    if (!meta || !labels) return { from: null, to: null };
+    return interpolationSlices(labels.labels, meta.dims, this.axialAxis, this.study.slices.axial, this.activeClass);
   }
 
   undo(): void {

@@ -1,7 +1,9 @@
 /**
- * The label overlay of a slice view: the label volume as a second image slice in the same patient
- * space, coloured per class from the model card (or label schema) through a lookup table, drawn
- * just in front of the image. Labels are edited in place; `refresh()` re-uploads the slice.
+ * The label overlay of a slice view: the shown slice of the label volume as a 2D image in the
+ * same patient space, coloured per class from the model card (or label schema) through a lookup
+ * table, drawn just in front of the image. The slice is copied out of the label volume on every
+ * change (fill), or reduced to each class's boundary pixels (outline), so both modes draw the
+ * same way. Labels are edited in place; `refresh()` re-reads the slice.
  */
 import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction';
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
@@ -10,38 +12,37 @@ import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
 import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type { VolumeMeta } from '../../../electron/contract/volume';
-import type { Vec3 } from '../lib/orientation';
+import type { Vec3, VoxelAxis } from '../lib/orientation';
+import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
+import { labelAlpha, type LabelStyle } from '../lib/label-style';
+import { indexToWorld } from '../lib/voxel-geometry';
 
-export interface LabelClass {
-  readonly index: number;
-  readonly name: string;
-  readonly color: readonly [number, number, number];
-}
-
-export interface LabelStyle {
-  readonly classes: readonly LabelClass[];
-  /** 0..1, applied to every visible class. */
-  readonly opacity: number;
-  readonly hidden: ReadonlySet<number>;
-}
+export type { LabelClass, LabelStyle } from '../lib/label-style';
 
 export interface LabelLayer {
   readonly actor: ReturnType<typeof vtkImageSlice.newInstance>;
   setSlice(slice: number): void;
   setStyle(style: LabelStyle): void;
-  /** The label array changed in place. */
-  refresh(): void;
+  /** The label array changed in place; true when the shown slice changed (it needs a render). */
+  refresh(): boolean;
   delete(): void;
 }
 
-export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis: 0 | 1 | 2, towardCamera: Vec3): LabelLayer {
+export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis: VoxelAxis, towardCamera: Vec3): LabelLayer {
+  const { width, height } = slicePlane(meta.dims, sliceAxis);
+  const dims: [number, number, number] = [...meta.dims];
+  dims[sliceAxis] = 1;
+  const slice = new Uint8Array(width * height);
+  const fresh = new Uint8Array(width * height);
+  const scratch = new Uint8Array(width * height);
   const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: meta.direction });
-  image.setDimensions(meta.dims);
-  const scalars = vtkDataArray.newInstance({ name: 'labels', numberOfComponents: 1, values: labels });
+  image.setDimensions(dims);
+  const scalars = vtkDataArray.newInstance({ name: 'labels', numberOfComponents: 1, values: slice });
   image.getPointData().setScalars(scalars);
   const mapper = vtkImageMapper.newInstance();
   mapper.setInputData(image);
   mapper.setSlicingMode(sliceAxis);
+  mapper.setSlice(0);
   const actor = vtkImageSlice.newInstance();
   actor.setMapper(mapper);
   // A fraction of a voxel in front of the image, so the two slices never depth-fight.
@@ -55,9 +56,33 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
   property.setRGBTransferFunction(0, colors);
   property.setPiecewiseFunction(0, opacity);
 
+  let current = 0;
+  let mode: LabelMode = 'fill';
+  /** Re-read the slice; only a slice that really changed is uploaded again. */
+  const update = (): boolean => {
+    if (mode === 'outline') {
+      extractSlice(labels, meta.dims, sliceAxis, current, scratch);
+      outline(scratch, width, height, fresh);
+    } else extractSlice(labels, meta.dims, sliceAxis, current, fresh);
+    if (sameBytes(fresh, slice)) return false;
+    slice.set(fresh);
+    scalars.modified();
+    image.modified();
+    return true;
+  };
+
   return {
     actor,
-    setSlice: (s) => mapper.setSlice(s),
+    setSlice(s) {
+      current = s;
+      // The 2D image sits where slice s of the volume is.
+      const at: [number, number, number] = [0, 0, 0];
+      at[sliceAxis] = s;
+      const [x, y, z] = indexToWorld(meta, at);
+      image.setOrigin([x, y, z]);
+      update();
+      image.modified();
+    },
     setStyle(style) {
       colors.removeAllPoints();
       opacity.removeAllPoints();
@@ -67,16 +92,18 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
         const c = style.classes.find((k) => k.index === v);
         const [r, g, b] = c?.color ?? [255, 0, 255];
         colors.addRGBPoint(v, r / 255, g / 255, b / 255);
-        opacity.addPoint(v, v === 0 || style.hidden.has(v) ? 0 : style.opacity);
+        opacity.addPoint(v, labelAlpha(style, v));
       }
       colors.setMappingRange(0, last);
       colors.updateRange();
       actor.getProperty().modified();
+      const nextMode = style.mode ?? 'fill';
+      if (nextMode !== mode) {
+        mode = nextMode;
+        update();
+      }
     },
-    refresh() {
-      scalars.modified();
-      image.modified();
-    },
+    refresh: update,
     delete() {
       actor.delete();
       mapper.delete();
@@ -85,4 +112,10 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
       opacity.delete();
     },
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

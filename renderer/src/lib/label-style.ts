@@ -1,0 +1,30 @@
+/**
+ * How the label overlay looks: class colours (from the model card or label schema), the global
+ * opacity, a per-class opacity on top of it, hidden classes, and fill or outline drawing.
+ * Opacities are clamped to 0..1; background (0) is never drawn.
+ */
+import type { LabelMode } from './label-slice';
+
+export interface LabelClass {
+  readonly index: number;
+  readonly name: string;
+  readonly color: readonly [number, number, number];
+}
+
+export interface LabelStyle {
+  readonly classes: readonly LabelClass[];
+  /** 0..1, applied to every visible class. */
+  readonly opacity: number;
+  readonly hidden: ReadonlySet<number>;
+  /** 0..1 per class index, multiplied with `opacity`; a class not in the map has 1. */
+  readonly classOpacity?: ReadonlyMap<number, number>;
+  /** Fill each class (default), or draw only its boundary pixels in the slice. */
+  readonly mode?: LabelMode;
+}
+
+/** Opacity of label value `v` on screen. */
+export function labelAlpha(style: LabelStyle, v: number): number {
+  if (v === 0 || style.hidden.has(v)) return 0;
+  const a = style.opacity * (style.classOpacity?.get(v) ?? 1);
+  return Math.min(1, Math.max(0, a));
+}

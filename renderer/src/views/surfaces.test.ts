@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
+import type { VolumeMeta } from '../../../electron/contract/volume';
+import { indexToWorld } from '../lib/voxel-geometry';
+import { diffLabels, indexToWorldMatrix, vtkDirection } from './surfaces';
+
+describe('placing surfaces in patient space', () => {
+  // Oblique and sheared, so a transposed direction would show.
+  const meta: Pick<VolumeMeta, 'origin' | 'spacing' | 'direction'> = {
+    origin: [10, -20, 30],
+    spacing: [0.7, 0.8, 2.5],
+    direction: [0.96, -0.28, 0, 0.28, 0.96, 0.1, 0, 0, 0.995],
+  };
+  const ijk = [3, 5, 7] as const;
+  const expected = indexToWorld(meta, ijk);
+
+  it('the index→patient matrix agrees with the slice views’ voxel geometry', () => {
+    const m = indexToWorldMatrix(meta);
+    const p = [0, 1, 2].map((r) => m[r]! * ijk[0] + m[4 + r]! * ijk[1] + m[8 + r]! * ijk[2] + m[12 + r]!);
+    p.forEach((v, r) => expect(v).toBeCloseTo(expected[r]!, 9));
+  });
+
+  it('vtkImageData with the transposed direction puts a voxel at the same place', () => {
+    const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: vtkDirection(meta.direction) });
+    const p = image.indexToWorld([...ijk], [0, 0, 0]);
+    p.forEach((v, r) => expect(v).toBeCloseTo(expected[r]!, 9));
+    image.delete();
+  });
+});
+
+describe('diffLabels', () => {
+  it('finds every changed voxel, four at a time and in the unaligned tail, and updates the snapshot', () => {
+    const next = new Uint8Array(1027);
+    const snapshot = next.slice();
+    for (const [i, v] of [[0, 1], [5, 2], [6, 2], [1023, 7], [1026, 3]] as const) next[i] = v;
+    const d = diffLabels(snapshot, next, 100);
+    expect(Array.from(d?.indices ?? [])).toEqual([0, 5, 6, 1023, 1026]);
+    expect(Array.from(d?.values ?? [])).toEqual([1, 2, 2, 7, 3]);
+    expect(snapshot).toEqual(next);
+    expect(diffLabels(snapshot, next, 100)?.indices.length).toBe(0);
+  });
+
+  it('grows past its first buffer, and gives up (snapshot overwritten) beyond the limit', () => {
+    const next = new Uint8Array(10_000).fill(4);
+    const snapshot = new Uint8Array(10_000);
+    expect(diffLabels(snapshot.slice(), next, 20_000)?.indices.length).toBe(10_000);
+    expect(diffLabels(snapshot, next, 5000)).toBeNull();
+    expect(snapshot).toEqual(next);
+  });
+
+  it('works on views that are not 4-byte aligned', () => {
+    const buffer = new Uint8Array(64);
+    const next = buffer.subarray(1, 41);
+    const snapshot = new Uint8Array(40);
+    next[3] = 9;
+    expect(Array.from(diffLabels(snapshot, next, 10)?.indices ?? [])).toEqual([3]);
+  });
+});
