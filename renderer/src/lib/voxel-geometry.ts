@@ -7,6 +7,16 @@ import type { Vec3 } from './orientation';
 
 type Geometry = Pick<VolumeMeta, 'origin' | 'spacing' | 'direction'>;
 
+/**
+ * The direction as vtk.js's ImageData takes it: column-major, each axis's LPS unit vector
+ * contiguous (ours is row-major with the axes as columns, ITK's way). Symmetric matrices (most
+ * axial series) hide the difference; an oblique series would be placed wrongly without it.
+ */
+export function vtkDirection(direction: VolumeMeta['direction']): number[] {
+  const d = direction;
+  return [d[0], d[3], d[6], d[1], d[4], d[7], d[2], d[5], d[8]];
+}
+
 export function indexToWorld(g: Geometry, ijk: Vec3): Vec3 {
   const s = [ijk[0] * g.spacing[0], ijk[1] * g.spacing[1], ijk[2] * g.spacing[2]];
   const d = g.direction;

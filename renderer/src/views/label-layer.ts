@@ -15,7 +15,7 @@ import type { VolumeMeta } from '../../../electron/contract/volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
-import { indexToWorld } from '../lib/voxel-geometry';
+import { indexToWorld, vtkDirection } from '../lib/voxel-geometry';
 
 export type { LabelClass, LabelStyle } from '../lib/label-style';
 
@@ -35,7 +35,7 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
   const slice = new Uint8Array(width * height);
   const fresh = new Uint8Array(width * height);
   const scratch = new Uint8Array(width * height);
-  const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: meta.direction });
+  const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: vtkDirection(meta.direction) });
   image.setDimensions(dims);
   const scalars = vtkDataArray.newInstance({ name: 'labels', numberOfComponents: 1, values: slice });
   image.getPointData().setScalars(scalars);

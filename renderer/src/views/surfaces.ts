@@ -64,10 +64,7 @@ export interface SurfaceLayer {
  * vtk.js wants the direction with each row an axis; the contract's is row-major with each
  * column an axis (ITK). Transposed, the two agree on where every voxel is.
  */
-export function vtkDirection(direction: VolumeMeta['direction']): number[] {
-  const d = direction;
-  return [d[0], d[3], d[6], d[1], d[4], d[7], d[2], d[5], d[8]];
-}
+export { vtkDirection } from '../lib/voxel-geometry';
 
 /** A column-major 4×4, as vtk actors take it. */
 export type Mat4 = Extract<Parameters<vtkActor['setUserMatrix']>[0], readonly number[]>;
