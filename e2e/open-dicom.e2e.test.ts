@@ -5,8 +5,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import { PNG } from 'pngjs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
 import type { TestHost } from './host/test-host.js';
@@ -37,25 +36,6 @@ beforeAll(async () => {
 
 afterAll(() => session?.close());
 
-/** What the user sees of a thumbnail: its size on screen and the grey levels in it. */
-async function drawnThumbnail(canvas: Locator): Promise<{ width: number; height: number; levels: number; dark: number; bright: number }> {
-  const box = await canvas.boundingBox();
-  if (!box) throw new Error('the thumbnail is not visible');
-  // The box's own pixels only (an element screenshot rounds outwards into the table cell).
-  const clip = { x: Math.ceil(box.x), y: Math.ceil(box.y), width: Math.floor(box.width), height: Math.floor(box.height) };
-  const png = PNG.sync.read(await canvas.page().screenshot({ clip }));
-  const levels = new Set<number>();
-  let dark = 0;
-  let bright = 0;
-  for (let i = 0; i < png.width * png.height; i++) {
-    const g = png.data[i * 4] as number;
-    levels.add(g);
-    if (g < 40) dark++;
-    if (g > 160) bright++;
-  }
-  return { width: png.width, height: png.height, levels: levels.size, dark, bright };
-}
-
 describe('open a DICOM folder', () => {
   it('scans the shared JPEG 2000 CT series, shows it in the picker with its warning, and opens it', async () => {
     host.dialogAnswers.push(join(TOTALSEG, 'example_ct_dicom'));
@@ -68,12 +48,6 @@ describe('open a DICOM folder', () => {
     expect(row).toContain('CT');
     expect(row).toContain('512×512');
     expect(await picker.getByTestId('series-warning').count()).toBeGreaterThan(0);
-    // The middle slice as a thumbnail: a CT slice (air outside, the body inside), not a blank box.
-    const thumb = await drawnThumbnail(rows.first().getByTestId('series-thumbnail'));
-    expect([thumb.width, thumb.height]).toEqual([64, 64]);
-    expect(thumb.levels).toBeGreaterThan(30);
-    expect(thumb.dark).toBeGreaterThan(0.2 * 64 * 64);
-    expect(thumb.bright).toBeGreaterThan(0.02 * 64 * 64);
     await picker.getByTestId('open-series').click();
     await expect.poll(() => page.getByTestId('dims').textContent(), { timeout: 60_000 }).toBe('512 × 512 × 20 voxels');
     expect(await picker.count()).toBe(0);
@@ -100,9 +74,6 @@ describe('open a DICOM folder', () => {
     expect(skipped).toContain('Not opened: 2 non-image series, 1 unreadable files');
     const texts = await rows.allTextContents();
     const mr = texts.findIndex((t) => t.includes('MR'));
-    // Uncompressed (MR) and JPEG 2000 (CT) middle slices both get a drawn thumbnail.
-    expect(await picker.getByTestId('series-thumbnail').count()).toBe(2);
-    expect((await drawnThumbnail(rows.nth(mr).getByTestId('series-thumbnail'))).levels).toBeGreaterThan(30);
     await rows.nth(mr).dblclick();
     await expect.poll(() => page.getByTestId('dims').textContent(), { timeout: 30_000 }).toBe('64 × 64 × 1 voxels');
   });

@@ -8,22 +8,6 @@
  */
 import { z } from 'zod';
 
-/** Largest side of a series thumbnail, in pixels. */
-export const THUMBNAIL_SIZE = 64;
-
-export const SeriesThumbnail = z.object({
-  /** Pixels per row, 1 to THUMBNAIL_SIZE; width and height keep the slice's physical aspect. */
-  width: z.number().int().min(1).max(THUMBNAIL_SIZE),
-  height: z.number().int().min(1).max(THUMBNAIL_SIZE),
-  /**
-   * Grey levels, width × height, row by row from the first transmitted pixel (as the slice is
-   * stored); 0 black, 255 white, windowed for display (the file's window, else its 1st–99th
-   * percentile). A typed array, so it crosses IPC as bytes, never as JSON numbers.
-   */
-  pixels: z.instanceof(Uint8Array),
-});
-export type SeriesThumbnail = z.infer<typeof SeriesThumbnail>;
-
 export const DicomSeriesSummary = z.object({
   /** Pass to `dicom.openSeries`; unique within one scan. */
   seriesId: z.string(),
@@ -48,11 +32,6 @@ export const DicomSeriesSummary = z.object({
   transferSyntaxes: z.array(z.string()),
   /** Found while scanning (for example: the series was split); shown next to the entry. */
   warnings: z.array(z.string()),
-  /**
-   * The middle slice, small; made during the scan only when it is cheap (uncompressed or JPEG
-   * 2000 pixels, one reduced-resolution decode), absent otherwise or when that slice fails.
-   */
-  thumbnail: SeriesThumbnail.optional(),
 });
 export type DicomSeriesSummary = z.infer<typeof DicomSeriesSummary>;
 

@@ -1,22 +1,18 @@
 /**
- * Pixel data of one frame into its stored values, for every transfer syntax we accept, and
- * those values rescaled into the caller's array. No image decoder is written here: native data
- * is only byte-swapped and sliced; compressed data goes to well-kept WebAssembly builds of the
- * reference libraries:
+ * Pixel data of one frame into its stored values, for every transfer syntax we accept. No
+ * image decoder is written here: native data is only byte-swapped and sliced; compressed data
+ * goes to well-kept WebAssembly builds of the reference libraries:
  *   - JPEG 2000 (.4.90/.4.91): OpenJPEG via @cornerstonejs/codec-openjpeg (the fastest of the
- *     WASM builds we measured on the shared CT series; @abasb75/jpeg2000-decoder, the same
- *     OpenJPEG, was no faster and is not open source);
+ *     WASM builds we measured on the shared CT series);
  *   - JPEG baseline/extended 12-bit/lossless (.4.50/.51/.57/.70), JPEG-LS (.4.80/.81), RLE
  *     (.5) and HTJ2K: DCMTK's IJG, CharLS and RLE codecs via dcmjs-codecs (the only package
  *     that decodes 12-bit JPEG extended, common in older CT/NM).
  *
- * Invariant: a decoded frame has rows×columns stored values of the type BitsAllocated and
- * PixelRepresentation name (fewer at a reduced JPEG 2000 level); `storeFrame` writes them
- * sign-extended (or masked) to BitsStored, exactly as pydicom's pixel_array, then rescaled.
+ * Invariant: the result has rows×columns elements of the type BitsAllocated/PixelRepresentation
+ * name, with values sign-extended (or masked) to BitsStored, exactly as pydicom's pixel_array.
  *
  * Rejected (thrown as `DicomFileError`): unknown transfer syntaxes, truncated native pixel data,
- * encapsulated data whose end marker is missing, fragments that do not split into frames, pixel
- * data whose form contradicts the transfer syntax, and decoder failures (corrupt streams).
+ * fragments that do not split into frames, and decoder failures (corrupt streams).
  */
 // e2e/tsconfig.json compiles these sources through imports and would not see the declarations.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
@@ -26,14 +22,13 @@ import { createRequire } from 'node:module';
 import type * as DcmjsCodecsModule from 'dcmjs-codecs';
 import type { OpenJpegFactory, OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import type { VoxelArray } from '../../../contract/volume.js';
-import type { PixelFormat } from './dataset.js';
-import { DicomFileError } from './errors.js';
-import { frameStreams, type PixelData } from './pixel-data.js';
-import { JPEG_2000 as J2K, NATIVE, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+import { DicomFileError, type PixelFormat } from './dataset.js';
+import { JPEG_2000 as J2K, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 import { wasm, type WasmModule } from './wasm.js';
 
 const require = createRequire(import.meta.url);
 
+const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 type DcmtkDecoder = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeHtJpeg2000';
 const DCMTK: Readonly<Record<string, DcmtkDecoder>> = {
   '1.2.840.10008.1.2.5': 'decodeRle',
@@ -104,84 +99,67 @@ export interface FrameSource {
   readonly transferSyntax: string;
   readonly format: PixelFormat;
   readonly frameCount: number;
-  /** The file's Pixel Data element (pixel-data.ts). */
-  readonly pixels: PixelData;
+  /** The values of the pixel data element (one for native data, fragments or frames otherwise). */
+  readonly pixelData: readonly Uint8Array[];
+  /** Bytes the native pixel data element declares, when it could be read from the file. */
+  readonly declaredLength?: number;
+  /** Encapsulated data: false when the file ends before the sequence delimiter. */
+  readonly complete?: boolean;
 }
 
-/** Stored values of one frame, little-endian, `width`×`height`; valid only inside `use`. */
-export interface DecodedFrame {
-  readonly bytes: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-}
-
-/**
- * Decode one frame and hand its stored-value bytes to `use`, which must copy what it keeps: for
- * JPEG 2000 they are a view into the codec's WebAssembly memory (no copy out of it). `reduce`
- * asks JPEG 2000 for a resolution level 2^reduce times smaller (a thumbnail decodes only the
- * coarse wavelet levels); other syntaxes ignore it and give the full frame.
- */
-export async function decodeFrame<T>(src: FrameSource, frame: number, use: (d: DecodedFrame) => T, reduce = 0): Promise<T> {
+export async function decodeFrame(src: FrameSource, frame: number): Promise<VoxelArray> {
   const { format, transferSyntax } = src;
   const pixelCount = format.rows * format.columns;
   const bytesPerPixel = format.bitsAllocated / 8;
   const frameBytes = pixelCount * bytesPerPixel;
-  const full = (bytes: Uint8Array): DecodedFrame => ({ bytes, width: format.columns, height: format.rows });
-  if (src.pixels.kind === 'native') {
-    if (!NATIVE.has(transferSyntax)) throw new DicomFileError('the pixel data is not compressed although the transfer syntax says it is');
-    const all = src.pixels.value;
+  let bytes: Uint8Array;
+  if (NATIVE.has(transferSyntax)) {
+    const all = src.pixelData[0];
     const need = frameBytes * src.frameCount;
-    const have = Math.min(all.length, src.pixels.declared);
-    if (have < need) throw new DicomFileError(`the pixel data is truncated: ${need} bytes expected, ${have} present`);
-    let bytes = all.subarray(frame * frameBytes, (frame + 1) * frameBytes);
-    if (transferSyntax === '1.2.840.10008.1.2.2') {
-      bytes = bytes.slice(); // never swap the caller's file buffer in place
-      swapBytes(bytes, bytesPerPixel);
+    const have = Math.min(all?.length ?? 0, src.declaredLength ?? Infinity);
+    if (!all || have < need) {
+      throw new DicomFileError(`the pixel data is truncated: ${need} bytes expected, ${have} present`);
     }
-    return use(full(bytes));
+    bytes = all.slice(frame * frameBytes, (frame + 1) * frameBytes);
+    if (transferSyntax === '1.2.840.10008.1.2.2') swapBytes(bytes, bytesPerPixel);
+  } else {
+    if (src.complete === false) throw new DicomFileError('the compressed pixel data is truncated (its end marker is missing)');
+    const encoded = frameFragments(src, frame);
+    if (J2K.has(transferSyntax)) bytes = await decodeJ2k(encoded);
+    else {
+      const decoder = DCMTK[transferSyntax];
+      if (!decoder) {
+        throw new DicomFileError(`transfer syntax ${transferSyntax} (${TRANSFER_SYNTAX_NAMES[transferSyntax] ?? 'unknown'}) is not supported`);
+      }
+      bytes = await decodeDcmtk(decoder, format, encoded);
+    }
+    if (bytes.length < frameBytes) {
+      throw new DicomFileError(`the compressed frame decoded to ${bytes.length} bytes, ${frameBytes} expected`);
+    }
   }
-  if (NATIVE.has(transferSyntax)) throw new DicomFileError('the pixel data is compressed although the transfer syntax says it is not');
-  if (!src.pixels.complete) throw new DicomFileError('the compressed pixel data is truncated (its end marker is missing)');
-  const encoded = frameStreams(src.pixels, src.frameCount)[frame];
-  if (!encoded) throw new DicomFileError(`frame ${frame + 1} is missing from the compressed pixel data`);
-  if (J2K.has(transferSyntax)) return decodeJ2k(encoded, format, reduce, use);
-  const decoder = DCMTK[transferSyntax];
-  if (!decoder) {
-    throw new DicomFileError(`transfer syntax ${transferSyntax} (${TRANSFER_SYNTAX_NAMES[transferSyntax] ?? 'unknown'}) is not supported`);
-  }
-  const bytes = await decodeDcmtk(decoder, format, encoded);
-  if (bytes.length < frameBytes) throw new DicomFileError(`the compressed frame decoded to ${bytes.length} bytes, ${frameBytes} expected`);
-  return use(full(bytes));
+  return storedValues(bytes, format, pixelCount);
 }
 
-async function decodeJ2k<T>(encoded: Uint8Array, f: PixelFormat, reduce: number, use: (d: DecodedFrame) => T): Promise<T> {
+/** The encoded bytes of one frame: dcmjs already splits fragments per frame when it can. */
+function frameFragments(src: FrameSource, frame: number): Uint8Array {
+  const values = src.pixelData;
+  if (src.frameCount === 1) return values.length === 1 ? (values[0] as Uint8Array) : Buffer.concat(values);
+  if (values.length !== src.frameCount) {
+    throw new DicomFileError(`${values.length} compressed fragments cannot be split into ${src.frameCount} frames`);
+  }
+  return values[frame] as Uint8Array;
+}
+
+async function decodeJ2k(encoded: Uint8Array): Promise<Uint8Array> {
   const m = await loadOpenJpeg();
   const decoder = new m.J2KDecoder();
-  const bytesPerPixel = f.bitsAllocated / 8;
   try {
-    let decoded: DecodedFrame | undefined;
-    try {
-      decoder.getEncodedBuffer(encoded.length).set(encoded);
-      // A stream with fewer wavelet levels than asked decodes to nothing (the header cannot be
-      // read before decoding): ask one level less until the output has the promised size.
-      for (let level = reduce; level > 0 && !decoded; level--) {
-        decoder.decodeSubResolution(level, 0);
-        const size = decoder.calculateSizeAtDecompositionLevel(level);
-        const bytes = decoder.getDecodedBuffer();
-        if (bytes.length >= size.width * size.height * bytesPerPixel) decoded = { bytes, width: size.width, height: size.height };
-      }
-      if (!decoded) {
-        decoder.decode();
-        decoded = { bytes: decoder.getDecodedBuffer(), width: f.columns, height: f.rows };
-      }
-    } catch (e) {
-      throw new DicomFileError(`the JPEG 2000 stream is corrupt (${describeWasmError(e)})`);
-    }
-    const need = decoded.width * decoded.height * bytesPerPixel;
-    if (decoded.bytes.length < need) throw new DicomFileError(`the compressed frame decoded to ${decoded.bytes.length} bytes, ${need} expected`);
-    // This build copies the decoded pixels out of WASM memory; were it a view, `use` still reads
-    // it before the decoder is freed.
-    return use(decoded);
+    decoder.getEncodedBuffer(encoded.length).set(encoded);
+    decoder.decode();
+    // The decoded buffer is a view into WASM memory: copy it out before the decoder is freed.
+    return decoder.getDecodedBuffer().slice();
+  } catch (e) {
+    throw new DicomFileError(`the JPEG 2000 stream is corrupt (${describeWasmError(e)})`);
   } finally {
     decoder.delete();
   }
@@ -215,50 +193,33 @@ function describeWasmError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/**
- * A typed-array view of little-endian stored values, of the type BitsAllocated and
- * PixelRepresentation name; a copy only when `bytes` is not aligned for that type.
- */
-function storedView(bytes: Uint8Array, f: PixelFormat, count: number): VoxelArray {
-  const width = f.bitsAllocated / 8;
-  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice(0, count * width);
-  const { buffer, byteOffset } = aligned;
+/** Little-endian bytes into a typed array of the stored type, fixed to BitsStored. */
+function storedValues(bytes: Uint8Array, f: PixelFormat, count: number): VoxelArray {
+  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
   const signed = f.pixelRepresentation === 1;
+  let out: VoxelArray;
   switch (f.bitsAllocated) {
     case 8:
-      return signed ? new Int8Array(buffer, byteOffset, count) : new Uint8Array(buffer, byteOffset, count);
+      out = signed ? new Int8Array(buffer, 0, count) : new Uint8Array(buffer, 0, count);
+      break;
     case 16:
-      return signed ? new Int16Array(buffer, byteOffset, count) : new Uint16Array(buffer, byteOffset, count);
+      out = signed ? new Int16Array(buffer, 0, count) : new Uint16Array(buffer, 0, count);
+      break;
     default:
-      return signed ? new Int32Array(buffer, byteOffset, count) : new Uint32Array(buffer, byteOffset, count);
+      out = signed ? new Int32Array(buffer, 0, count) : new Uint32Array(buffer, 0, count);
   }
-}
-
-/**
- * Write a decoded frame's values, fixed to BitsStored (sign-extended or masked, as pydicom's
- * pixel_array) and rescaled, into `out` from `offset`: one pass, no intermediate array. When
- * nothing is to be fixed or rescaled and the types match, this is a plain copy.
- */
-export function storeFrame(d: DecodedFrame, f: PixelFormat, out: VoxelArray, offset: number, slope: number, intercept: number): void {
-  const count = d.width * d.height;
-  const stored = storedView(d.bytes, f, count);
-  const bits = f.bitsStored;
-  const unused = f.bitsAllocated - bits;
-  const sameType = Object.getPrototypeOf(stored) === Object.getPrototypeOf(out);
-  if ((unused <= 0 || bits <= 0) && slope === 1 && intercept === 0 && sameType) {
-    out.set(stored, offset);
-    return;
+  const unused = f.bitsAllocated - f.bitsStored;
+  if (unused > 0 && f.bitsStored > 0) {
+    // Bits above BitsStored may hold overlays or garbage: sign-extend or mask them away.
+    if (signed) {
+      const shift = 32 - f.bitsStored;
+      for (let i = 0; i < out.length; i++) out[i] = ((out[i] as number) << shift) >> shift;
+    } else {
+      const mask = f.bitsStored >= 32 ? 0xffffffff : 2 ** f.bitsStored - 1;
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) & mask;
+    }
   }
-  // Bits above BitsStored may hold overlays or garbage: one loop per case keeps each monomorphic.
-  if (unused <= 0 || bits <= 0) {
-    for (let i = 0; i < count; i++) out[offset + i] = (stored[i] as number) * slope + intercept;
-  } else if (f.pixelRepresentation === 1) {
-    const shift = 32 - bits;
-    for (let i = 0; i < count; i++) out[offset + i] = (((stored[i] as number) << shift) >> shift) * slope + intercept;
-  } else {
-    const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-    for (let i = 0; i < count; i++) out[offset + i] = (((stored[i] as number) & mask) >>> 0) * slope + intercept;
-  }
+  return out;
 }
 
 function swapBytes(bytes: Uint8Array, width: number): void {
@@ -278,4 +239,49 @@ function swapBytes(bytes: Uint8Array, width: number): void {
       bytes[i + 3] = a;
     }
   }
+}
+
+/**
+ * Bytes of native pixel data actually present in the file. dcmjs pads a truncated element with
+ * zeros, so we find the element ourselves: the first PixelData tag whose declared length covers
+ * the expected frames (icon images inside sequences declare less), then compare with what the
+ * file holds after it. Undefined when the element cannot be located (deflated data).
+ */
+export function nativePixelBytesPresent(file: Uint8Array, transferSyntax: string, expected: number): number | undefined {
+  if (!NATIVE.has(transferSyntax) || transferSyntax === '1.2.840.10008.1.2.1.99') return undefined;
+  const bigEndian = transferSyntax === '1.2.840.10008.1.2.2';
+  const implicit = transferSyntax === '1.2.840.10008.1.2';
+  const tag = bigEndian ? [0x7f, 0xe0, 0x00, 0x10] : [0xe0, 0x7f, 0x10, 0x00];
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  for (let i = 132; i + 8 <= file.length; i++) {
+    if (file[i] !== tag[0] || file[i + 1] !== tag[1] || file[i + 2] !== tag[2] || file[i + 3] !== tag[3]) continue;
+    let declared: number;
+    let start: number;
+    if (implicit) {
+      declared = view.getUint32(i + 4, true);
+      start = i + 8;
+    } else {
+      const vr = String.fromCharCode(file[i + 4] as number, file[i + 5] as number);
+      if ((vr !== 'OW' && vr !== 'OB') || i + 12 > file.length) continue;
+      declared = view.getUint32(i + 8, !bigEndian);
+      start = i + 12;
+    }
+    if (declared === 0xffffffff || declared < expected) continue;
+    return Math.min(declared, file.length - start);
+  }
+  return undefined;
+}
+
+/**
+ * Whether encapsulated pixel data ends with its Sequence Delimitation Item. dcmjs pads a cut
+ * file with zeros and JPEG 2000 decodes a cut codestream at lower quality without complaint, so
+ * without this check a truncated file would open with wrong voxels.
+ */
+export function encapsulatedDataComplete(file: Uint8Array): boolean {
+  for (let i = file.length - 8; i >= 132; i--) {
+    if (file[i] === 0xfe && file[i + 1] === 0xff && file[i + 2] === 0xdd && file[i + 3] === 0xe0) {
+      return file[i + 4] === 0 && file[i + 5] === 0 && file[i + 6] === 0 && file[i + 7] === 0;
+    }
+  }
+  return false;
 }

@@ -1,45 +1,27 @@
 /**
  * DICOM folders into series lists and series into `Volume`s. Files are listed here, parsed and
- * decoded on worker threads (pool.ts), and assembled here into one typed array. A scan also
- * makes each series' thumbnail from its middle slice when that is cheap (uncompressed, or one
- * reduced-resolution JPEG 2000 decode, which also warms the codec for the decode that follows).
+ * decoded on worker threads (pool.ts), and assembled here into one typed array.
  *
  * Invariant: the voxel type is chosen from the header before decoding (the stored type if the
  * rescaled range of BitsStored fits it, else int16, int32, or float32 for fractional or
- * per-slice rescale); workers rescale each slice into that type, main copies it once into the
- * final array and hands the buffer back for the next slice: peak memory stays near one volume
- * plus a few slices per worker.
+ * per-slice rescale), so each decoded slice is written once into the final array and dropped:
+ * peak memory stays near one volume.
  *
  * Rejected with a UserFacingError: folders that cannot be read or hold no DICOM image, unknown
  * series ids, and series that planStack refuses; a file that fails to decode names itself.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { THUMBNAIL_SIZE, type FolderScan, type SeriesThumbnail } from '../../../contract/dicom.js';
+import type { FolderScan } from '../../../contract/dicom.js';
 import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
 import { UserFacingError } from '../../../contract/result.js';
 import type { Volume } from '../volume.js';
 import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
-import { compiledOpenJpeg, prestartWorkers, runOnWorkers, workersFor } from './pool.js';
-import type { DecodeJob, ThumbnailJob } from './protocol.js';
-import { groupSeries, summarizeOthers, type ScannedSeries, type SliceRef } from './series.js';
+import { compiledOpenJpeg, runOnWorkers, workersFor } from './pool.js';
+import type { DecodeJob } from './protocol.js';
+import { groupSeries, summarizeOthers, type ScannedSeries } from './series.js';
 import { planStack } from './stack.js';
-import { JPEG_2000, NATIVE } from './transfer-syntax.js';
-
-
-/**
- * Slices per decode thread. A thread costs about 0.1 s of CPU to start (and is started during
- * the scan, see prestartWorkers) and a compressed 512×512 slice 40 to 80 ms to decode, so a
- * second thread pays off from a dozen slices on: it halves the decode of a 20-slice series on an
- * idle two-core machine, for about 30 MiB (its codec heap). Uncompressed slices are only copied.
- */
-const slicesPerWorker = (transferSyntax: string): number => (NATIVE.has(transferSyntax) ? 256 : 8);
-
-/** Headers per scan thread: reading one (its first 64 KiB, well under 1 ms) is cheap next to starting a thread. */
-const HEADERS_PER_WORKER = 500;
-
-/** A thumbnail is made only from a file up to this size (a multi-frame file is read whole). */
-const THUMBNAIL_MAX_FILE = 32 * 2 ** 20;
+import { JPEG_2000 } from './transfer-syntax.js';
 
 export interface Progress {
   readonly phase: 'reading-headers' | 'decoding';
@@ -87,7 +69,8 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
   const images: ImageObject[] = [];
   const others: OtherObject[] = [];
   const unreadable: { file: string; reason: string }[] = [];
-  const workers = workersFor(files.length, HEADERS_PER_WORKER);
+  // Reading a header is cheap next to starting a worker: a second one only for large folders.
+  const workers = workersFor(files.length, 100);
   const parts = chunks(files, workers);
   const done = parts.map(() => 0);
   await runOnWorkers(
@@ -96,8 +79,6 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
       if (reply.type === 'syntax') {
         // Compile the codec while the scan goes on; the decode that follows awaits it.
         if (JPEG_2000.has(reply.transferSyntax)) compiledOpenJpeg().catch(() => {});
-        // Start the threads a decode of these files would add, while the scan goes on.
-        prestartWorkers(workersFor(files.length, slicesPerWorker(reply.transferSyntax)) - workers);
         return false;
       }
       if (reply.type === 'progress') {
@@ -119,7 +100,7 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
   const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   images.sort(byPath);
   others.sort(byPath);
-  const series = await withThumbnails(groupSeries(images));
+  const series = groupSeries(images);
   const nonImage = summarizeOthers(others);
   if (series.length === 0) {
     const what = nonImage.length > 0 ? ` (only ${[...new Set(nonImage.map((o) => o.reason))].join(', ')})` : '';
@@ -138,65 +119,6 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
     },
     series,
   };
-}
-
-/** The slice a thumbnail shows: the middle one along the slice normal (else in file order). */
-function middleSlice(slices: readonly SliceRef[]): SliceRef | undefined {
-  const o = slices[0]?.geometry.orientation;
-  const placed = o && slices.every((s) => s.geometry.position);
-  const n = o ? [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]] : [0, 0, 1];
-  const along = (s: SliceRef): number => {
-    const p = s.geometry.position ?? [0, 0, 0];
-    return p[0] * (n[0] as number) + p[1] * (n[1] as number) + p[2] * (n[2] as number);
-  };
-  const ordered = placed ? [...slices].sort((a, b) => along(a) - along(b)) : slices;
-  return ordered[Math.floor(ordered.length / 2)];
-}
-
-/** Whether a slice's file is cheap enough to decode during a scan (see the file header). */
-function cheapToDecode(s: SliceRef): boolean {
-  const { transferSyntax, format, frames } = s.object;
-  if (!NATIVE.has(transferSyntax) && !JPEG_2000.has(transferSyntax)) return false;
-  return format.rows * format.columns * (format.bitsAllocated / 8) * frames.length <= THUMBNAIL_MAX_FILE;
-}
-
-/** The series with a thumbnail in each summary where one was cheap to make. */
-async function withThumbnails(series: ScannedSeries[]): Promise<ScannedSeries[]> {
-  const jobs: ThumbnailJob[] = [];
-  series.forEach((s, index) => {
-    const m = middleSlice(s.slices);
-    if (!m || !cheapToDecode(m)) return;
-    const o = m.object;
-    jobs.push({
-      series: index,
-      path: o.path,
-      transferSyntax: o.transferSyntax,
-      format: o.format,
-      frameCount: o.frames.length,
-      frame: m.geometry.frame,
-      slope: m.geometry.rescaleSlope,
-      intercept: m.geometry.rescaleIntercept,
-      window: o.window,
-      pixelSpacing: o.pixelSpacing,
-    });
-  });
-  if (jobs.length === 0) return series;
-  // No thumbnail is worth failing a scan over: without the codec, the list has none.
-  const openJpeg = jobs.some((j) => JPEG_2000.has(j.transferSyntax)) ? await compiledOpenJpeg().catch(() => undefined) : undefined;
-  const thumbs = new Map<number, SeriesThumbnail>();
-  const workers = workersFor(jobs.length, 4);
-  await runOnWorkers(
-    chunks(jobs, workers).map((j) => ({ type: 'thumbnails', jobs: j, size: THUMBNAIL_SIZE, ...(openJpeg ? { openJpeg } : {}) })),
-    (_n, reply) => {
-      if (reply.type === 'thumbnail' && reply.thumbnail) thumbs.set(reply.series, reply.thumbnail);
-      return reply.type === 'thumbnails-done';
-    },
-    workers,
-  );
-  return series.map((s, i) => {
-    const thumbnail = thumbs.get(i);
-    return thumbnail ? { ...s, summary: { ...s.summary, thumbnail } } : s;
-  });
 }
 
 type Ctor = new (n: number) => VoxelArray;
@@ -245,18 +167,14 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
   const sliceSize = plan.dims[0] * plan.dims[1];
   const voxels = new TYPES[voxelType].ctor(sliceSize * plan.dims[2]);
 
-  // One job per file, listing the frames it contributes, their k and their rescale.
-  const byFile = new Map<string, { job: DecodeJob; frames: DecodeJob['frames'][number][] }>();
+  // One job per file, listing the frames it contributes and their k.
+  const byFile = new Map<string, { frame: number; k: number }[]>();
   plan.slices.forEach((x, k) => {
-    const o = x.object;
-    const entry = byFile.get(o.path) ?? {
-      job: { path: o.path, transferSyntax: o.transferSyntax, format: o.format, frameCount: o.frames.length, frames: [] },
-      frames: [],
-    };
-    entry.frames.push({ frame: x.geometry.frame, k, slope: x.geometry.rescaleSlope, intercept: x.geometry.rescaleIntercept });
-    byFile.set(o.path, entry);
+    const list = byFile.get(x.object.path) ?? [];
+    list.push({ frame: x.geometry.frame, k });
+    byFile.set(x.object.path, list);
   });
-  const jobs: DecodeJob[] = [...byFile.values()].map(({ job, frames }) => ({ ...job, frames }));
+  const jobs: DecodeJob[] = [...byFile].map(([path, frames]) => ({ path, frames }));
   let done = 0;
   const failures: string[] = [];
   const needsOpenJpeg = plan.slices.some((x) => JPEG_2000.has(x.object.transferSyntax));
@@ -265,14 +183,13 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
         throw new UserFacingError('unreadable', `${label} could not be decoded: the JPEG 2000 decoder did not load (${e instanceof Error ? e.message : String(e)}).`);
       })
     : undefined;
-  const workers = workersFor(plan.slices.length, slicesPerWorker(first.object.transferSyntax));
+  const workers = workersFor(plan.slices.length, 32);
   await runOnWorkers(
-    chunks(jobs, workers).map((j) => ({ type: 'decode', jobs: j, voxelType, ...(openJpeg ? { openJpeg } : {}) })),
-    (_n, reply, post) => {
+    chunks(jobs, workers).map((j) => ({ type: 'decode', jobs: j, ...(openJpeg ? { openJpeg } : {}) })),
+    (_n, reply) => {
       if (reply.type === 'slice') {
-        voxels.set(reply.voxels, reply.k * sliceSize);
-        // The worker writes its next slice into this buffer instead of allocating one.
-        post({ type: 'recycle', buffer: reply.voxels.buffer as ArrayBuffer }, [reply.voxels.buffer as ArrayBuffer]);
+        const r = rescales[reply.k] ?? { slope: 1, intercept: 0 };
+        writeSlice(voxels, reply.voxels, reply.k * sliceSize, r.slope, r.intercept);
         onProgress({ phase: 'decoding', done: ++done, total: plan.slices.length });
         return false;
       }
@@ -310,4 +227,12 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
     },
     warnings: [...s.warnings, ...plan.warnings],
   };
+}
+
+function writeSlice(out: VoxelArray, slice: VoxelArray, offset: number, slope: number, intercept: number): void {
+  if (slope === 1 && intercept === 0) {
+    out.set(slice, offset);
+    return;
+  }
+  for (let i = 0; i < slice.length; i++) out[offset + i] = (slice[i] as number) * slope + intercept;
 }

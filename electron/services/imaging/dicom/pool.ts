@@ -3,19 +3,16 @@
  * run: from TypeScript sources (vitest, `node --import tsx`) it is worker.ts loaded through tsx's
  * ESM hook; from a bundle (dist/electron, dist/cli) it is dicom-worker.mjs beside it.
  *
- * Why workers outlive a request: starting one costs Node's bootstrap and the worker bundle
- * (about 0.1 s of CPU and 10 MiB; it was 0.2 s and 25 MiB while the bundle carried dcmjs), and a
- * scan is almost always followed by the decode of one of its series. So a finished worker waits,
- * unref'd (it never keeps a process such as the CLI alive), for IDLE_MS and is then terminated,
- * returning its heap and WASM memory (about 30 MiB of OpenJPEG heap once it has decoded).
+ * Why workers outlive a request: starting one costs Node's bootstrap plus loading dcmjs (about
+ * 0.25 s of CPU each on the project's 2-core machine), and a scan is almost always followed by the
+ * decode of one of its series. So a finished worker waits, unref'd (it never keeps a process such
+ * as the CLI alive), for IDLE_MS and is then terminated, returning its heap and WASM memory.
  *
  * Why the OpenJPEG module is compiled here, on the main thread, and posted to the workers: V8
- * shares one compiled module (and the optimised code it tiers up to: 1.3 s of TurboFan work for
- * OpenJPEG's block decoder and 0.6 s for the next function, measured with
- * --trace-wasm-compilation-times) between every thread it is posted to, and keeps it while this
+ * shares one compiled module (and the optimised code it tiers up to, 0.5 to 1 s of TurboFan
+ * work for OpenJPEG's block decoder) between every thread it is posted to, and keeps it while this
  * thread holds it, so the app pays for optimising it once per process, not once per worker or
- * per series. Until that work is done, frames decode in V8's baseline code at about twice the
- * time per 512×512 slice (80 ms against 37 ms here): the fixed cost a short series pays.
+ * per series.
  *
  * Invariant: a worker that failed, exited or whose request threw is terminated, never reused;
  * requests are handed out one at a time to whichever worker is free, so a worker slowed by a
@@ -26,13 +23,18 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workers/start-worker.js';
-import type { ToWorker, WorkerReply, WorkerRequest } from './protocol.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
 import { wasm, type WasmModule } from './wasm.js';
 
 /** Two cores are the project's machine; more threads only add heaps. */
 export const workerCount = (): number => Math.max(1, Math.min(2, availableParallelism()));
 
-/** Workers worth starting for `items` units of work, one more per `perWorker` (see the callers). */
+/**
+ * Workers worth starting for `items` units of work, one more per `perWorker`: a second worker
+ * costs about 0.25 s of CPU to start (Node bootstrap, dcmjs) and 25 MiB, which a 20-slice series
+ * does not earn back (measured: 1 worker used 0.4 s less CPU and was as fast or faster whenever
+ * another process held a core); a 200-slice series does.
+ */
 export const workersFor = (items: number, perWorker: number): number => Math.max(1, Math.min(workerCount(), Math.ceil(items / perWorker)));
 
 /** How long a finished worker is kept for the next request (a decode after a scan). */
@@ -43,19 +45,17 @@ const startDicomWorker = (): Worker => startWorker(import.meta.url, './worker.ts
 const idle: Worker[] = [];
 let idleTimer: NodeJS.Timeout | undefined;
 
-function freshWorker(): Worker {
-  const fresh = startDicomWorker();
-  // A worker that dies while idle must not be handed out again.
-  fresh.on('exit', () => {
-    const i = idle.indexOf(fresh);
-    if (i >= 0) idle.splice(i, 1);
-  });
-  return fresh;
-}
-
 function takeWorker(): Worker {
   const w = idle.pop();
-  if (!w) return freshWorker();
+  if (!w) {
+    const fresh = startDicomWorker();
+    // A worker that dies while idle must not be handed out again.
+    fresh.on('exit', () => {
+      const i = idle.indexOf(fresh);
+      if (i >= 0) idle.splice(i, 1);
+    });
+    return fresh;
+  }
   w.ref();
   return w;
 }
@@ -71,22 +71,13 @@ function releaseWorker(w: Worker): void {
 }
 
 /**
- * Start workers now so that `count` wait idle: a scan that will likely be followed by a decode
- * on more threads than it uses itself overlaps their start-up (Node bootstrap, the worker
- * bundle) with its own work instead of paying it when the decode begins.
- */
-export function prestartWorkers(count: number): void {
-  while (idle.length < count) releaseWorker(freshWorker());
-}
-
-/**
  * Run `requests` on up to `maxWorkers` threads; `onReply` sees every message with the index of
  * the request it answers and returns true when that request is finished. Rejects on the first
  * worker error.
  */
 export async function runOnWorkers(
   requests: readonly WorkerRequest[],
-  onReply: (request: number, reply: WorkerReply, post: (m: ToWorker, transfer?: ArrayBuffer[]) => void) => boolean,
+  onReply: (request: number, reply: WorkerReply) => boolean,
   maxWorkers = workerCount(),
 ): Promise<void> {
   let next = 0;
@@ -115,10 +106,9 @@ export async function runOnWorkers(
         current = next++;
         w.postMessage(req);
       };
-      const post = (m: ToWorker, transfer: ArrayBuffer[] = []): void => w.postMessage(m, transfer);
       function onMessage(reply: WorkerReply): void {
         try {
-          if (onReply(current, reply, post)) send();
+          if (onReply(current, reply)) send();
         } catch (e) {
           fail(e);
         }

@@ -21,6 +21,3 @@ export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
 
 /** JPEG 2000 Part 1 (lossless and lossy): decoded by OpenJPEG, compiled once by main (pool.ts). */
 export const JPEG_2000: ReadonlySet<string> = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
-
-/** Uncompressed pixel data (deflate compresses the dataset, not the pixels). */
-export const NATIVE: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);

@@ -61,11 +61,6 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   export interface J2KDecoder {
     getEncodedBuffer(length: number): Uint8Array;
     decode(): void;
-    /** Decode only up to resolution level `level` (2^level smaller); `layer` 0 means all quality layers. */
-    decodeSubResolution(level: number, layer: number): void;
-    calculateSizeAtDecompositionLevel(level: number): { readonly width: number; readonly height: number };
-    getNumDecompositions(): number;
-    /** A view into the module's memory, valid until the decoder is deleted. */
     getDecodedBuffer(): Uint8Array;
     getFrameInfo(): J2KFrameInfo;
     delete(): void;
