@@ -280,7 +280,7 @@ describe('shortcuts and other volumes', () => {
     expect((await ws.windowLevel('coronal')).level).toBeGreaterThan(40);
     await page.keyboard.press('z');
     const bar = await ws.scaleBar('coronal');
-    await ws.dragIn('coronal', [0.5, 0.6], [0.5, 0.3]);
+    await ws.dragIn('coronal', [0.5, 0.9], [0.5, 0.1]);
     await expect.poll(async () => (await ws.scaleBar('coronal')).mm).toBeLessThan(bar.mm);
     await page.keyboard.press('f');
     await expect.poll(async () => (await ws.scaleBar('coronal')).mm).toBe(bar.mm);
