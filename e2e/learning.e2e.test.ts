@@ -62,8 +62,10 @@ describe('the learning loop', () => {
     await expect.poll(() => ws.axialView.getByTestId('slice-status').textContent()).toContain('reviewed');
     // Two more slices reviewed as they are, so the training set has a held-out slice.
     for (let n = 0; n < 2; n++) {
+      // Wait for K to move away from the slice just reviewed, not merely from the first one.
+      const from = await ws.currentSlice('axial');
       await page.keyboard.press('k');
-      await expect.poll(() => ws.currentSlice('axial')).not.toBe(z);
+      await expect.poll(() => ws.currentSlice('axial')).not.toBe(from);
       await page.keyboard.press('r');
       await expect.poll(() => ws.axialView.getByTestId('slice-status').textContent()).toContain('reviewed');
     }
