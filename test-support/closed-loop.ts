@@ -8,14 +8,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FolderScan } from '../electron/contract/dicom.js';
 import type { FinetuneResult, ModelRegistryState, ReviewSuggestion, TrainingExportResult } from '../electron/contract/learning.js';
-import type { Result } from '../electron/contract/result.js';
 import type { LabelState, ModelStatus } from '../electron/contract/segmentation.js';
 import type { VolumeMeta } from '../electron/contract/volume.js';
 import { readVolume } from '../electron/services/imaging/read-volume.js';
-import { createWorkstation, type Workstation } from '../electron/services/workstation.js';
+import { createWorkstation } from '../electron/services/workstation.js';
 import { REPO_ROOT, TOTALSEG } from './paths.js';
 import { dicePerClass, meanOf, referenceOnGrid } from './synapse.js';
+import { callApi } from './dispatch.js';
 
 export const DEMO_MODEL = join(REPO_ROOT, 'native-models', 'models', 'demo');
 /** The unseen study: the JPEG 2000 DICOM series (the demo trained on example_ct_sm only). */
@@ -42,11 +43,6 @@ export interface LoopResult {
   readonly progressEvents: number;
 }
 
-async function call<T>(ws: Workstation, channel: string, arg: unknown): Promise<T> {
-  const r = (await ws.dispatch(channel, arg)) as Result<T>;
-  if (!r.ok) throw new Error(`${channel}: ${r.error.message}`);
-  return r.value;
-}
 
 const evenly = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * n) / k));
 
@@ -66,15 +62,13 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
     trainerScript: join(REPO_ROOT, 'native-models', 'hsam.py'),
   });
   try {
-    const startup = await call<{ defaultModel: { fileId: string } }>(ws, 'app.getStartup', {});
-    const model = await call<ModelStatus>(ws, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
-    const meta = await call<VolumeMeta>(ws, 'dicom.openSeries', await (async () => {
-      const scan = await call<{ scanId: string; series: { seriesId: string }[] }>(ws, 'dicom.scanFolder', { fileId: ws.files.grant(LOOP_STUDY, 'dialog').fileId });
-      return { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId };
-    })());
+    const startup = await callApi<{ defaultModel: { fileId: string } }>(ws, 'app.getStartup', {});
+    const model = await callApi<ModelStatus>(ws, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
+    const scan = await callApi<FolderScan>(ws, 'dicom.scanFolder', { fileId: ws.files.grant(LOOP_STUDY, 'dialog').fileId });
+    const meta = await callApi<VolumeMeta>(ws, 'dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId });
     const volumeId = meta.volumeId;
     const reference = referenceOnGrid(meta, await readVolume(LOOP_REFERENCE));
-    await call(ws, 'segment.start', { volumeId });
+    await callApi(ws, 'segment.start', { volumeId });
 
     const nz = meta.dims[2];
     let corrected: number[];
@@ -83,14 +77,14 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
       corrected = [];
       // Active learning: correct the slice the model is least sure of, then ask again.
       for (let n = 0; n < o.k; n++) {
-        const next = await call<ReviewSuggestion | null>(ws, 'review.next', { volumeId });
+        const next = await callApi<ReviewSuggestion | null>(ws, 'review.next', { volumeId });
         if (!next) break;
         corrected.push(next.slice);
-        await call(ws, 'labels.setSliceStatus', { volumeId, slices: [next.slice], status: 'reviewed' });
+        await callApi(ws, 'labels.setSliceStatus', { volumeId, slices: [next.slice], status: 'reviewed' });
       }
     }
     const evaluated = [...Array(nz).keys()].filter((z) => !corrected.includes(z));
-    const proposal = await call<LabelState>(ws, 'labels.get', { volumeId });
+    const proposal = await callApi<LabelState>(ws, 'labels.get', { volumeId });
     const before = dicePerClass(proposal.labels, reference, meta.dims, evaluated, model.classes);
 
     // The annotator's corrections: every voxel of the slice set to the reference, one stroke per class.
@@ -99,17 +93,17 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
       for (let c = 0; c < model.classes.length; c++) {
         const idx: number[] = [];
         for (let i = z * per; i < (z + 1) * per; i++) if (reference[i] === c && proposal.labels[i] !== c) idx.push(i);
-        if (idx.length > 0) await call(ws, 'labels.paint', { volumeId, indices: Uint32Array.from(idx), value: c });
+        if (idx.length > 0) await callApi(ws, 'labels.paint', { volumeId, indices: Uint32Array.from(idx), value: c });
       }
     }
-    await call(ws, 'labels.setSliceStatus', { volumeId, slices: corrected, status: 'reviewed' });
-    const training = await call<TrainingExportResult>(ws, 'export.trainingSlices', { volumeId });
-    const finetune = await call<FinetuneResult>(ws, 'finetune.start', { steps: o.steps });
-    await call<ModelStatus>(ws, 'models.activate', { versionId: finetune.version.id });
-    const registry = await call<ModelRegistryState>(ws, 'models.list', {});
+    await callApi(ws, 'labels.setSliceStatus', { volumeId, slices: corrected, status: 'reviewed' });
+    const training = await callApi<TrainingExportResult>(ws, 'export.trainingSlices', { volumeId });
+    const finetune = await callApi<FinetuneResult>(ws, 'finetune.start', { steps: o.steps });
+    await callApi<ModelStatus>(ws, 'models.activate', { versionId: finetune.version.id });
+    const registry = await callApi<ModelRegistryState>(ws, 'models.list', {});
     if (!registry.versions.find((v) => v.id === finetune.version.id)?.active) throw new Error('the new version is not active');
-    await call(ws, 'segment.start', { volumeId });
-    const final = await call<LabelState>(ws, 'labels.get', { volumeId });
+    await callApi(ws, 'segment.start', { volumeId });
+    const final = await callApi<LabelState>(ws, 'labels.get', { volumeId });
     const after = dicePerClass(final.labels, reference, meta.dims, evaluated, model.classes);
     return { k: o.k, corrected, evaluated, before, after, meanBefore: meanOf(before), meanAfter: meanOf(after), finetune, training, progressEvents };
   } finally {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../contract/api.js';
-import type { Result } from '../contract/result.js';
 import type { LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
 import type { VolumeMeta } from '../contract/volume.js';
 import { ModelCard } from '../contract/model-card.js';
@@ -16,6 +15,7 @@ import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { readVolume } from './imaging/read-volume.js';
 import { readSlice, sliceFrame } from './inference/slice-frame.js';
 import { createWorkstation, type Workstation } from './workstation.js';
+import { callApi } from '../../test-support/dispatch.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const card = ModelCard.parse(JSON.parse(readFileSync(join(DEMO, 'model.json'), 'utf8')));
@@ -25,11 +25,7 @@ const TOTAL_TO_MODEL: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 
 let ws: Workstation;
 const progress: EventPayload<'segmentProgress'>[] = [];
 
-async function call<T>(channel: string, arg: unknown): Promise<T> {
-  const r = (await ws.dispatch(channel, arg)) as Result<T>;
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-}
+const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 async function open(path: string): Promise<VolumeMeta> {
   return call<VolumeMeta>('volume.open', { fileId: ws.files.grant(path, 'dialog').fileId });

@@ -79,8 +79,15 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
   if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
   else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
 
-  const schema = readLabelSchemas(opts.labelSchemasDir);
-  schema.catch(() => undefined); // reported when an export needs it
+  // Read on the first export, not at start (the CLI's `info` never needs them); a failed read is retried.
+  let schemas: ReturnType<typeof readLabelSchemas> | null = null;
+  const labelSchemas = (): ReturnType<typeof readLabelSchemas> => {
+    schemas ??= readLabelSchemas(opts.labelSchemasDir).catch((e: unknown) => {
+      schemas = null;
+      throw e;
+    });
+    return schemas;
+  };
   const loadedCard = () => {
     const card = segmentation.card;
     if (!card) throw new UserFacingError('not-found', 'No model is loaded; load the model whose classes these labels use.');
@@ -188,7 +195,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
       const { session } = await segmentation.labels(volumeId, volume, studyKey);
-      return exportStudyLabels(format, path, volume, session, classes, await schema);
+      return exportStudyLabels(format, path, volume, session, classes, await labelSchemas());
     },
     'export.trainingSlices': async ({ volumeId }) => {
       const { volume, studyKey } = opened(volumeId);

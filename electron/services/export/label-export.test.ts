@@ -9,23 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FolderScan } from '../../contract/dicom.js';
 import type { LabelExportResult } from '../../contract/learning.js';
-import type { Result } from '../../contract/result.js';
 import type { LabelState } from '../../contract/segmentation.js';
 import type { VolumeMeta } from '../../contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { pythonJson } from '../../../test-support/python.js';
 import { createWorkstation, type Workstation } from '../workstation.js';
+import { callApi } from '../../../test-support/dispatch.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hsam-export-'));
 const answers: (string | null)[] = [];
 let ws: Workstation;
 let meta: VolumeMeta;
 
-async function call<T>(channel: string, arg: unknown): Promise<T> {
-  const r = (await ws.dispatch(channel, arg)) as Result<T>;
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-}
+const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 beforeAll(async () => {
   ws = createWorkstation({

@@ -10,21 +10,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../contract/api.js';
 import type { FinetuneResult, ModelRegistryState, TrainingExportResult } from '../../contract/learning.js';
-import type { Result } from '../../contract/result.js';
 import type { VolumeMeta } from '../../contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { createWorkstation, type Workstation } from '../workstation.js';
+import { callApi } from '../../../test-support/dispatch.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hsam-ft-'));
 const progress: EventPayload<'finetuneProgress'>[] = [];
 let ws: Workstation;
 let meta: VolumeMeta;
 
-async function call<T>(channel: string, arg: unknown): Promise<T> {
-  const r = (await ws.dispatch(channel, arg)) as Result<T>;
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-}
+const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 beforeAll(async () => {
   ws = createWorkstation({

@@ -7,15 +7,14 @@
  */
 import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction';
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
-import vtkDataArray from '@kitware/vtk.js/Common/Core/DataArray';
-import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
 import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type { VolumeMeta } from '../../../electron/contract/volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
-import { indexToWorld, vtkDirection } from '../lib/voxel-geometry';
+import { indexToWorld } from '../lib/voxel-geometry';
+import { patientImage } from './patient-image';
 
 export type { LabelClass, LabelStyle } from '../lib/label-style';
 
@@ -35,10 +34,8 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
   const slice = new Uint8Array(width * height);
   const fresh = new Uint8Array(width * height);
   const scratch = new Uint8Array(width * height);
-  const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: vtkDirection(meta.direction) });
-  image.setDimensions(dims);
-  const scalars = vtkDataArray.newInstance({ name: 'labels', numberOfComponents: 1, values: slice });
-  image.getPointData().setScalars(scalars);
+  const image = patientImage(meta, dims, slice, 'labels');
+  const scalars = image.getPointData().getScalars();
   const mapper = vtkImageMapper.newInstance();
   mapper.setInputData(image);
   mapper.setSlicingMode(sliceAxis);

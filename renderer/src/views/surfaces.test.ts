@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
 import type { VolumeMeta } from '../../../electron/contract/volume';
 import { indexToWorld } from '../lib/voxel-geometry';
-import { diffLabels, indexToWorldMatrix, vtkDirection } from './surfaces';
+import { patientImage } from './patient-image';
+import { diffLabels, indexToWorldMatrix } from './surfaces';
 
 describe('placing surfaces in patient space', () => {
   // Oblique and sheared, so a transposed direction would show.
@@ -20,8 +20,8 @@ describe('placing surfaces in patient space', () => {
     p.forEach((v, r) => expect(v).toBeCloseTo(expected[r]!, 9));
   });
 
-  it('vtkImageData with the transposed direction puts a voxel at the same place', () => {
-    const image = vtkImageData.newInstance({ spacing: meta.spacing, origin: meta.origin, direction: vtkDirection(meta.direction) });
+  it('the views’ vtk image data (transposed direction) puts a voxel at the same place', () => {
+    const image = patientImage(meta, [8, 8, 8], new Uint8Array(512), 'v');
     const p = image.indexToWorld([...ijk], [0, 0, 0]);
     p.forEach((v, r) => expect(v).toBeCloseTo(expected[r]!, 9));
     image.delete();

@@ -64,7 +64,6 @@ export interface SurfaceLayer {
  * vtk.js wants the direction with each row an axis; the contract's is row-major with each
  * column an axis (ITK). Transposed, the two agree on where every voxel is.
  */
-export { vtkDirection } from '../lib/voxel-geometry';
 
 /** A column-major 4×4, as vtk actors take it. */
 export type Mat4 = Extract<Parameters<vtkActor['setUserMatrix']>[0], readonly number[]>;

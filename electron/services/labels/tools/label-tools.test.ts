@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArgsOf } from '../../../contract/api.js';
-import type { Result } from '../../../contract/result.js';
 import type { LabelChange, LabelState } from '../../../contract/segmentation.js';
 import type { VolumeMeta } from '../../../contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../../test-support/paths.js';
@@ -18,6 +17,7 @@ import type { Volume } from '../../imaging/volume.js';
 import { createWorkstation, type Workstation } from '../../workstation.js';
 import { Source } from '../label-diff.js';
 import { signedDistance } from './edt.js';
+import { callApi } from '../../../../test-support/dispatch.js';
 
 const CT = join(TOTALSEG, 'example_ct_sm.nii.gz');
 const LIVER = 5; // TotalSegmentator `total` index, used as our class too
@@ -33,11 +33,7 @@ let per: number;
 
 type Tool = ArgsOf<'labels.apply'>['tool'];
 
-async function call<T>(channel: string, arg: unknown, on = ws): Promise<T> {
-  const r = (await on.dispatch(channel, arg)) as Result<T>;
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-}
+const call = <T>(channel: string, arg: unknown, on = ws): Promise<T> => callApi<T>(on, channel, arg);
 
 /** An opened study with fresh labels (a copy of the CT is another study), and the renderer's mirror of them. */
 async function study(on = ws, path?: string): Promise<{ volumeId: string; path: string; mirror: Uint8Array }> {
