@@ -194,6 +194,43 @@ describe('segmentation with the shipped demo model', () => {
     expect(summary.completed).toBeLessThanOrEqual(8);
   });
 
+  it('closing the workstation mid-run cancels it, keeps and saves its finished slices, and the process lives', async () => {
+    // Terminating the inference thread inside onnxruntime's run aborted the whole process.
+    const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-seg-close-'));
+    const make = (): Workstation =>
+      createWorkstation({
+        version: 'test',
+        emit: (event, payload) => {
+          if (event === 'segmentProgress') progress.push(payload as EventPayload<'segmentProgress'>);
+        },
+        dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
+        defaultModelDir: DEMO,
+        sessionsDir,
+      });
+    const first = make();
+    const startup = await callApi<{ defaultModel: { fileId: string } }>(first, 'app.getStartup', {});
+    await callApi<ModelStatus>(first, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
+    const path = join(TOTALSEG, 'example_ct.nii.gz');
+    const meta = await callApi<VolumeMeta>(first, 'volume.open', { fileId: first.files.grant(path, 'dialog').fileId });
+    progress.length = 0;
+    const run = callApi<SegmentSummary>(first, 'segment.start', { volumeId: meta.volumeId, batch: 2 });
+    await expect.poll(() => progress.length, { timeout: 30_000, interval: 5 }).toBeGreaterThan(0);
+    await first.dispose();
+    const summary = await run;
+    expect(summary.cancelled).toBe(true);
+    expect(summary.completed).toBeGreaterThan(0);
+    expect(summary.completed).toBeLessThan(112);
+
+    const second = make();
+    try {
+      const again = await callApi<VolumeMeta>(second, 'volume.open', { fileId: second.files.grant(path, 'dialog').fileId });
+      const state = await callApi<LabelState>(second, 'labels.get', { volumeId: again.volumeId });
+      expect(Array.from(state.sliceStatus).filter((st) => st === 1)).toHaveLength(summary.completed);
+    } finally {
+      await second.dispose();
+    }
+  });
+
   it('refuses to run without a volume, and reports a broken model folder', async () => {
     const r = await ws.dispatch('segment.start', { volumeId: 'nope' });
     expect(r).toEqual({ ok: false, error: { code: 'not-found', message: 'That volume is no longer open; open the file again.' } });

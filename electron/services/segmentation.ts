@@ -53,6 +53,8 @@ export class Segmentation {
   readonly #studyOf = new Map<string, string>();
   /** Runs by volume; `cancelled` catches a cancel that arrives before the worker has the job. */
   readonly #running = new Map<string, { job?: SegmentJob; cancelled: boolean }>();
+  /** Every run until it settles, so closing can wait for them. */
+  readonly #runs = new Set<Promise<void>>();
 
   constructor(private readonly opts: SegmentationOptions) {}
 
@@ -174,7 +176,18 @@ export class Segmentation {
     };
   }
 
-  async run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
+  run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
+    const run = this.#run(volumeId, volume, studyKey, batch);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#runs.add(settled);
+    void settled.then(() => this.#runs.delete(settled));
+    return run;
+  }
+
+  async #run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
     const model = this.#model;
     if (!model) throw new UserFacingError('not-found', 'No model is loaded; load a model first.');
     if (this.#running.has(volumeId)) throw new UserFacingError('invalid-argument', 'This volume is already being segmented.');
@@ -250,6 +263,9 @@ export class Segmentation {
   }
 
   async dispose(): Promise<void> {
+    // Runs first: cancelled, their finished slices applied and saved with the rest.
+    for (const id of [...this.#running.keys()]) this.cancel(id);
+    await Promise.all(this.#runs);
     for (const id of [...this.#studyOf.keys()]) await this.close(id);
     await this.#inference.dispose();
   }

@@ -38,8 +38,8 @@ export interface SegmentJob {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Pending {
-  resolve(reply: InferenceReply): void;
-  reject(e: Error): void;
+  resolve: (reply: InferenceReply) => void;
+  reject: (e: Error) => void;
   onProgress?: ((p: SegmentProgress) => void) | undefined;
 }
 
@@ -92,10 +92,33 @@ export class InferenceService {
     return { result, cancel: () => this.#worker?.postMessage({ type: 'cancel', id } satisfies InferenceRequest) };
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Stop the worker. Runs in flight are cancelled and awaited first (at most `graceMs`):
+   * terminating a thread inside onnxruntime's session.run aborts the whole process
+   * ("terminate called after throwing an instance of 'Napi::Error'").
+   */
+  async dispose(graceMs = 30_000): Promise<void> {
     const w = this.#worker;
+    if (w && this.#pending.size > 0) {
+      const settled = [...this.#pending.keys()].map(
+        (id) =>
+          new Promise<void>((resolve) => {
+            const p = this.#pending.get(id);
+            if (!p) return resolve();
+            const { resolve: ok, reject: failed } = p;
+            p.resolve = (r) => (ok(r), resolve());
+            p.reject = (e) => (failed(e), resolve());
+            w.postMessage({ type: 'cancel', id } satisfies InferenceRequest);
+          }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(settled), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
     this.#worker = null;
     this.#model = null;
+    for (const p of this.#pending.values()) p.reject(new UserFacingError('cancelled', 'The workstation closed before the model finished.'));
+    this.#pending.clear();
     await w?.terminate();
   }
 

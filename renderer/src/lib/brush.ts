@@ -60,12 +60,17 @@ export const FOOTPRINTS: Readonly<
 };
 
 /**
- * After main answered a paint: voxels it did not change (locked classes) go back to what they
- * were before the local, optimistic paint.
+ * After main answered a paint: the voxels it did not change (locked classes), with what they
+ * held before the local, optimistic paint, to be written back.
  */
-export function restoreVetoed(labels: Uint8Array, requested: Uint32Array, before: Uint8Array, applied: Uint32Array): void {
+export function vetoed(requested: Uint32Array, before: Uint8Array, applied: Uint32Array): { indices: Uint32Array; values: Uint8Array } {
   const changed = new Set(applied);
+  const indices: number[] = [];
+  const values: number[] = [];
   requested.forEach((i, n) => {
-    if (!changed.has(i)) labels[i] = before[n]!;
+    if (changed.has(i)) return;
+    indices.push(i);
+    values.push(before[n]!);
   });
+  return { indices: Uint32Array.from(indices), values: Uint8Array.from(values) };
 }

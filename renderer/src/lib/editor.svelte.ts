@@ -11,7 +11,7 @@
 import type { LabelTool } from '../../../electron/contract/label-tools';
 import type { LabelChange } from '../../../electron/contract/segmentation';
 import { hsam } from '../api/client';
-import { FOOTPRINTS, restoreVetoed, type BrushShape } from './brush';
+import { FOOTPRINTS, vetoed, type BrushShape } from './brush';
 import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';
 import { viewGeometry, type Plane, type Vec3, type VoxelAxis } from './orientation';
 import type { Study } from './study.svelte';
@@ -43,6 +43,8 @@ export class Editor {
   radiusMm = $state(5);
   /** A 2D disk in the view's slice, or a 3D sphere that reaches the neighbouring slices. */
   shape = $state<BrushShape>('disk');
+  /** A brush or eraser stroke is under way (pointer down). */
+  stroking = $state(false);
   canUndo = $state(false);
   canRedo = $state(false);
   locked = $state.raw<readonly number[]>([]);
@@ -91,8 +93,9 @@ export class Editor {
     if (first) this.#stroke = `s${++this.#strokes}`;
     const stroke = this.#stroke;
     const meta = this.study.meta;
-    const state = this.study.labels;
-    if (!meta || !state || !isPaintTool(this.tool)) return;
+    const volume = this.study.volume;
+    if (!meta || !volume || !isPaintTool(this.tool)) return;
+    if (first) this.stroking = true;
     const value = this.tool === 'eraser' ? 0 : this.activeClass;
     const indices = FOOTPRINTS[this.shape](meta, sliceAxis, ijk, this.radiusMm);
     if (this.limitToRange) {
@@ -100,20 +103,26 @@ export class Editor {
       this.applyTool({ kind: 'threshold-paint', indices, value, range: [...this.activeRange], stroke });
       return;
     }
-    const before = Uint8Array.from(indices, (i) => state.labels[i]!);
-    for (const i of indices) state.labels[i] = value;
+    const before = Uint8Array.from(indices, (i) => volume.labels[i]!);
+    volume.write(indices, value);
     this.study.labelVersion++;
     this.#enqueue(async () => {
       const r = await hsam.labels.paint({ volumeId: meta.volumeId, indices, value, stroke });
       if (!r.ok) {
-        indices.forEach((i, n) => (state.labels[i] = before[n]!));
+        volume.write(indices, before);
         this.study.error = r.error.message;
       } else {
-        restoreVetoed(state.labels, indices, before, r.value.indices);
+        const back = vetoed(indices, before, r.value.indices);
+        volume.write(back.indices, back.values);
         this.#apply(r.value);
       }
       this.study.labelVersion++;
     });
+  }
+
+  /** The pointer that painted was released: views that wait for whole strokes (3D) catch up. */
+  endStroke(): void {
+    this.stroking = false;
   }
 
   toggleShape(): void {
@@ -296,7 +305,7 @@ export class Editor {
   #apply(change: LabelChange): void {
     const state = this.study.labels;
     if (!state || state.volumeId !== change.volumeId) return;
-    change.indices.forEach((i, n) => (state.labels[i] = change.values[n]!));
+    this.study.volume?.write(change.indices, change.values);
     change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
     change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
     this.canUndo = change.canUndo;

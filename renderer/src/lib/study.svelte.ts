@@ -8,6 +8,7 @@ import type { DicomSeriesSummary, FolderScan } from '../../../electron/contract/
 import type { LabelState } from '../../../electron/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
 import { hsam, unwrap } from '../api/client';
+import { LabelVolume } from './label-volume';
 import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
 
@@ -33,6 +34,8 @@ export class Study {
   /** The label volume main holds for this study (edited in place; see labelVersion). */
   labels = $state.raw<LabelState | null>(null);
   labelVersion = $state(0);
+  /** The same label array with its per-class counts and touch log; every edit writes through it. */
+  volume = $state.raw<LabelVolume | null>(null);
   /** Set when an earlier session's unsaved edits were restored from the journal. */
   restoredNotice = $state<string | null>(null);
 
@@ -43,6 +46,7 @@ export class Study {
     const state = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
     if (this.meta?.volumeId !== state.volumeId) return;
     this.labels = state;
+    this.volume = new LabelVolume(state.labels);
     this.labelVersion++;
   }
 
@@ -103,6 +107,7 @@ export class Study {
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
+    this.volume = new LabelVolume(labels.labels);
     this.labelVersion++;
     const r = labels.restored;
     this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPreset, percentiles, PRESETS, transferFunction } from './transfer-functions';
+import { defaultPreset, percentiles, PRESETS, transferFunction, volumeRenderingByDefault } from './transfer-functions';
 
 describe('volume-rendering presets', () => {
   it('CT (by modality or by Hounsfield-looking values) starts in soft tissue, anything else in the MR preset', () => {
@@ -31,5 +31,18 @@ describe('volume-rendering presets', () => {
   it('percentiles come from the sorted values', () => {
     const v = Int16Array.from({ length: 1001 }, (_, i) => 1000 - i);
     expect(percentiles(v, [0, 0.5, 1])).toEqual([0, 500, 1000]);
+  });
+});
+
+describe('volumeRenderingByDefault', () => {
+  it('is on with a GPU, and with software graphics only for small volumes', () => {
+    const big = 512 * 512 * 300;
+    const small = 122 * 101 * 30;
+    const swiftshader = 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)';
+    expect(volumeRenderingByDefault('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)', big)).toBe(true);
+    expect(volumeRenderingByDefault(swiftshader, small)).toBe(true);
+    expect(volumeRenderingByDefault(swiftshader, big)).toBe(false);
+    expect(volumeRenderingByDefault('llvmpipe (LLVM 15.0.6, 256 bits)', big)).toBe(false);
+    expect(volumeRenderingByDefault(null, big)).toBe(true);
   });
 });

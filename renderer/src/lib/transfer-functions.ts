@@ -101,3 +101,17 @@ export function transferFunction(id: PresetId, range: readonly [number, number])
     }
   }
 }
+
+/** WebGL renderer names of software rasterisers (Chromium's SwiftShader, Mesa's llvmpipe, Windows' WARP). */
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/** Above this many voxels, a software rasteriser takes seconds per volume-rendered frame. */
+export const SOFTWARE_VOLUME_LIMIT = 16 * 2 ** 20;
+
+/**
+ * Whether the 3D view starts with volume rendering on: always with a GPU; with software
+ * graphics only for volumes small enough to stay interactive. The user's own choice wins.
+ */
+export function volumeRenderingByDefault(rendererName: string | null, voxels: number): boolean {
+  return !(rendererName !== null && SOFTWARE_GL.test(rendererName) && voxels > SOFTWARE_VOLUME_LIMIT);
+}

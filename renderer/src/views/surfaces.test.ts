@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeMeta } from '../../../electron/contract/volume';
 import { indexToWorld } from '../lib/voxel-geometry';
 import { patientImage } from './patient-image';
-import { diffLabels, indexToWorldMatrix } from './surfaces';
+import { diffAt, diffLabels, indexToWorldMatrix } from './surfaces';
 
 describe('placing surfaces in patient space', () => {
   // Oblique and sheared, so a transposed direction would show.
@@ -54,5 +54,20 @@ describe('diffLabels', () => {
     const snapshot = new Uint8Array(40);
     next[3] = 9;
     expect(Array.from(diffLabels(snapshot, next, 10)?.indices ?? [])).toEqual([3]);
+  });
+});
+
+describe('diffAt', () => {
+  it('compares only the touched voxels, once each, and updates the snapshot there', () => {
+    const next = new Uint8Array(100);
+    const snapshot = next.slice();
+    next[3] = 2;
+    next[50] = 5;
+    next[99] = 1; // changed but not listed: not seen
+    const d = diffAt(snapshot, next, [Uint32Array.of(3, 4, 3), Uint32Array.of(50, 3)]);
+    expect(Array.from(d.indices)).toEqual([3, 50]);
+    expect(Array.from(d.values)).toEqual([2, 5]);
+    expect(snapshot[3]).toBe(2);
+    expect(snapshot[99]).toBe(0);
   });
 });

@@ -53,8 +53,13 @@ export interface SurfaceLayerOptions {
 export interface SurfaceLayer {
   /** The label array to follow (a new array means a full update). */
   setLabels(labels: Uint8Array): void;
-  /** The followed array changed in place. */
-  changed(): void;
+  /**
+   * The followed array changed in place at `touched` (indices, repeats allowed), or anywhere
+   * when null.
+   */
+  changed(touched: Uint32Array | null): void;
+  /** While held (a brush stroke under way), changes gather and nothing is sent or drawn. */
+  hold(on: boolean): void;
   /** Colours and hidden classes; `visible` false hides every surface. */
   setStyle(style: LabelStyle | null, visible: boolean): void;
   delete(): void;
@@ -141,6 +146,26 @@ export function diffLabels(snapshot: Uint8Array, next: Uint8Array, limit: number
   return { indices: indices.slice(0, count), values: values.slice(0, count) };
 }
 
+/** `diffLabels` restricted to the voxels listed in `touched` (each list may repeat indices). */
+export function diffAt(snapshot: Uint8Array, next: Uint8Array, touched: readonly Uint32Array[]): LabelDiff {
+  let total = 0;
+  for (const t of touched) total += t.length;
+  const indices = new Uint32Array(total);
+  const values = new Uint8Array(total);
+  let count = 0;
+  for (const t of touched) {
+    for (let n = 0; n < t.length; n++) {
+      const i = t[n]!;
+      const v = next[i]!;
+      if (snapshot[i] === v) continue;
+      snapshot[i] = v;
+      indices[count] = i;
+      values[count++] = v;
+    }
+  }
+  return { indices: indices.slice(0, count), values: values.slice(0, count) };
+}
+
 interface ClassActor {
   readonly cls: number;
   readonly actor: vtkActor;
@@ -163,7 +188,10 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   let labels: Uint8Array | null = null;
   let snapshot: Uint8Array | null = null;
   let needFull = false;
-  /** When the oldest change not yet sent happened. */
+  /** Where the array changed since the last request; null: anywhere (compare it all). */
+  let touched: Uint32Array[] | null = [];
+  let held = false;
+  /** When the oldest change not yet sent happened (or the hold ended). */
   let pendingSince: number | null = null;
   let inFlight: { id: number; since: number; diffMs: number } | null = null;
   let nextId = 1;
@@ -253,16 +281,19 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   /** Send what changed since the last request, unless a request is still being answered. */
   function pump(): void {
     const current = labels;
-    if (deleted || inFlight || pendingSince === null || !current) {
+    if (deleted || inFlight || held || pendingSince === null || !current) {
       if (!inFlight) opts.onbusy?.(false);
       return;
     }
     const since = pendingSince;
     pendingSince = null;
+    const where = touched;
+    touched = [];
     const t = performance.now();
     let request: SurfaceRequest;
     let transfer: Transferable[];
-    const diff = needFull || !snapshot ? null : diffLabels(snapshot, current, current.length * FULL_UPDATE_SHARE);
+    const diff =
+      needFull || !snapshot ? null : where ? diffAt(snapshot, current, where) : diffLabels(snapshot, current, current.length * FULL_UPDATE_SHARE);
     if (diff && diff.indices.length === 0) {
       opts.onbusy?.(false);
       return;
@@ -296,9 +327,19 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
       pendingSince ??= performance.now();
       pump();
     },
-    changed() {
+    changed(at) {
       if (!labels) return;
+      if (at === null) touched = null;
+      else if (at.length > 0) touched?.push(at);
+      else return;
       pendingSince ??= performance.now();
+      pump();
+    },
+    hold(on) {
+      if (held === on) return;
+      held = on;
+      // What is measured is the update after the edit (the stroke) ended.
+      if (!on && pendingSince !== null) pendingSince = performance.now();
       pump();
     },
     setStyle(next, on) {

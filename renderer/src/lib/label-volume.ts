@@ -1,0 +1,73 @@
+/**
+ * The renderer's copy of a label volume with what must follow every edit kept incrementally:
+ * voxels per class (the segment list's volumes) and the voxels touched since the 3D view last
+ * looked. On a 512×512×300 study a full pass over the labels takes tens of milliseconds; doing
+ * one per brush dab would cost the stroke its frame.
+ */
+
+/** Touched indices are kept up to this share of the volume; beyond it a full comparison is cheaper. */
+const TOUCH_LOG_SHARE = 1 / 8;
+
+export class LabelVolume {
+  readonly labels: Uint8Array;
+  readonly #counts = new Float64Array(256);
+  #touched = new Uint32Array(1024);
+  #touchedCount = 0;
+  /** The log overflowed (or was never drained): the reader must compare everything. */
+  #overflow = false;
+
+  constructor(labels: Uint8Array) {
+    this.labels = labels;
+    const c = this.#counts;
+    for (let i = 0; i < labels.length; i++) c[labels[i]!]!++;
+  }
+
+  /** Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts and the log. */
+  write(indices: ArrayLike<number>, values: ArrayLike<number> | number): void {
+    const l = this.labels;
+    const c = this.#counts;
+    const one = typeof values === 'number';
+    this.#reserve(indices.length);
+    for (let n = 0; n < indices.length; n++) {
+      const i = indices[n]!;
+      const v = one ? values : values[n]!;
+      const before = l[i]!;
+      if (before === v) continue;
+      c[before]!--;
+      c[v]!++;
+      l[i] = v;
+      if (!this.#overflow) this.#touched[this.#touchedCount++] = i;
+    }
+  }
+
+  /** Voxels per class (a copy: 256 entries). */
+  counts(): Float64Array {
+    return this.#counts.slice();
+  }
+
+  /**
+   * The voxels written since the last call (possibly repeated), or null when too many were
+   * written to list and the reader should compare the whole volume.
+   */
+  takeTouched(): Uint32Array | null {
+    const out = this.#overflow ? null : this.#touched.slice(0, this.#touchedCount);
+    this.#touchedCount = 0;
+    this.#overflow = false;
+    return out;
+  }
+
+  #reserve(extra: number): void {
+    if (this.#overflow) return;
+    const need = this.#touchedCount + extra;
+    if (need > this.labels.length * TOUCH_LOG_SHARE) {
+      this.#overflow = true;
+      this.#touched = new Uint32Array(1024);
+      this.#touchedCount = 0;
+      return;
+    }
+    if (need <= this.#touched.length) return;
+    const grown = new Uint32Array(Math.max(need, this.#touched.length * 2));
+    grown.set(this.#touched.subarray(0, this.#touchedCount));
+    this.#touched = grown;
+  }
+}
