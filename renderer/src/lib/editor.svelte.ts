@@ -246,9 +246,10 @@ export class Editor {
 
   #interpolation(): { from: number | null; to: number | null } {
     void this.study.labelVersion;
-    const { meta, labels } = this.study;
-    if (!meta || !labels) return { from: null, to: null };
-    return interpolationSlices(labels.labels, meta.dims, this.axialAxis, this.study.slices.axial, this.activeClass);
+    const { meta, volume } = this.study;
+    if (!meta || !volume || volume.axis !== this.axialAxis) return { from: null, to: null };
+    const cls = this.activeClass;
+    return interpolationSlices((s) => volume.hasClass(s, cls), meta.dims[this.axialAxis], this.study.slices.axial);
   }
 
   undo(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromUv, interpolationSlices, parseRange, planeAxes, seedRange, sliceHasClass, tidyPolygon, toUv, windowRange } from './label-tools';
+import { fromUv, interpolationSlices, parseRange, planeAxes, seedRange, tidyPolygon, toUv, windowRange } from './label-tools';
 
 describe('slice coordinates', () => {
   it('u and v are the two other axes in i, j, k order, as the contract says', () => {
@@ -27,25 +27,13 @@ describe('ranges', () => {
 });
 
 describe('interpolationSlices', () => {
-  const dims = [4, 3, 6] as const;
-  const labels = new Uint8Array(4 * 3 * 6);
-  const at = (i: number, j: number, k: number): number => i + 4 * (j + 3 * k);
-  labels[at(1, 1, 1)] = 5;
-  labels[at(2, 0, 4)] = 5;
-  labels[at(3, 2, 3)] = 2;
-
-  it('finds the nearest slices below and above that hold the class, along any axis', () => {
-    expect(interpolationSlices(labels, dims, 2, 3, 5)).toEqual({ from: 1, to: 4 });
-    expect(interpolationSlices(labels, dims, 2, 1, 5)).toEqual({ from: null, to: 4 });
-    expect(interpolationSlices(labels, dims, 0, 0, 2)).toEqual({ from: null, to: 3 });
-    expect(interpolationSlices(labels, dims, 1, 1, 5)).toEqual({ from: 0, to: null });
-  });
-
-  it('sliceHasClass looks only at that slice', () => {
-    expect(sliceHasClass(labels, dims, 2, 1, 5)).toBe(true);
-    expect(sliceHasClass(labels, dims, 2, 2, 5)).toBe(false);
-    expect(sliceHasClass(labels, dims, 1, 2, 2)).toBe(true);
-    expect(sliceHasClass(labels, dims, 0, 3, 5)).toBe(false);
+  it('finds the nearest slices below and above that hold the class', () => {
+    const holding = new Set([1, 4]);
+    const has = (s: number): boolean => holding.has(s);
+    expect(interpolationSlices(has, 6, 3)).toEqual({ from: 1, to: 4 });
+    expect(interpolationSlices(has, 6, 1)).toEqual({ from: null, to: 4 });
+    expect(interpolationSlices(has, 6, 4)).toEqual({ from: 1, to: null });
+    expect(interpolationSlices(() => false, 6, 2)).toEqual({ from: null, to: null });
   });
 });
 

@@ -47,34 +47,15 @@ export function parseRange(lo: number, hi: number): Range | null {
   return Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi ? [lo, hi] : null;
 }
 
-/** Whether slice `s` along `axis` holds any voxel of class `cls`. */
-export function sliceHasClass(labels: Uint8Array, dims: Vec3, axis: VoxelAxis, s: number, cls: number): boolean {
-  const [nx, ny, nz] = dims;
-  if (axis === 2) return labels.subarray(s * nx * ny, (s + 1) * nx * ny).includes(cls);
-  if (axis === 1) {
-    for (let k = 0; k < nz; k++) if (labels.subarray(nx * (s + ny * k), nx * (s + ny * k) + nx).includes(cls)) return true;
-    return false;
-  }
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) if (labels[s + nx * (j + ny * k)] === cls) return true;
-  return false;
-}
-
 /**
  * The slices to interpolate a class between, around `current`: the nearest slice below and the
- * nearest above that contain the class (null where there is none). Scans outward, so a class
- * present near the current slice costs a few slices, not the volume.
+ * nearest above that contain the class (`has(slice)`; null where there is none).
  */
-export function interpolationSlices(
-  labels: Uint8Array,
-  dims: Vec3,
-  axis: VoxelAxis,
-  current: number,
-  cls: number,
-): { readonly from: number | null; readonly to: number | null } {
+export function interpolationSlices(has: (slice: number) => boolean, depth: number, current: number): { readonly from: number | null; readonly to: number | null } {
   let from: number | null = null;
   let to: number | null = null;
-  for (let s = current - 1; s >= 0 && from === null; s--) if (sliceHasClass(labels, dims, axis, s, cls)) from = s;
-  for (let s = current + 1; s < dims[axis] && to === null; s++) if (sliceHasClass(labels, dims, axis, s, cls)) to = s;
+  for (let s = current - 1; s >= 0 && from === null; s--) if (has(s)) from = s;
+  for (let s = current + 1; s < depth && to === null; s++) if (has(s)) to = s;
   return { from, to };
 }
 

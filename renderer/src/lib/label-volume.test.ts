@@ -6,7 +6,7 @@ describe('LabelVolume', () => {
   it('keeps per-class counts equal to a recount through every write', () => {
     const labels = new Uint8Array(1000);
     labels.fill(2, 0, 100);
-    const v = new LabelVolume(labels);
+    const v = new LabelVolume(labels, [10, 10, 10], 2);
     expect(v.counts()[2]).toBe(100);
     v.write(Uint32Array.of(0, 1, 500, 500), 5);
     v.write([500, 999], Uint8Array.of(0, 7));
@@ -17,7 +17,7 @@ describe('LabelVolume', () => {
   });
 
   it('logs the voxels it changed for one reader, and gives up on listing past an eighth of the volume', () => {
-    const v = new LabelVolume(new Uint8Array(800));
+    const v = new LabelVolume(new Uint8Array(800), [10, 10, 8], 2);
     v.write(Uint32Array.of(4, 5), 1);
     v.write(Uint32Array.of(4), 1); // no change: not logged
     expect(Array.from(v.takeTouched() ?? [])).toEqual([4, 5]);
@@ -25,6 +25,31 @@ describe('LabelVolume', () => {
     v.write(Uint32Array.from({ length: 101 }, (_, i) => i + 100), 3);
     expect(v.takeTouched()).toBeNull();
     expect(v.takeTouched()?.length).toBe(0);
+  });
+});
+
+describe('LabelVolume.hasClass', () => {
+  const dims = [4, 3, 6] as const;
+  const at = (i: number, j: number, k: number): number => i + 4 * (j + 3 * k);
+  const brute = (labels: Uint8Array, axis: 0 | 1 | 2, s: number, cls: number): boolean => {
+    for (let k = 0; k < 6; k++) for (let j = 0; j < 3; j++) for (let i = 0; i < 4; i++) if ([i, j, k][axis] === s && labels[at(i, j, k)] === cls) return true;
+    return false;
+  };
+
+  it('answers like a scan of the slice, along every axis, before and after writes', () => {
+    for (const axis of [0, 1, 2] as const) {
+      const labels = new Uint8Array(72);
+      labels[at(1, 1, 1)] = 5;
+      labels[at(2, 0, 4)] = 5;
+      labels[at(3, 2, 3)] = 2;
+      const v = new LabelVolume(labels, dims, axis);
+      const check = (): void => {
+        for (let s = 0; s < dims[axis]; s++) for (const cls of [0, 2, 5, 7]) expect(v.hasClass(s, cls), `axis ${axis} slice ${s} class ${cls}`).toBe(brute(labels, axis, s, cls));
+      };
+      check();
+      v.write([at(1, 1, 1), at(0, 2, 5)], Uint8Array.of(0, 7));
+      check();
+    }
   });
 });
 

@@ -20,6 +20,9 @@ export interface Progress {
 
 const phaseLabel = { 'reading-headers': 'Reading DICOM headers', decoding: 'Decoding images' } as const;
 
+/** The label volume, with slice counts along the axial view's axis (where per-slice tools work). */
+const labelVolume = (meta: VolumeMeta, labels: Uint8Array): LabelVolume => new LabelVolume(labels, meta.dims, viewGeometry(meta.direction, 'axial').sliceAxis);
+
 export class Study {
   meta = $state.raw<VolumeMeta | null>(null);
   voxels = $state.raw<VoxelArray | null>(null);
@@ -46,7 +49,7 @@ export class Study {
     const state = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
     if (this.meta?.volumeId !== state.volumeId) return;
     this.labels = state;
-    this.volume = new LabelVolume(state.labels);
+    this.volume = labelVolume(meta, state.labels);
     this.labelVersion++;
   }
 
@@ -107,7 +110,7 @@ export class Study {
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
-    this.volume = new LabelVolume(labels.labels);
+    this.volume = labelVolume(meta, labels.labels);
     this.labelVersion++;
     const r = labels.restored;
     this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
