@@ -54,6 +54,7 @@ const pct = (xs: readonly number[], p: number): number => {
 interface PageGlobals {
   __lat: number[];
   __pending: number[];
+  __frames3d: number;
   document: { querySelector(s: string): { getAttribute(a: string): string | null } | null };
   hsam: { labels: { get(a: { volumeId: string }): Promise<{ ok: true; value: { historyBytes: number; labels: Uint8Array } } | { ok: false; error: { message: string } }> } };
 }
@@ -66,11 +67,13 @@ interface PageGlobals {
 const PROBE = `(() => {
   window.__lat = [];
   window.__pending = [];
+  window.__frames3d = 0;
   const note = (e) => window.__pending.push(e.timeStamp);
   window.addEventListener('pointermove', note, { capture: true });
   window.addEventListener('wheel', note, { capture: true });
   new PerformanceObserver((list) => {
     for (const m of list.getEntries()) {
+      if (m.name === 'hsam:frame:3d') window.__frames3d++;
       if (m.name !== 'hsam:frame:axial') continue;
       const served = window.__pending.filter((t) => t <= m.startTime);
       window.__pending = window.__pending.filter((t) => t > m.startTime);
@@ -97,6 +100,27 @@ async function takeLatencies(page: Page): Promise<number[]> {
   });
 }
 
+/** 3D view frames since the last call. */
+async function take3dFrames(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const w = globalThis as unknown as PageGlobals;
+    const n = w.__frames3d;
+    w.__frames3d = 0;
+    return n;
+  });
+}
+
+/** Main's undo history for the open study, and the label volume's size. */
+async function history(page: Page): Promise<{ bytes: number; volume: number }> {
+  return page.evaluate(async () => {
+    const g = globalThis as unknown as PageGlobals;
+    const id = g.document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
+    const r = await g.hsam.labels.get({ volumeId: id });
+    if (!r.ok) throw new Error(r.error.message);
+    return { bytes: r.value.historyBytes, volume: r.value.labels.length };
+  });
+}
+
 export async function run(): Promise<BenchTable> {
   const path = await bigVolume();
   const host = await startTestHost({ initialPath: path });
@@ -108,6 +132,26 @@ export async function run(): Promise<BenchTable> {
     await page.getByTestId('model-status').waitFor({ timeout: 60_000 });
     await page.getByTestId('auto-segment').click();
     await page.getByTestId('last-run').waitFor({ timeout: 600_000 });
+    // The model run's surfaces (every class, the whole volume) are built once; editing is timed after.
+    const surfacesIdle = async (): Promise<void> => {
+      await page.waitForFunction(
+        () => (globalThis as unknown as PageGlobals).document.querySelector('[data-testid="view-3d"]')?.getAttribute('data-surface-busy') === 'false',
+        undefined,
+        { timeout: 600_000, polling: 100 },
+      );
+      // And until that frame is on screen: the page gets its next frames only once the GPU
+      // process (SwiftShader here) has drawn it.
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())))');
+    };
+    await page.waitForFunction(
+      () => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="view-3d"]')?.getAttribute('data-surface-updates') ?? 0) > 0,
+      undefined,
+      { timeout: 600_000, polling: 100 },
+    );
+    await surfacesIdle();
+    const fullBuild = Number(await page.getByTestId('view-3d').getAttribute('data-surface-ms'));
+    const settleMs = Number(await page.getByTestId('view-3d').getAttribute('data-surface-settle-ms'));
+    const afterModel = await history(page);
     await installProbe(page);
     const view = page.getByTestId('view-axial');
     const box = await view.boundingBox();
@@ -123,39 +167,49 @@ export async function run(): Promise<BenchTable> {
     await page.waitForTimeout(300);
     const scroll = await takeLatencies(page);
 
-    // Brush: 100 strokes of 10 segments each, liver, 5 mm radius.
+    const scroll3d = await take3dFrames(page);
+
+    // Brush: strokes of 10 segments each, liver, 5 mm radius; every stroke on voxels not painted
+    // yet (a stroke that changes nothing draws nothing to time).
     await page.keyboard.press('b');
     await page.getByTestId('segment-liver').getByTestId('segment-select').click();
     const surface: number[] = [];
-    const stroke: number[] = [];
-    for (let s = 0; s < 100; s++) {
+    const perStroke: number[] = [];
+    const paint = async (s: number): Promise<number[]> => {
+      const x = 0.25 + 0.1 * Math.floor(s / 20);
       const y = 0.3 + 0.4 * ((s % 20) / 20);
-      await page.mouse.move(...at(0.3, y));
+      await page.mouse.move(...at(x, y));
       await page.mouse.down();
       for (let m = 1; m <= 10; m++) {
-        await page.mouse.move(...at(0.3 + 0.02 * m, y));
+        await page.mouse.move(...at(x + 0.02 * m, y));
         await page.waitForTimeout(16);
       }
       await page.mouse.up();
-      stroke.push(...(await takeLatencies(page)));
+      const lat = await takeLatencies(page);
+      perStroke.push(lat.length > 0 ? Math.max(...lat) : NaN);
+      return lat;
+    };
+    const stroke: number[] = [];
+    for (let s = 0; s < 100; s++) {
+      stroke.push(...(await paint(s)));
       if (s % 20 === 19) {
         // Let the 3D view catch up, then read its last surface update.
-        await page.waitForFunction(
-          () => (globalThis as unknown as PageGlobals).document.querySelector('[data-testid="view-3d"]')?.getAttribute('data-surface-busy') === 'false',
-          undefined,
-          { timeout: 60_000 },
-        );
+        await surfacesIdle();
         const ms = Number(await page.getByTestId('view-3d').getAttribute('data-surface-ms'));
         if (Number.isFinite(ms) && ms > 0) surface.push(ms);
       }
     }
-    const history = await page.evaluate(async () => {
-      const g = globalThis as unknown as PageGlobals;
-      const id = g.document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
-      const r = await g.hsam.labels.get({ volumeId: id });
-      if (!r.ok) throw new Error(r.error.message);
-      return { bytes: r.value.historyBytes, volume: r.value.labels.length };
-    });
+    const strokes3d = await take3dFrames(page);
+    // The same with the 3D view's surfaces hidden: what drawing them costs the slice views.
+    await page.getByTestId('surfaces-toggle').uncheck();
+    await surfacesIdle();
+    await take3dFrames(page);
+    // Erasing along the second block's strokes: voxels that change, so frames to time.
+    await page.keyboard.press('e');
+    const hidden: number[] = [];
+    for (let s = 20; s < 40; s++) hidden.push(...(await paint(s)));
+    const after = await history(page);
+    const strokesBytes = after.bytes - afterModel.bytes;
     const row = (name: string, xs: readonly number[], target: number): (string | number)[] => [
       name,
       xs.length,
@@ -169,20 +223,33 @@ export async function run(): Promise<BenchTable> {
       columns: ['figure', 'n', 'p50 ms', 'p95 ms', 'target ms (p95)', 'p95 / target'],
       rows: [
         row('brush stroke → painted pixels', stroke, 16),
+        row('eraser stroke, 3D surfaces hidden', hidden, 16),
         row('slice scroll → new slice drawn', scroll, 16),
         row('3D surface update, one class', surface, 300),
+        ['3D surfaces of every class after the model run', 1, fullBuild.toFixed(0), fullBuild.toFixed(0), '', ''],
         [
-          'undo history after 100 strokes',
+          'undo history: the 100 strokes',
           100,
-          `${(history.bytes / 1024).toFixed(0)} KiB`,
+          `${(strokesBytes / 1024).toFixed(0)} KiB`,
           '',
-          `≤ 10 % of ${(history.volume / 2 ** 20).toFixed(0)} MiB`,
-          (history.bytes / (0.1 * history.volume)).toFixed(3),
+          `≤ 10 % of ${(after.volume / 2 ** 20).toFixed(0)} MiB`,
+          (strokesBytes / (0.1 * after.volume)).toFixed(3),
+        ],
+        [
+          'undo history: model run + 100 strokes',
+          101,
+          `${(after.bytes / 1024).toFixed(0)} KiB`,
+          '',
+          `≤ 10 % of ${(after.volume / 2 ** 20).toFixed(0)} MiB`,
+          (after.bytes / (0.1 * after.volume)).toFixed(3),
         ],
       ],
       notes: [
         'Latencies run from the input event’s timestamp to the first animation frame after the axial view rendered it (User Timing mark hsam:frame:axial).',
-        'Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render).',
+        `Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render), counted from when the surfaces may follow: ${settleMs} ms after the last stroke ended.`,
+        `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes.`,
+        `Scroll latencies, in order: ${scroll.map((x) => x.toFixed(0)).join(' ')}`,
+        `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,
       ],
     };
   } finally {

@@ -1,8 +1,7 @@
 /**
  * One undoable step of label editing (a brush stroke, a fill, a model run, an undo): the voxel
  * diff plus the slice statuses it changed, and its compact binary form. The same deflated bytes
- * are the undo memo and the journal record, so a step costs its compressed diff and no more
- * (a model run over a whole volume compresses to a few hundred kilobytes).
+ * are the undo memo and the journal record, so a step costs its compressed diff and no more.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { invertDiff, type LabelDiff } from './label-diff.js';
@@ -45,6 +44,28 @@ export function invertStep(s: Step): Step {
   };
 }
 
+/**
+ * Set in the status-count word when voxel indices are stored as differences from the previous
+ * one (mod 2^32): runs of neighbouring voxels become runs of 1, which deflate to almost
+ * nothing. Records written before (journals of an earlier version) lack it and still decode.
+ */
+const DELTA_INDICES = 0x80000000;
+
+function deltas(indices: Uint32Array): Uint32Array {
+  const out = new Uint32Array(indices.length);
+  let prev = 0;
+  for (let n = 0; n < indices.length; n++) {
+    out[n] = (indices[n]! - prev) >>> 0;
+    prev = indices[n]!;
+  }
+  return out;
+}
+
+function undoDeltas(a: Uint32Array): void {
+  let prev = 0;
+  for (let n = 0; n < a.length; n++) prev = a[n] = (prev + a[n]!) >>> 0;
+}
+
 export function encodeStep(s: Step): Buffer {
   const n = s.diff.indices.length;
   const m = s.status.slices.length;
@@ -52,13 +73,13 @@ export function encodeStep(s: Step): Buffer {
   const name = Buffer.from(s.models?.model ?? '', 'utf8');
   const raw = Buffer.alloc(8 + n * 4 + m * 4 + n * 4 + m * 2 + (s.models ? 4 + k * 8 + 2 + name.length : 0));
   raw.writeUInt32LE(n, 0);
-  raw.writeUInt32LE(m, 4);
+  raw.writeUInt32LE((m | DELTA_INDICES) >>> 0, 4);
   let at = 8;
   const put = (a: Uint32Array | Uint8Array): void => {
     raw.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
     at += a.byteLength;
   };
-  put(s.diff.indices);
+  put(deltas(s.diff.indices));
   put(s.status.slices);
   put(s.diff.before);
   put(s.diff.after);
@@ -82,7 +103,8 @@ export function encodeStep(s: Step): Buffer {
 export function decodeStep(bytes: Uint8Array): Step {
   const raw = inflateRawSync(bytes);
   const n = raw.readUInt32LE(0);
-  const m = raw.readUInt32LE(4);
+  const flagged = raw.readUInt32LE(4);
+  const m = (flagged & ~DELTA_INDICES) >>> 0;
   const base = 8 + n * 8 + m * 6;
   if (raw.length < base) throw new Error('label step record has the wrong length');
   let at = 8;
@@ -98,6 +120,7 @@ export function decodeStep(bytes: Uint8Array): Step {
     return a;
   };
   const indices = u32(n);
+  if (flagged & DELTA_INDICES) undoDeltas(indices);
   const slices = u32(m);
   const step: Step = {
     diff: { indices, before: u8(n), after: u8(n), sourceBefore: u8(n), sourceAfter: u8(n) },

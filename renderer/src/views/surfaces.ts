@@ -58,7 +58,11 @@ export interface SurfaceLayer {
    * when null.
    */
   changed(touched: Uint32Array | null): void;
-  /** While held (a brush stroke under way), changes gather and nothing is sent or drawn. */
+  /**
+   * While held (a brush stroke under way), changes gather and nothing is sent or drawn; after a
+   * release the layer waits SETTLE_MS for the next stroke before it catches up, so a run of
+   * strokes is never slowed by 3D frames (seconds each with software graphics) in between.
+   */
   hold(on: boolean): void;
   /** Colours and hidden classes; `visible` false hides every surface. */
   setStyle(style: LabelStyle | null, visible: boolean): void;
@@ -86,6 +90,9 @@ export function indexToWorldMatrix(meta: Pick<VolumeMeta, 'origin' | 'spacing' |
     ox, oy, oz, 1,
   ];
 }
+
+/** How long after a stroke the surfaces wait for the next one before they follow, ms. */
+export const SETTLE_MS = 300;
 
 /** Above this share of changed voxels, sending the whole volume is cheaper than the diff. */
 const FULL_UPDATE_SHARE = 1 / 8;
@@ -191,6 +198,7 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   /** Where the array changed since the last request; null: anywhere (compare it all). */
   let touched: Uint32Array[] | null = [];
   let held = false;
+  let settle: ReturnType<typeof setTimeout> | null = null;
   /** When the oldest change not yet sent happened (or the hold ended). */
   let pendingSince: number | null = null;
   let inFlight: { id: number; since: number; diffMs: number } | null = null;
@@ -282,7 +290,8 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   function pump(): void {
     const current = labels;
     if (deleted || inFlight || held || pendingSince === null || !current) {
-      if (!inFlight) opts.onbusy?.(false);
+      // Changes waiting for a stroke to end still count as work to do.
+      if (!inFlight) opts.onbusy?.(held && pendingSince !== null);
       return;
     }
     const since = pendingSince;
@@ -336,11 +345,20 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
       pump();
     },
     hold(on) {
-      if (held === on) return;
-      held = on;
-      // What is measured is the update after the edit (the stroke) ended.
-      if (!on && pendingSince !== null) pendingSince = performance.now();
-      pump();
+      if (on) {
+        if (settle !== null) clearTimeout(settle);
+        settle = null;
+        held = true;
+        return;
+      }
+      if (!held || settle !== null) return;
+      settle = setTimeout(() => {
+        settle = null;
+        held = false;
+        // What is measured is the update itself, from the moment the layer may follow.
+        if (pendingSince !== null) pendingSince = performance.now();
+        pump();
+      }, SETTLE_MS);
     },
     setStyle(next, on) {
       style = next;
@@ -349,6 +367,7 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
     },
     delete() {
       deleted = true;
+      if (settle !== null) clearTimeout(settle);
       worker.terminate();
       for (const entry of actors.values()) {
         opts.renderer.removeActor(entry.actor);
