@@ -64,16 +64,20 @@ async function dice(labels: Uint8Array, imagePath: string, referencePath: string
   return out;
 }
 
-beforeAll(() => {
-  ws = createWorkstation({
+/** A workstation with the demo model that keeps its label sessions in `sessionsDir`. */
+const workstationIn = (sessionsDir: string): Workstation =>
+  createWorkstation({
     version: 'test',
     emit: (event, payload) => {
       if (event === 'segmentProgress') progress.push(payload as EventPayload<'segmentProgress'>);
     },
     dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
     defaultModelDir: DEMO,
-    sessionsDir: mkdtempSync(join(tmpdir(), 'hsam-seg-')),
+    sessionsDir,
   });
+
+beforeAll(() => {
+  ws = workstationIn(mkdtempSync(join(tmpdir(), 'hsam-seg-')));
 });
 afterAll(() => ws.dispose());
 
@@ -197,17 +201,7 @@ describe('segmentation with the shipped demo model', () => {
   it('closing the workstation mid-run cancels it, keeps and saves its finished slices, and the process lives', async () => {
     // Terminating the inference thread inside onnxruntime's run aborted the whole process.
     const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-seg-close-'));
-    const make = (): Workstation =>
-      createWorkstation({
-        version: 'test',
-        emit: (event, payload) => {
-          if (event === 'segmentProgress') progress.push(payload as EventPayload<'segmentProgress'>);
-        },
-        dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-        defaultModelDir: DEMO,
-        sessionsDir,
-      });
-    const first = make();
+    const first = workstationIn(sessionsDir);
     const startup = await callApi<{ defaultModel: { fileId: string } }>(first, 'app.getStartup', {});
     await callApi<ModelStatus>(first, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
     const path = join(TOTALSEG, 'example_ct.nii.gz');
@@ -221,7 +215,7 @@ describe('segmentation with the shipped demo model', () => {
     expect(summary.completed).toBeGreaterThan(0);
     expect(summary.completed).toBeLessThan(112);
 
-    const second = make();
+    const second = workstationIn(sessionsDir);
     try {
       const again = await callApi<VolumeMeta>(second, 'volume.open', { fileId: second.files.grant(path, 'dialog').fileId });
       const state = await callApi<LabelState>(second, 'labels.get', { volumeId: again.volumeId });

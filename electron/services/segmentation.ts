@@ -13,6 +13,7 @@ import type { ModelCard } from '../contract/model-card.js';
 import type { LabelTool } from '../contract/label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
 import type { Volume } from './imaging/volume.js';
+import { InFlight } from './in-flight.js';
 import { InferenceService, type SegmentJob } from './inference/inference-service.js';
 import type { Device } from './inference/ort-engine.js';
 import { sliceFrame } from './inference/slice-frame.js';
@@ -54,7 +55,7 @@ export class Segmentation {
   /** Runs by volume; `cancelled` catches a cancel that arrives before the worker has the job. */
   readonly #running = new Map<string, { job?: SegmentJob; cancelled: boolean }>();
   /** Every run until it settles, so closing can wait for them. */
-  readonly #runs = new Set<Promise<void>>();
+  readonly #runs = new InFlight();
 
   constructor(private readonly opts: SegmentationOptions) {}
 
@@ -177,14 +178,7 @@ export class Segmentation {
   }
 
   run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
-    const run = this.#run(volumeId, volume, studyKey, batch);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#runs.add(settled);
-    void settled.then(() => this.#runs.delete(settled));
-    return run;
+    return this.#runs.track(this.#run(volumeId, volume, studyKey, batch));
   }
 
   async #run(volumeId: string, volume: Volume, studyKey: string, batch?: number): Promise<SegmentSummary> {
@@ -263,9 +257,10 @@ export class Segmentation {
   }
 
   async dispose(): Promise<void> {
-    // Runs first: cancelled, their finished slices applied and saved with the rest.
+    // Runs first: cancelled, their finished slices applied and saved with the rest. A worker
+    // that never answers is rejected by the inference service's own dispose below.
     for (const id of [...this.#running.keys()]) this.cancel(id);
-    await Promise.all(this.#runs);
+    await this.#runs.settled(30_000);
     for (const id of [...this.#studyOf.keys()]) await this.close(id);
     await this.#inference.dispose();
   }

@@ -9,6 +9,7 @@ import type { ModelCard } from '../../contract/model-card.js';
 import { UserFacingError } from '../../contract/result.js';
 import type { VoxelArray } from '../../contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
+import { InFlight } from '../in-flight.js';
 import { startWorker } from '../workers/start-worker.js';
 import { batchForMemory } from './batch-size.js';
 import { loadModelFolder } from './model-folder.js';
@@ -38,8 +39,8 @@ export interface SegmentJob {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Pending {
-  resolve: (reply: InferenceReply) => void;
-  reject: (e: Error) => void;
+  resolve(reply: InferenceReply): void;
+  reject(e: Error): void;
   onProgress?: ((p: SegmentProgress) => void) | undefined;
 }
 
@@ -50,6 +51,7 @@ export class InferenceService {
   #worker: Worker | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
+  readonly #requests = new InFlight();
   #model: LoadedModel | null = null;
 
   get model(): LoadedModel | null {
@@ -99,22 +101,8 @@ export class InferenceService {
    */
   async dispose(graceMs = 30_000): Promise<void> {
     const w = this.#worker;
-    if (w && this.#pending.size > 0) {
-      const settled = [...this.#pending.keys()].map(
-        (id) =>
-          new Promise<void>((resolve) => {
-            const p = this.#pending.get(id);
-            if (!p) return resolve();
-            const { resolve: ok, reject: failed } = p;
-            p.resolve = (r) => (ok(r), resolve());
-            p.reject = (e) => (failed(e), resolve());
-            w.postMessage({ type: 'cancel', id } satisfies InferenceRequest);
-          }),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(settled), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-    }
+    for (const id of this.#pending.keys()) w?.postMessage({ type: 'cancel', id } satisfies InferenceRequest);
+    await this.#requests.settled(graceMs);
     this.#worker = null;
     this.#model = null;
     for (const p of this.#pending.values()) p.reject(new UserFacingError('cancelled', 'The workstation closed before the model finished.'));
@@ -155,9 +143,11 @@ export class InferenceService {
     id: number = this.#nextId++,
   ): Promise<InferenceReply> {
     const w = this.#ensureWorker();
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onProgress });
-      w.postMessage({ ...req, id });
-    });
+    return this.#requests.track(
+      new Promise((resolve, reject) => {
+        this.#pending.set(id, { resolve, reject, onProgress });
+        w.postMessage({ ...req, id });
+      }),
+    );
   }
 }

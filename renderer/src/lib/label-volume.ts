@@ -14,8 +14,7 @@ export class LabelVolume {
   readonly labels: Uint8Array;
   /** The axis `hasClass` counts slices along. */
   readonly axis: VoxelAxis;
-  readonly #counts = new Float64Array(256);
-  /** slice × 256 + class → voxels */
+  /** slice × 256 + class → voxels (the volume's counts are their sums) */
   readonly #perSlice: Uint32Array;
   readonly #sliceOf: (i: number) => number;
   #touched = new Uint32Array(1024);
@@ -30,14 +29,12 @@ export class LabelVolume {
     this.axis = axis;
     this.#perSlice = new Uint32Array(dims[axis] * 256);
     this.#sliceOf = axis === 2 ? (i) => Math.floor(i / (nx * ny)) : axis === 1 ? (i) => Math.floor(i / nx) % ny : (i) => i % nx;
-    const c = this.#counts;
     const per = this.#perSlice;
     let i = 0;
     for (let k = 0; k < nz; k++) {
       for (let j = 0; j < ny; j++) {
         for (let x = 0; x < nx; x++, i++) {
           const v = labels[i]!;
-          c[v]!++;
           per[(axis === 2 ? k : axis === 1 ? j : x) * 256 + v]!++;
         }
       }
@@ -52,7 +49,6 @@ export class LabelVolume {
   /** Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts and the log. */
   write(indices: ArrayLike<number>, values: ArrayLike<number> | number): void {
     const l = this.labels;
-    const c = this.#counts;
     const one = typeof values === 'number';
     this.#reserve(indices.length);
     for (let n = 0; n < indices.length; n++) {
@@ -60,8 +56,6 @@ export class LabelVolume {
       const v = one ? values : values[n]!;
       const before = l[i]!;
       if (before === v) continue;
-      c[before]!--;
-      c[v]!++;
       const at = this.#sliceOf(i) * 256;
       this.#perSlice[at + before]!--;
       this.#perSlice[at + v]!++;
@@ -70,9 +64,12 @@ export class LabelVolume {
     }
   }
 
-  /** Voxels per class (a copy: 256 entries). */
+  /** Voxels per class (256 entries): the slices' counts summed, a few hundred thousand additions. */
   counts(): Float64Array {
-    return this.#counts.slice();
+    const c = new Float64Array(256);
+    const per = this.#perSlice;
+    for (let at = 0; at < per.length; at += 256) for (let v = 0; v < 256; v++) c[v]! += per[at + v]!;
+    return c;
   }
 
   /**

@@ -20,9 +20,6 @@ export interface Progress {
 
 const phaseLabel = { 'reading-headers': 'Reading DICOM headers', decoding: 'Decoding images' } as const;
 
-/** The label volume, with slice counts along the axial view's axis (where per-slice tools work). */
-const labelVolume = (meta: VolumeMeta, labels: Uint8Array): LabelVolume => new LabelVolume(labels, meta.dims, viewGeometry(meta.direction, 'axial').sliceAxis);
-
 export class Study {
   meta = $state.raw<VolumeMeta | null>(null);
   voxels = $state.raw<VoxelArray | null>(null);
@@ -37,8 +34,15 @@ export class Study {
   /** The label volume main holds for this study (edited in place; see labelVersion). */
   labels = $state.raw<LabelState | null>(null);
   labelVersion = $state(0);
-  /** The same label array with its per-class counts and touch log; every edit writes through it. */
-  volume = $state.raw<LabelVolume | null>(null);
+  /**
+   * The same label array with its class counts (per slice along the axial view's axis, where
+   * per-slice tools work) and touch log; every edit writes through it.
+   */
+  readonly volume: LabelVolume | null = $derived.by(() => {
+    const { meta, labels } = this;
+    if (!meta || !labels || labels.volumeId !== meta.volumeId) return null;
+    return new LabelVolume(labels.labels, meta.dims, viewGeometry(meta.direction, 'axial').sliceAxis);
+  });
   /** Set when an earlier session's unsaved edits were restored from the journal. */
   restoredNotice = $state<string | null>(null);
 
@@ -49,7 +53,6 @@ export class Study {
     const state = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
     if (this.meta?.volumeId !== state.volumeId) return;
     this.labels = state;
-    this.volume = labelVolume(meta, state.labels);
     this.labelVersion++;
   }
 
@@ -110,7 +113,6 @@ export class Study {
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
-    this.volume = labelVolume(meta, labels.labels);
     this.labelVersion++;
     const r = labels.restored;
     this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
