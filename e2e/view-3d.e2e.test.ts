@@ -74,7 +74,24 @@ const summary = (us: SurfaceUpdate[]): string =>
   us.map((u) => `${u.ms.toFixed(0)} ms (diff ${u.diffMs}, extract ${u.extractMs}, render ${u.renderMs}; ${u.bricks} bricks, classes ${u.classes.join(',')})`).join('; ');
 
 describe('3D view of the sample CT', () => {
-  it('renders the volume through the CT soft-tissue preset', async () => {
+  it('starts without volume rendering on software graphics, and says why', async () => {
+    // This Chromium draws with SwiftShader (no GPU on the test machines).
+    const toggle = view3d.root.getByTestId('volume-toggle');
+    expect(await view3d.root.getAttribute('data-volume')).toBe('false');
+    expect(await toggle.isChecked()).toBe(false);
+    expect(await toggle.locator('xpath=..').getAttribute('title')).toMatch(/^Volume rendering starts off with software graphics \(.*SwiftShader.*\)/);
+    // Not uploaded, not timed.
+    expect(await view3d.root.getAttribute('data-volume-frame-ms')).toBe('');
+  });
+
+  it('renders the volume through the CT soft-tissue preset when ticked, and times a frame', async () => {
+    await view3d.showVolume(true);
+    const frameMs = Number(await view3d.root.getAttribute('data-volume-frame-ms'));
+    console.log(`sample 122×101×30, one volume-rendered frame: ${frameMs} ms`);
+    expect(frameMs).toBeGreaterThan(0);
+    // The user's choice wins over the measured frame.
+    expect(await view3d.root.getAttribute('data-volume')).toBe('true');
+    expect(await view3d.root.getByTestId('volume-toggle').locator('xpath=..').getAttribute('title')).toBe(`Show the volume rendering (a frame took ${frameMs} ms here)`);
     expect(await view3d.root.getAttribute('data-volume-preset')).toBe('ct-soft-tissue');
     await expect.poll(async () => (await view3d.pixelStats()).levels, { timeout: 20_000 }).toBeGreaterThan(40);
     const stats = await view3d.pixelStats();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPreset, percentiles, PRESETS, transferFunction, volumeRenderingByDefault } from './transfer-functions';
+import { defaultPreset, percentiles, PRESETS, transferFunction, VOLUME_FRAME_BUDGET_MS, volumeRenderingByDefault } from './transfer-functions';
 
 describe('volume-rendering presets', () => {
   it('CT (by modality or by Hounsfield-looking values) starts in soft tissue, anything else in the MR preset', () => {
@@ -35,14 +35,17 @@ describe('volume-rendering presets', () => {
 });
 
 describe('volumeRenderingByDefault', () => {
-  it('is on with a GPU, and with software graphics only for small volumes', () => {
-    const big = 512 * 512 * 300;
-    const small = 122 * 101 * 30;
+  const gpu = 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)';
+  it('is off with software graphics, whatever the volume', () => {
     const swiftshader = 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)';
-    expect(volumeRenderingByDefault('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)', big)).toBe(true);
-    expect(volumeRenderingByDefault(swiftshader, small)).toBe(true);
-    expect(volumeRenderingByDefault(swiftshader, big)).toBe(false);
-    expect(volumeRenderingByDefault('llvmpipe (LLVM 15.0.6, 256 bits)', big)).toBe(false);
-    expect(volumeRenderingByDefault(null, big)).toBe(true);
+    expect(volumeRenderingByDefault(swiftshader, null)).toBe(false);
+    expect(volumeRenderingByDefault('llvmpipe (LLVM 15.0.6, 256 bits)', 5)).toBe(false);
+    expect(volumeRenderingByDefault('Microsoft Basic Render Driver', null)).toBe(false);
+  });
+  it('is on with a GPU until a frame measures over budget', () => {
+    expect(volumeRenderingByDefault(gpu, null)).toBe(true);
+    expect(volumeRenderingByDefault(gpu, VOLUME_FRAME_BUDGET_MS)).toBe(true);
+    expect(volumeRenderingByDefault(gpu, VOLUME_FRAME_BUDGET_MS + 1)).toBe(false);
+    expect(volumeRenderingByDefault(null, 12)).toBe(true);
   });
 });
