@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHost } from './host/test-host.js';
 import { openSession, type Session } from './fixtures.js';
-import type { WorkstationPage } from './pages/workstation.js';
+import { WorkstationPage } from './pages/workstation.js';
 
 const LIVER = 5;
 const SPLEEN = 1;
@@ -98,5 +98,24 @@ describe('hand corrections', () => {
     await expect.poll(() => page.getByTestId('restored').textContent()).toMatch(/^Restored \d+ unsaved label edit\(s\) from the last session\./);
     expect(await ws.labelCounts()).toEqual(before);
     expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('reviewed');
+  });
+
+  it('the other two views show a stroke that crosses their slices', async () => {
+    // The coronal and sagittal views re-read their slice only when an edit changed it. Move the
+    // crosshair to the axial view's centre, then paint a cross through it.
+    const lock = page.getByTestId('segment-liver').getByTestId('segment-lock');
+    if ((await lock.getAttribute('aria-pressed')) === 'true') await lock.click();
+    await expect.poll(() => lock.getAttribute('aria-pressed')).toBe('false');
+    await page.getByTestId('tool-navigate').click();
+    await page.mouse.click(...(await ws.at('axial', [0.5, 0.5])));
+    await page.waitForTimeout(300);
+    const before = { coronal: await ws.shot('coronal'), sagittal: await ws.shot('sagittal') };
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-liver').getByTestId('segment-select').click();
+    await drag([0.5, 0.2], [0.5, 0.8]);
+    await drag([0.2, 0.5], [0.8, 0.5]);
+    for (const plane of ['coronal', 'sagittal'] as const) {
+      await expect.poll(async () => WorkstationPage.difference(before[plane], await ws.shot(plane)), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    }
   });
 });

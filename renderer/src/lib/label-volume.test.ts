@@ -28,6 +28,26 @@ describe('LabelVolume', () => {
   });
 });
 
+describe('LabelVolume.changedSince', () => {
+  it('says which slices along each axis a write changed, for a reader that remembers the clock', () => {
+    const dims = [4, 3, 6] as const;
+    const at = (i: number, j: number, k: number): number => i + 4 * (j + 3 * k);
+    const v = new LabelVolume(new Uint8Array(72), [...dims], 2);
+    const seen = v.clock;
+    v.write(Uint32Array.of(at(1, 2, 5), at(3, 0, 2)), 4);
+    v.write(Uint32Array.of(at(0, 1, 1)), 0); // already 0: changes nothing
+    const changed = (axis: 0 | 1 | 2, since: number): number[] =>
+      Array.from({ length: dims[axis] }, (_, s) => s).filter((s) => v.changedSince(axis, s, since));
+    expect(changed(0, seen)).toEqual([1, 3]);
+    expect(changed(1, seen)).toEqual([0, 2]);
+    expect(changed(2, seen)).toEqual([2, 5]);
+    const later = v.clock;
+    expect(changed(2, later)).toEqual([]);
+    v.write([at(3, 0, 2)], Uint8Array.of(0));
+    expect([changed(0, later), changed(1, later), changed(2, later)]).toEqual([[3], [0], [2]]);
+  });
+});
+
 describe('LabelVolume.hasClass', () => {
   const dims = [4, 3, 6] as const;
   const at = (i: number, j: number, k: number): number => i + 4 * (j + 3 * k);

@@ -1,8 +1,9 @@
 /**
  * The renderer's copy of a label volume with what must follow every edit kept incrementally:
  * voxels per class (the segment list's volumes), voxels per class in each slice along one axis
- * (which slices hold a class: interpolation's suggestion), and the voxels touched since the 3D
- * view last looked. On a 512×512×300 study a full pass over the labels takes tens of
+ * (which slices hold a class: interpolation's suggestion), the voxels touched since the 3D
+ * view last looked, and when each slice along each axis last changed (a slice view re-reads
+ * its slice only then). On a 512×512×300 study a full pass over the labels takes tens of
  * milliseconds; doing one per brush dab would cost the stroke its frame.
  */
 import type { Vec3, VoxelAxis } from './orientation';
@@ -21,12 +22,18 @@ export class LabelVolume {
   #touchedCount = 0;
   /** The log overflowed (or was never drained): the reader must compare everything. */
   #overflow = false;
+  /** Per axis, per slice: the `clock` of the last write that changed a voxel in it. */
+  readonly #stamps: [Uint32Array, Uint32Array, Uint32Array];
+  readonly #dims: Vec3;
+  #clock = 0;
 
   constructor(labels: Uint8Array, dims: Vec3, axis: VoxelAxis) {
     const [nx, ny, nz] = dims;
     if (labels.length !== nx * ny * nz) throw new Error('labels do not fill the grid');
     this.labels = labels;
     this.axis = axis;
+    this.#dims = dims;
+    this.#stamps = [new Uint32Array(nx), new Uint32Array(ny), new Uint32Array(nz)];
     this.#perSlice = new Uint32Array(dims[axis] * 256);
     this.#sliceOf = axis === 2 ? (i) => Math.floor(i / (nx * ny)) : axis === 1 ? (i) => Math.floor(i / nx) % ny : (i) => i % nx;
     const per = this.#perSlice;
@@ -46,10 +53,13 @@ export class LabelVolume {
     return (this.#perSlice[s * 256 + cls] ?? 0) > 0;
   }
 
-  /** Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts and the log. */
+  /** Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts, log and stamps. */
   write(indices: ArrayLike<number>, values: ArrayLike<number> | number): void {
     const l = this.labels;
     const one = typeof values === 'number';
+    const [nx, ny] = this.#dims;
+    const [sx, sy, sz] = this.#stamps;
+    const clock = ++this.#clock;
     this.#reserve(indices.length);
     for (let n = 0; n < indices.length; n++) {
       const i = indices[n]!;
@@ -61,7 +71,21 @@ export class LabelVolume {
       this.#perSlice[at + v]!++;
       l[i] = v;
       if (!this.#overflow) this.#touched[this.#touchedCount++] = i;
+      const row = Math.floor(i / nx);
+      sx[i - row * nx] = clock;
+      sy[row % ny] = clock;
+      sz[Math.floor(row / ny)] = clock;
     }
+  }
+
+  /** Counts the writes; a reader keeps the value it last read at, for `changedSince`. */
+  get clock(): number {
+    return this.#clock;
+  }
+
+  /** Whether a write after `clock` changed a voxel of slice `s` along `axis`. */
+  changedSince(axis: VoxelAxis, s: number, clock: number): boolean {
+    return (this.#stamps[axis][s] ?? 0) > clock;
   }
 
   /** Voxels per class (256 entries): the slices' counts summed, a few hundred thousand additions. */

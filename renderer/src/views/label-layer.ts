@@ -3,13 +3,16 @@
  * same patient space, coloured per class from the model card (or label schema) through a lookup
  * table, drawn just in front of the image. The slice is copied out of the label volume on every
  * change (fill), or reduced to each class's boundary pixels (outline), so both modes draw the
- * same way. Labels are edited in place; `refresh()` re-reads the slice.
+ * same way. Labels are edited in place; `refresh()` re-reads the slice when a write changed it
+ * (a sagittal slice of a 512×512×300 volume is a strided read of 150 k voxels: several
+ * milliseconds that a brush dab elsewhere must not cost).
  */
 import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction';
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
 import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
@@ -22,12 +25,13 @@ export interface LabelLayer {
   readonly actor: ReturnType<typeof vtkImageSlice.newInstance>;
   setSlice(slice: number): void;
   setStyle(style: LabelStyle): void;
-  /** The label array changed in place; true when the shown slice changed (it needs a render). */
+  /** The labels changed in place; true when the shown slice changed (it needs a render). */
   refresh(): boolean;
   delete(): void;
 }
 
-export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis: VoxelAxis, towardCamera: Vec3): LabelLayer {
+export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxis: VoxelAxis, towardCamera: Vec3): LabelLayer {
+  const labels = volume.labels;
   const { width, height } = slicePlane(meta.dims, sliceAxis);
   const dims: [number, number, number] = [...meta.dims];
   dims[sliceAxis] = 1;
@@ -55,8 +59,11 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
 
   let current = 0;
   let mode: LabelMode = 'fill';
+  /** The volume's clock when the slice was last read. */
+  let read = 0;
   /** Re-read the slice; only a slice that really changed is uploaded again. */
   const update = (): boolean => {
+    read = volume.clock;
     if (mode === 'outline') {
       extractSlice(labels, meta.dims, sliceAxis, current, scratch);
       outline(scratch, width, height, fresh);
@@ -100,7 +107,7 @@ export function createLabelLayer(meta: VolumeMeta, labels: Uint8Array, sliceAxis
         update();
       }
     },
-    refresh: update,
+    refresh: () => volume.changedSince(sliceAxis, current, read) && update(),
     delete() {
       actor.delete();
       mapper.delete();
