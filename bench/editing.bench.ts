@@ -269,7 +269,10 @@ export async function run(): Promise<BenchTable> {
     await page.getByTestId('segment-liver').getByTestId('segment-select').click();
     const surface: number[] = [];
     const perStroke: number[] = [];
+    /** CPU time of main's services per stroke: the test host runs in this process. */
+    const mainCpu: number[] = [];
     const paint = async (s: number): Promise<Latencies> => {
+      const cpu = process.cpuUsage();
       const x = 0.25 + 0.1 * Math.floor(s / 20);
       const y = 0.3 + 0.4 * ((s % 20) / 20);
       await page.mouse.move(...at(x, y));
@@ -280,6 +283,8 @@ export async function run(): Promise<BenchTable> {
       }
       await page.mouse.up();
       const lat = await takeLatencies(page);
+      const used = process.cpuUsage(cpu);
+      mainCpu.push((used.user + used.system) / 1000);
       perStroke.push(lat.frame.length > 0 ? Math.max(...lat.frame) : NaN);
       return lat;
     };
@@ -356,6 +361,7 @@ export async function run(): Promise<BenchTable> {
         `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes.`,
         `Scroll latencies, in order: ${scroll.frame.map((x) => x.toFixed(0)).join(' ')}`,
         `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,
+        `Main's CPU per stroke (ms; the test host serves the API from the benchmark's process), in order: ${mainCpu.map((x) => x.toFixed(0)).join(' ')}`,
       ],
     };
   } finally {
