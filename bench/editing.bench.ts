@@ -94,7 +94,7 @@ const PROBE = `(() => {
  * workstation has its views, whose pointer and wheel handlers only upload a 512×512 16-bit slice
  * to the "axial" canvas and draw it, with none of the workstation's code.
  */
-const FLOOR_PAGE = (boxes: readonly { x: number; y: number; width: number; height: number }[]): string => `<!doctype html>
+const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
 <html><body style="margin:0;background:#000">
 ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height="${Math.round(b.height)}" style="position:absolute;left:${b.x}px;top:${b.y}px;width:${b.width}px;height:${b.height}px"></canvas>`).join('')}
 <script>
@@ -152,31 +152,43 @@ async function takeLatencies(page: Page): Promise<Latencies> {
   });
 }
 
-/** Scroll and brush strokes as the workstation gets them, on the browser-only floor page. */
-async function floor(page: Page, boxes: readonly { x: number; y: number; width: number; height: number }[]): Promise<{ stroke: number[]; scroll: number[] }> {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.setContent(FLOOR_PAGE(boxes));
-  await installProbe(page);
-  const b = boxes[0]!;
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+type Box = { x: number; y: number; width: number; height: number };
+type At = (fx: number, fy: number) => [number, number];
+const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
+
+/** 60 wheel notches over the view's centre, one frame apart, then time for the last frame. */
+async function scrollNotches(page: Page, at: At): Promise<void> {
+  await page.mouse.move(...at(0.5, 0.5));
   for (let n = 0; n < 60; n++) {
     await page.mouse.wheel(0, n % 20 < 10 ? 100 : -100);
     await page.waitForTimeout(20);
   }
   await page.waitForTimeout(300);
-  const scroll = (await takeLatencies(page)).frame;
-  for (let s = 0; s < 20; s++) {
-    const x = b.x + b.width * 0.3;
-    const y = b.y + b.height * (0.3 + 0.02 * s);
-    await page.mouse.move(x, y);
-    await page.mouse.down();
-    for (let m = 1; m <= 10; m++) {
-      await page.mouse.move(x + b.width * 0.02 * m, y);
-      await page.waitForTimeout(16);
-    }
-    await page.mouse.up();
+}
+
+/** Stroke `s` of a run: 10 segments rightwards, each stroke in its own row, 20 rows to a column. */
+async function strokeAt(page: Page, at: At, s: number): Promise<void> {
+  const x = 0.25 + 0.1 * Math.floor(s / 20);
+  const y = 0.3 + 0.4 * ((s % 20) / 20);
+  await page.mouse.move(...at(x, y));
+  await page.mouse.down();
+  for (let m = 1; m <= 10; m++) {
+    await page.mouse.move(...at(x + 0.02 * m, y));
+    await page.waitForTimeout(16);
   }
+  await page.mouse.up();
+}
+
+/** The workstation's scroll and first 20 strokes, on the browser-only floor page. */
+async function floor(page: Page, boxes: readonly Box[]): Promise<{ stroke: number[]; scroll: number[] }> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.setContent(FLOOR_PAGE(boxes));
+  await installProbe(page);
+  const at = within(boxes[0]!);
+  await scrollNotches(page, at);
+  const scroll = (await takeLatencies(page)).frame;
+  for (let s = 0; s < 20; s++) await strokeAt(page, at, s);
   await page.waitForTimeout(300);
   const stroke = (await takeLatencies(page)).frame;
   if (errors.length > 0 || stroke.length === 0 || scroll.length === 0) throw new Error(`the floor page measured nothing: ${errors.join('; ')}`);
@@ -213,7 +225,7 @@ export async function run(): Promise<BenchTable> {
     await page.goto(host.url);
     await page.getByTestId('dims').filter({ hasText: `512 × 512 × ${DEPTH} voxels` }).waitFor({ timeout: 120_000 });
     await page.getByTestId('model-status').waitFor({ timeout: 60_000 });
-    const boxes = await Promise.all(
+    const boxes: Box[] = await Promise.all(
       ['view-axial', 'view-coronal', 'view-sagittal', 'view-3d'].map(async (id) => {
         const b = await page.getByTestId(id).boundingBox();
         if (!b) throw new Error(`no ${id}`);
@@ -250,15 +262,9 @@ export async function run(): Promise<BenchTable> {
     const view = page.getByTestId('view-axial');
     const box = await view.boundingBox();
     if (!box) throw new Error('no axial view');
-    const at = (fx: number, fy: number): [number, number] => [box.x + box.width * fx, box.y + box.height * fy];
+    const at = within(box);
 
-    // Scrolling: 60 wheel notches, one frame apart.
-    await page.mouse.move(...at(0.5, 0.5));
-    for (let n = 0; n < 60; n++) {
-      await page.mouse.wheel(0, n % 20 < 10 ? 100 : -100);
-      await page.waitForTimeout(20);
-    }
-    await page.waitForTimeout(300);
+    await scrollNotches(page, at);
     const scroll = await takeLatencies(page);
 
     const scroll3d = await take3dFrames(page);
@@ -271,28 +277,20 @@ export async function run(): Promise<BenchTable> {
     const perStroke: number[] = [];
     /** CPU time of main's services per stroke: the test host runs in this process. */
     const mainCpu: number[] = [];
-    const paint = async (s: number): Promise<Latencies> => {
+    /** Stroke `s`, its latencies added to `into`. */
+    const paint = async (s: number, into: Latencies): Promise<void> => {
       const cpu = process.cpuUsage();
-      const x = 0.25 + 0.1 * Math.floor(s / 20);
-      const y = 0.3 + 0.4 * ((s % 20) / 20);
-      await page.mouse.move(...at(x, y));
-      await page.mouse.down();
-      for (let m = 1; m <= 10; m++) {
-        await page.mouse.move(...at(x + 0.02 * m, y));
-        await page.waitForTimeout(16);
-      }
-      await page.mouse.up();
+      await strokeAt(page, at, s);
       const lat = await takeLatencies(page);
       const used = process.cpuUsage(cpu);
       mainCpu.push((used.user + used.system) / 1000);
       perStroke.push(lat.frame.length > 0 ? Math.max(...lat.frame) : NaN);
-      return lat;
+      into.frame.push(...lat.frame);
+      into.ours.push(...lat.ours);
     };
     const stroke: Latencies = { frame: [], ours: [] };
     for (let s = 0; s < 100; s++) {
-      const lat = await paint(s);
-      stroke.frame.push(...lat.frame);
-      stroke.ours.push(...lat.ours);
+      await paint(s, stroke);
       if (s % 20 === 19) {
         // Let the 3D view catch up, then read its last surface update.
         await surfacesIdle();
@@ -308,11 +306,7 @@ export async function run(): Promise<BenchTable> {
     // Erasing along the second block's strokes: voxels that change, so frames to time.
     await page.keyboard.press('e');
     const hidden: Latencies = { frame: [], ours: [] };
-    for (let s = 20; s < 40; s++) {
-      const lat = await paint(s);
-      hidden.frame.push(...lat.frame);
-      hidden.ours.push(...lat.ours);
-    }
+    for (let s = 20; s < 40; s++) await paint(s, hidden);
     const after = await history(page);
     const strokesBytes = after.bytes - afterModel.bytes;
     const row = (name: string, xs: readonly number[], target: number): (string | number)[] => [
