@@ -51,6 +51,8 @@ export interface Volume extends Geometry {
   readonly dicom?: DicomIdentity;
   /** What the reader found and tolerated (irregularities, assumptions), for the user. */
   readonly warnings?: readonly string[];
+  /** The voxels' value range when the reader measured it while writing them (saves a pass). */
+  readonly valueRange?: { readonly min: number; readonly max: number };
 }
 
 export function voxelTypeOf(a: VoxelArray): VoxelType {
@@ -77,7 +79,7 @@ export function valueRange(a: VoxelArray): { min: number; max: number } {
 }
 
 export function describeVolume(volumeId: string, v: Volume): VolumeMeta {
-  const { min, max } = valueRange(v.voxels);
+  const { min, max } = v.valueRange ?? valueRange(v.voxels);
   return {
     volumeId,
     name: v.name,

@@ -7,14 +7,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * @param callerUrl `import.meta.url` of the module that starts the worker
  * @param sourceFile the worker's .ts file, relative to that module
  * @param bundledFile the worker's file name beside the bundle
+ * @param resourceLimits the worker's V8 heap limits, if it needs other than Node's defaults
  */
-export function startWorker(callerUrl: string, sourceFile: string, bundledFile: string): Worker {
+export function startWorker(callerUrl: string, sourceFile: string, bundledFile: string, resourceLimits?: ResourceLimits): Worker {
+  const options = resourceLimits ? { resourceLimits } : {};
   if (callerUrl.endsWith('.ts')) {
     // tsx's register() makes .ts importable inside the worker; `--import tsx` in execArgv is
     // ignored for worker threads on Node 20.
@@ -22,9 +24,9 @@ export function startWorker(callerUrl: string, sourceFile: string, bundledFile: 
     const api = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
     const entry = new URL(sourceFile, callerUrl).href;
     const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(code, { eval: true });
+    return new Worker(code, { eval: true, ...options });
   }
   const bundled = join(dirname(fileURLToPath(callerUrl)), bundledFile);
   if (!existsSync(bundled)) throw new Error(`The worker ${bundledFile} is missing at ${bundled}; run "npm run build".`);
-  return new Worker(bundled);
+  return new Worker(bundled, options);
 }

@@ -23,12 +23,11 @@ import type * as DcmjsCodecsModule from 'dcmjs-codecs';
 import type { OpenJpegFactory, OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import type { VoxelArray } from '../../../contract/volume.js';
 import { DicomFileError, type PixelFormat } from './dataset.js';
-import { JPEG_2000 as J2K, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+import { JPEG_2000 as J2K, NATIVE_SYNTAXES as NATIVE, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 import { wasm, type WasmModule } from './wasm.js';
 
 const require = createRequire(import.meta.url);
 
-const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 type DcmtkDecoder = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeHtJpeg2000';
 const DCMTK: Readonly<Record<string, DcmtkDecoder>> = {
   '1.2.840.10008.1.2.5': 'decodeRle',
@@ -107,7 +106,12 @@ export interface FrameSource {
   readonly complete?: boolean;
 }
 
-export async function decodeFrame(src: FrameSource, frame: number): Promise<VoxelArray> {
+/** Returns a zeroed or reused Uint8Array of `bytes` bytes that owns its whole buffer. */
+export type FrameAllocator = (bytes: number) => Uint8Array;
+const freshFrame: FrameAllocator = (bytes) => new Uint8Array(bytes);
+
+/** One frame's stored values, in a buffer from `allocate` for native and JPEG 2000 data. */
+export async function decodeFrame(src: FrameSource, frame: number, allocate: FrameAllocator = freshFrame): Promise<VoxelArray> {
   const { format, transferSyntax } = src;
   const pixelCount = format.rows * format.columns;
   const bytesPerPixel = format.bitsAllocated / 8;
@@ -120,12 +124,13 @@ export async function decodeFrame(src: FrameSource, frame: number): Promise<Voxe
     if (!all || have < need) {
       throw new DicomFileError(`the pixel data is truncated: ${need} bytes expected, ${have} present`);
     }
-    bytes = all.slice(frame * frameBytes, (frame + 1) * frameBytes);
+    bytes = allocate(frameBytes);
+    bytes.set(all.subarray(frame * frameBytes, (frame + 1) * frameBytes));
     if (transferSyntax === '1.2.840.10008.1.2.2') swapBytes(bytes, bytesPerPixel);
   } else {
     if (src.complete === false) throw new DicomFileError('the compressed pixel data is truncated (its end marker is missing)');
     const encoded = frameFragments(src, frame);
-    if (J2K.has(transferSyntax)) bytes = await decodeJ2k(encoded);
+    if (J2K.has(transferSyntax)) bytes = await decodeJ2k(encoded, allocate);
     else {
       const decoder = DCMTK[transferSyntax];
       if (!decoder) {
@@ -150,14 +155,17 @@ function frameFragments(src: FrameSource, frame: number): Uint8Array {
   return values[frame] as Uint8Array;
 }
 
-async function decodeJ2k(encoded: Uint8Array): Promise<Uint8Array> {
+async function decodeJ2k(encoded: Uint8Array, allocate: FrameAllocator): Promise<Uint8Array> {
   const m = await loadOpenJpeg();
   const decoder = new m.J2KDecoder();
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
     decoder.decode();
     // The decoded buffer is a view into WASM memory: copy it out before the decoder is freed.
-    return decoder.getDecodedBuffer().slice();
+    const decoded = decoder.getDecodedBuffer();
+    const out = allocate(decoded.length);
+    out.set(decoded);
+    return out;
   } catch (e) {
     throw new DicomFileError(`the JPEG 2000 stream is corrupt (${describeWasmError(e)})`);
   } finally {

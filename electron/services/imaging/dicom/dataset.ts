@@ -164,7 +164,10 @@ export function parseDicom(path: string, bytes: Uint8Array, headerOnly: boolean)
   }
   let parsed;
   try {
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    // A file read on its own owns its whole buffer: parse it in place (a copy per file is
+    // garbage that the worker's heap holds until V8 counts 64 MB of it).
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const buffer = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
     parsed = dcmjs.data.DicomMessage.readFile(buffer, headerOnly ? { untilTag: '7FE00010', noCopy: true } : { noCopy: true });
   } catch (e) {
     throw new DicomFileError(`the DICOM data is corrupt or truncated (${e instanceof Error ? e.message : String(e)})`);

@@ -31,31 +31,42 @@ export const workerCount = (): number => Math.max(1, Math.min(2, availableParall
 
 /**
  * Workers worth starting for `items` units of work, one more per `perWorker`: a second worker
- * costs about 0.25 s of CPU to start (Node bootstrap, dcmjs) and 25 MiB, which a 20-slice series
- * does not earn back (measured: 1 worker used 0.4 s less CPU and was as fast or faster whenever
- * another process held a core); a 200-slice series does.
+ * costs about 0.25 s of CPU to start (Node bootstrap, dcmjs) and 25 MiB. Reading headers or
+ * native pixels costs a few ms per file, so a second worker pays from about a hundred files;
+ * a JPEG 2000 frame of 512² costs 43 ms of OpenJPEG, so it pays from a handful of slices.
  */
 export const workersFor = (items: number, perWorker: number): number => Math.max(1, Math.min(workerCount(), Math.ceil(items / perWorker)));
 
 /** How long a finished worker is kept for the next request (a decode after a scan). */
 const IDLE_MS = 5000;
 
-const startDicomWorker = (): Worker => startWorker(import.meta.url, './worker.ts', 'dicom-worker.mjs');
+/**
+ * A small young generation: a worker's short-lived objects (a parsed header, a message) are tiny
+ * next to its pixel buffers, and Node's default lets each worker's heap grow by ~10 MB of
+ * semi-spaces during a decode (measured on a 200-slice series: peak 281 → 240 MB, same time).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
+
+const startDicomWorker = (): Worker => startWorker(import.meta.url, './worker.ts', 'dicom-worker.mjs', WORKER_LIMITS);
 
 const idle: Worker[] = [];
+let busy = 0;
 let idleTimer: NodeJS.Timeout | undefined;
 
+function freshWorker(): Worker {
+  const w = startDicomWorker();
+  // A worker that dies while idle must not be handed out again.
+  w.on('exit', () => {
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  return w;
+}
+
 function takeWorker(): Worker {
+  busy++;
   const w = idle.pop();
-  if (!w) {
-    const fresh = startDicomWorker();
-    // A worker that dies while idle must not be handed out again.
-    fresh.on('exit', () => {
-      const i = idle.indexOf(fresh);
-      if (i >= 0) idle.splice(i, 1);
-    });
-    return fresh;
-  }
+  if (!w) return freshWorker();
   w.ref();
   return w;
 }
@@ -63,11 +74,30 @@ function takeWorker(): Worker {
 function releaseWorker(w: Worker): void {
   w.unref();
   idle.push(w);
+  scheduleIdleEnd();
+}
+
+function scheduleIdleEnd(): void {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
     for (const x of idle.splice(0)) void x.terminate();
   }, IDLE_MS);
   idleTimer.unref();
+}
+
+/**
+ * Start workers now, up to `count` in all, for work known to follow (a scan that met compressed
+ * images will decode them): their bootstrap then overlaps the scan instead of delaying the decode.
+ */
+export function warmWorkers(count: number): void {
+  const missing = Math.min(count, workerCount()) - busy - idle.length;
+  if (missing <= 0) return;
+  for (let n = 0; n < missing; n++) {
+    const w = freshWorker();
+    w.unref();
+    idle.push(w);
+  }
+  scheduleIdleEnd();
 }
 
 /**
@@ -77,7 +107,7 @@ function releaseWorker(w: Worker): void {
  */
 export async function runOnWorkers(
   requests: readonly WorkerRequest[],
-  onReply: (request: number, reply: WorkerReply) => boolean,
+  onReply: (request: number, reply: WorkerReply, worker: Worker) => boolean,
   maxWorkers = workerCount(),
 ): Promise<void> {
   let next = 0;
@@ -108,7 +138,7 @@ export async function runOnWorkers(
       };
       function onMessage(reply: WorkerReply): void {
         try {
-          if (onReply(current, reply)) send();
+          if (onReply(current, reply, w)) send();
         } catch (e) {
           fail(e);
         }
@@ -133,6 +163,7 @@ export async function runOnWorkers(
     failed = true;
     throw e;
   } finally {
+    busy -= used.length;
     // After a failure the others may be mid-request: their replies would reach the next caller.
     for (const w of used) {
       if (failed) void w.terminate();

@@ -18,6 +18,8 @@ export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.4.203': 'HTJ2K',
 };
 
+/** Uncompressed pixel data (deflate compresses the dataset, not the frames). */
+export const NATIVE_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 
 /** JPEG 2000 Part 1 (lossless and lossy): decoded by OpenJPEG, compiled once by main (pool.ts). */
 export const JPEG_2000: ReadonlySet<string> = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);

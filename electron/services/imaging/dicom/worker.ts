@@ -11,10 +11,11 @@ import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
 import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
-import type { DecodeRequest, ScanRequest, WorkerReply, WorkerRequest } from './protocol.js';
-import { TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
+import type { VoxelArray } from '../../../contract/volume.js';
+import type { DecodeJob, DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
+import type { WasmModule } from './wasm.js';
+import { NATIVE_SYNTAXES, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 
-const isNativeSyntax = (uid: string): boolean => uid === '1.2.840.10008.1.2' || uid.startsWith('1.2.840.10008.1.2.1') || uid === '1.2.840.10008.1.2.2';
 const port = parentPort;
 if (!port) throw new Error('dicom worker: must run as a worker thread');
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
@@ -47,29 +48,31 @@ async function scan(req: ScanRequest): Promise<void> {
   post({ type: 'scanned', images, others, unreadable });
 }
 
+/** Decode `frames` of one file, handing each to `onSlice` (throws DicomFileError on bad data). */
+async function decodeFile(path: string, frames: DecodeJob['frames'], openJpeg: WasmModule | undefined, onSlice: (k: number, voxels: VoxelArray) => void): Promise<void> {
+  const bytes = await readFile(path);
+  const { object, dataset } = parseDicom(path, bytes, false);
+  if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
+  const f = object.format;
+  const frameCount = object.frames.length;
+  await prepareCodec(object.transferSyntax, openJpeg);
+  const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
+  const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
+  const source = {
+    transferSyntax: object.transferSyntax,
+    format: f,
+    frameCount,
+    pixelData: pixelDataValues(dataset),
+    ...(present === undefined ? {} : { declaredLength: present }),
+    ...(NATIVE_SYNTAXES.has(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
+  };
+  for (const { frame, k } of frames) onSlice(k, await decodeFrame(source, frame, reuseOrAllocate));
+}
+
 async function decode(req: DecodeRequest): Promise<void> {
   for (const job of req.jobs) {
     try {
-      const bytes = await readFile(job.path);
-      const { object, dataset } = parseDicom(job.path, bytes, false);
-      if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
-      const f = object.format;
-      const frameCount = object.frames.length;
-      await prepareCodec(object.transferSyntax, req.openJpeg);
-      const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
-      const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
-      const source = {
-        transferSyntax: object.transferSyntax,
-        format: f,
-        frameCount,
-        pixelData: pixelDataValues(dataset),
-        ...(present === undefined ? {} : { declaredLength: present }),
-        ...(isNativeSyntax(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
-      };
-      for (const { frame, k } of job.frames) {
-        const voxels = await decodeFrame(source, frame);
-        post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]);
-      }
+      await decodeFile(job.path, job.frames, req.openJpeg, (k, voxels) => post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]));
     } catch (e) {
       post({ type: 'failed', path: job.path, message: e instanceof DicomFileError ? e.message : String(e) });
       return;
@@ -78,6 +81,18 @@ async function decode(req: DecodeRequest): Promise<void> {
   post({ type: 'decoded' });
 }
 
-port.on('message', (req: WorkerRequest) => {
-  void (req.type === 'scan' ? scan(req) : decode(req));
+/** Frame buffers main sent back (RecycleMessage); a few suffice, as main copies each at once. */
+const spare: ArrayBuffer[] = [];
+const MAX_SPARE = 8;
+const reuseOrAllocate = (bytes: number): Uint8Array => {
+  const i = spare.findIndex((b) => b.byteLength === bytes);
+  return i < 0 ? new Uint8Array(bytes) : new Uint8Array(spare.splice(i, 1)[0] as ArrayBuffer);
+};
+
+port.on('message', (m: WorkerMessage) => {
+  if (m.type === 'recycle') {
+    if (spare.length < MAX_SPARE) spare.push(m.buffer);
+    return;
+  }
+  void (m.type === 'scan' ? scan(m) : decode(m));
 });
