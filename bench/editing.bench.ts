@@ -274,6 +274,9 @@ export async function run(): Promise<BenchTable> {
     await page.keyboard.press('b');
     await page.getByTestId('segment-liver').getByTestId('segment-select').click();
     const surface: number[] = [];
+    /** The parts of each surface update: marching cubes in the worker, and upload + render. */
+    const surfaceExtract: number[] = [];
+    const surfaceRender: number[] = [];
     const perStroke: number[] = [];
     /** CPU time of main's services per stroke: the test host runs in this process. */
     const mainCpu: number[] = [];
@@ -294,8 +297,13 @@ export async function run(): Promise<BenchTable> {
       if (s % 20 === 19) {
         // Let the 3D view catch up, then read its last surface update.
         await surfacesIdle();
-        const ms = Number(await page.getByTestId('view-3d').getAttribute('data-surface-ms'));
-        if (Number.isFinite(ms) && ms > 0) surface.push(ms);
+        const view3d = page.getByTestId('view-3d');
+        const ms = Number(await view3d.getAttribute('data-surface-ms'));
+        if (Number.isFinite(ms) && ms > 0) {
+          surface.push(ms);
+          surfaceExtract.push(Number(await view3d.getAttribute('data-surface-extract-ms')));
+          surfaceRender.push(Number(await view3d.getAttribute('data-surface-render-ms')));
+        }
       }
     }
     const strokes3d = await take3dFrames(page);
@@ -330,6 +338,8 @@ export async function run(): Promise<BenchTable> {
         row('  of which input → axial render call', scroll.ours, 16),
         row('  browser floor: one canvas redrawn', bare.scroll, 16),
         row('3D surface update, one class', surface, 300),
+        row('  of which smoothing + marching cubes (worker)', surfaceExtract, 300),
+        row('  of which upload + 3D render (SwiftShader)', surfaceRender, 300),
         ['3D surfaces of every class after the model run', 1, fullBuild.toFixed(0), fullBuild.toFixed(0), '', ''],
         [
           'undo history: the 100 strokes',

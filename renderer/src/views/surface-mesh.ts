@@ -133,23 +133,52 @@ const CASES: Int8Array[] = Array.from({ length: 256 }, (_, c) => Int8Array.from(
 // The case-index bit of each vtk corner id (the index bits follow Lorensen's corner order).
 const CORNER_BIT = Uint8Array.of(1, 2, 8, 4, 16, 32, 128, 64);
 
-/** The separable BLUR of an sx × sy × sz block: its interior, R smaller on every side. */
-function blur(src: Uint8Array | Float32Array, sx: number, sy: number, sz: number): Float32Array {
+/**
+ * What each row (the x run at one y, z) of a block holds: ZERO or ONE throughout, or MIXED. A
+ * surface brick's block is mostly deep inside or outside the class, and the blur of uniform
+ * rows is that value again (the kernel sums to exactly 1 in binary), so it is not computed.
+ */
+const ZERO = 0;
+const ONE = 1;
+const MIXED = 2;
+
+/** The kind of five rows together (indices `first`, `first + step`, …). */
+function kindOf(kinds: Uint8Array, first: number, step: number): number {
+  const k = kinds[first]!;
+  if (k === MIXED) return MIXED;
+  for (let n = 1; n < 5; n++) if (kinds[first + n * step] !== k) return MIXED;
+  return k;
+}
+
+/**
+ * The separable BLUR of an sx × sy × sz block whose rows are of `kinds` (sy × sz): its interior,
+ * R smaller on every side, and the kinds of its rows. Bit for bit the full computation.
+ */
+function blur(src: Uint8Array | Float32Array, kinds: Uint8Array, sx: number, sy: number, sz: number): { out: Float32Array; kinds: Uint8Array } {
   const [ox, oy, oz] = [sx - 2 * R, sy - 2 * R, sz - 2 * R];
   const t1 = new Float32Array(ox * sy * sz);
   for (let row = 0; row < sy * sz; row++) {
     const s = sx * row;
     const d = ox * row;
+    const kind = kinds[row];
+    if (kind === ONE) t1.fill(1, d, d + ox);
+    if (kind !== MIXED) continue;
     for (let x = 0; x < ox; x++) {
       const p = s + x;
       t1[d + x] = BLUR[0] * src[p]! + BLUR[1] * src[p + 1]! + BLUR[2] * src[p + 2]! + BLUR[3] * src[p + 3]! + BLUR[4] * src[p + 4]!;
     }
   }
+  // t1's rows have the source rows' kinds.
   const t2 = new Float32Array(ox * oy * sz);
+  const kinds2 = new Uint8Array(oy * sz);
   for (let z = 0; z < sz; z++) {
     for (let y = 0; y < oy; y++) {
       const s = ox * (y + sy * z);
       const d = ox * (y + oy * z);
+      const kind = kindOf(kinds, y + sy * z, 1);
+      kinds2[y + oy * z] = kind;
+      if (kind === ONE) t2.fill(1, d, d + ox);
+      if (kind !== MIXED) continue;
       for (let x = 0; x < ox; x++) {
         const p = s + x;
         t2[d + x] = BLUR[0] * t1[p]! + BLUR[1] * t1[p + ox]! + BLUR[2] * t1[p + 2 * ox]! + BLUR[3] * t1[p + 3 * ox]! + BLUR[4] * t1[p + 4 * ox]!;
@@ -157,11 +186,21 @@ function blur(src: Uint8Array | Float32Array, sx: number, sy: number, sz: number
     }
   }
   const out = new Float32Array(ox * oy * oz);
+  const kindsOut = new Uint8Array(oy * oz);
   const plane = ox * oy;
-  for (let n = 0; n < out.length; n++) {
-    out[n] = BLUR[0] * t2[n]! + BLUR[1] * t2[n + plane]! + BLUR[2] * t2[n + 2 * plane]! + BLUR[3] * t2[n + 3 * plane]! + BLUR[4] * t2[n + 4 * plane]!;
+  for (let z = 0; z < oz; z++) {
+    for (let y = 0; y < oy; y++) {
+      const d = ox * (y + oy * z);
+      const kind = kindOf(kinds2, y + oy * z, oy);
+      kindsOut[y + oy * z] = kind;
+      if (kind === ONE) out.fill(1, d, d + ox);
+      if (kind !== MIXED) continue;
+      for (let n = d; n < d + ox; n++) {
+        out[n] = BLUR[0] * t2[n]! + BLUR[1] * t2[n + plane]! + BLUR[2] * t2[n + 2 * plane]! + BLUR[3] * t2[n + 3 * plane]! + BLUR[4] * t2[n + 4 * plane]!;
+      }
+    }
   }
-  return out;
+  return { out, kinds: kindsOut };
 }
 
 class Growable<T extends Float32Array | Uint32Array> {
@@ -205,6 +244,7 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
 
   // Mask: 1 where the voxel is the class; voxel index = padded − 1.
   const mask = new Uint8Array(mx * my * mz);
+  const maskKinds = new Uint8Array(my * mz); // ZERO unless set below
   const i0 = c0[0] - 1 - M - 1;
   const iFrom = Math.max(0, -i0);
   const iTo = Math.min(mx, dx - i0);
@@ -218,12 +258,15 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
       const src = i0 + dx * (j + dy * k);
       const dst = mx * (y + my * z);
       const isPointRow = z > M && z < mz - M - 1 && y > M && y < my - M - 1;
+      let ones = 0;
       for (let x = iFrom; x < iTo; x++) {
         if (labels[src + x] === cls) {
           mask[dst + x] = 1;
+          ones++;
           if (isPointRow && x > M && x < mx - M - 1) insidePoints++;
         }
       }
+      maskKinds[y + my * z] = ones === 0 ? ZERO : ones === mx ? ONE : MIXED;
     }
   }
   if (insidePoints === 0 || insidePoints === np[0] * np[1] * np[2]) return null;
@@ -231,8 +274,9 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
   // The blurred mask (R beyond the field), the constrained field, and the normals' field: the
   // blurred mask blurred again, so shading does not show the staircase the constraint keeps.
   const [sx, sy] = [fx + 2 * R, fy + 2 * R];
-  const smooth = blur(mask, mx, my, mz);
-  const shade = blur(smooth, sx, sy, fz + 2 * R);
+  const blurred = blur(mask, maskKinds, mx, my, mz);
+  const smooth = blurred.out;
+  const shade = blur(smooth, blurred.kinds, sx, sy, fz + 2 * R).out;
   const field = new Float32Array(fx * fy * fz);
   const plane = fx * fy;
   for (let z = 0; z < fz; z++) {

@@ -38,7 +38,7 @@ export const workerCount = (): number => Math.max(1, Math.min(2, availableParall
 export const workersFor = (items: number, perWorker: number): number => Math.max(1, Math.min(workerCount(), Math.ceil(items / perWorker)));
 
 /** How long a finished worker is kept for the next request (a decode after a scan). */
-const IDLE_MS = 5000;
+export const IDLE_MS = 5000;
 
 /**
  * A small young generation: a worker's short-lived objects (a parsed header, a message) are tiny
