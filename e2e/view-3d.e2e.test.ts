@@ -153,6 +153,26 @@ describe('3D view of the sample CT', () => {
     expect(await view3d.root.getByTestId('surface-time').textContent()).toMatch(/^Surfaces \d+ ms$/);
   }, 120_000);
 
+  it('hidden surfaces do no work while edits go on, and catch up in one update when shown', async () => {
+    const toggle = view3d.root.getByTestId('surfaces-toggle');
+    await toggle.setChecked(false);
+    const before = await view3d.update();
+    // Aorta dabs in the air again, on voxels not painted yet; long enough apart for the layer to
+    // have followed each one (300 ms after a stroke) had it been shown.
+    for (const p of [[0.2, 0.08], [0.8, 0.08]] as [number, number][]) {
+      await dab(p);
+      await page.waitForTimeout(1000);
+    }
+    const hidden = await view3d.update();
+    expect(hidden.count).toBe(before.count);
+    expect(hidden.busy).toBe(false);
+    await toggle.setChecked(true);
+    const caught = await view3d.waitForUpdate((u) => u.count > before.count, 10_000);
+    expect(caught.count).toBe(before.count + 1);
+    expect(caught.full).toBe(false);
+    expect(caught.classes).toEqual([AORTA.index]);
+  }, 60_000);
+
   it('had no console errors', () => {
     expect(session.problems).toEqual([]);
   });

@@ -64,7 +64,10 @@ export interface SurfaceLayer {
    * strokes is never slowed by 3D frames (seconds each with software graphics) in between.
    */
   hold(on: boolean): void;
-  /** Colours and hidden classes; `visible` false hides every surface. */
+  /**
+   * Colours and hidden classes; `visible` false hides every surface, and the layer then only
+   * notes what changes (no extraction, no render) until it is shown again.
+   */
   setStyle(style: LabelStyle | null, visible: boolean): void;
   delete(): void;
 }
@@ -197,6 +200,8 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   let needFull = false;
   /** Where the array changed since the last request; null: anywhere (compare it all). */
   let touched: Uint32Array[] | null = [];
+  /** Indices in `touched`: past FULL_UPDATE_SHARE of the volume, comparing it all is cheaper. */
+  let touchedCount = 0;
   let held = false;
   let settle: ReturnType<typeof setTimeout> | null = null;
   /** When the oldest change not yet sent happened (or the hold ended). */
@@ -289,15 +294,16 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   /** Send what changed since the last request, unless a request is still being answered. */
   function pump(): void {
     const current = labels;
-    if (deleted || inFlight || held || pendingSince === null || !current) {
-      // Changes waiting for a stroke to end still count as work to do.
-      if (!inFlight) opts.onbusy?.(held && pendingSince !== null);
+    if (deleted || inFlight || held || !visible || pendingSince === null || !current) {
+      // Changes waiting for a stroke to end still count as work to do; hidden, nothing waits.
+      if (!inFlight) opts.onbusy?.(held && visible && pendingSince !== null);
       return;
     }
     const since = pendingSince;
     pendingSince = null;
     const where = touched;
     touched = [];
+    touchedCount = 0;
     const t = performance.now();
     let request: SurfaceRequest;
     let transfer: Transferable[];
@@ -339,8 +345,11 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
     changed(at) {
       if (!labels) return;
       if (at === null) touched = null;
-      else if (at.length > 0) touched?.push(at);
-      else return;
+      else if (at.length > 0) {
+        touched?.push(at);
+        touchedCount += at.length;
+        if (touchedCount > labels.length * FULL_UPDATE_SHARE) touched = null;
+      } else return;
       pendingSince ??= performance.now();
       pump();
     },
@@ -362,8 +371,14 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
     },
     setStyle(next, on) {
       style = next;
+      const shown = on && !visible;
       visible = on;
       for (const entry of actors.values()) show(entry);
+      // Shown again: catch up on what changed while hidden (timed from now, as after a stroke).
+      if (shown && pendingSince !== null) {
+        pendingSince = performance.now();
+        pump();
+      }
     },
     delete() {
       deleted = true;
