@@ -4,7 +4,8 @@
  * through the test host, pre-segmented by the demo model. Measured in the page:
  *
  * - brush stroke → painted pixels: from each pointer event's timestamp to the first animation
- *   frame after the axial view rendered the stroke (User Timing mark `hsam:frame:axial`);
+ *   frame after the axial view rendered the stroke (User Timing mark `hsam:frame:axial`); an
+ *   event that changed no pixel (a dab over voxels already of its class) is counted, not timed;
  * - slice scroll: from each wheel event to the first frame after the view rendered the new slice;
  * - 3D surface update for one class after an edit: the 3D view's own figure (`data-surface-ms`:
  *   diff, extraction in its worker, upload and render);
@@ -54,37 +55,46 @@ const pct = (xs: readonly number[], p: number): number => {
 interface PageGlobals {
   __lat: number[];
   __ours: number[];
-  __pending: number[];
+  __pending: { t: number; at: number }[];
+  __drewNothing: number;
   __frames3d: number;
   document: { querySelector(s: string): { getAttribute(a: string): string | null } | null };
   hsam: { labels: { get(a: { volumeId: string }): Promise<{ ok: true; value: { historyBytes: number; labels: Uint8Array } } | { ok: false; error: { message: string } }> } };
 }
 
 /**
- * In the page: input timestamps matched to the frame after the axial view rendered them. Plain
- * JavaScript source, not a function: tsx would wrap a function's inner helpers in `__name`,
- * which does not exist in the page.
+ * In the page: each input event matched to the axial view's render of it (User Timing mark
+ * hsam:frame:axial) and the animation frame after. The workstation renders within the event's
+ * own task (handler, then Svelte's effects in its microtasks), so a mark belongs to the last
+ * event dispatched before it; an event followed by the next one without a mark drew nothing
+ * (a brush dab over voxels already of its class) and is counted, not timed: pairing it with a
+ * later frame would time the wait for the next event. Plain JavaScript source, not a function:
+ * tsx would wrap a function's inner helpers in `__name`, which does not exist in the page.
  */
 const PROBE = `(() => {
   window.__lat = [];
   window.__ours = [];
   window.__pending = [];
+  window.__drewNothing = 0;
   window.__frames3d = 0;
-  const note = (e) => window.__pending.push(e.timeStamp);
+  // Capture listeners run before the page's own: the dispatch time opens the event's window.
+  const note = (e) => window.__pending.push({ t: e.timeStamp, at: performance.now() });
   window.addEventListener('pointermove', note, { capture: true });
   window.addEventListener('wheel', note, { capture: true });
   new PerformanceObserver((list) => {
     for (const m of list.getEntries()) {
       if (m.name === 'hsam:frame:3d') window.__frames3d++;
       if (m.name !== 'hsam:frame:axial') continue;
-      const served = window.__pending.filter((t) => t <= m.startTime);
-      window.__pending = window.__pending.filter((t) => t > m.startTime);
-      if (served.length === 0) continue;
-      for (const t of served) window.__ours.push(m.startTime - t);
-      requestAnimationFrame(() => {
-        const now = performance.now();
-        for (const t of served) window.__lat.push(now - t);
-      });
+      const p = window.__pending;
+      let last = -1;
+      for (let i = 0; i < p.length; i++) if (p[i].at <= m.startTime) last = i;
+      // No event since the last served one: a second render of it (main's answer), not timed.
+      if (last < 0) continue;
+      const served = p[last];
+      window.__drewNothing += last;
+      window.__pending = p.slice(last + 1);
+      window.__ours.push(m.startTime - served.t);
+      requestAnimationFrame(() => window.__lat.push(performance.now() - served.t));
     }
   }).observe({ entryTypes: ['mark'] });
 })()`;
@@ -138,16 +148,20 @@ interface Latencies {
   readonly frame: number[];
   /** Its first part: input event → the axial view's render call (the page's own work and queueing). */
   readonly ours: number[];
+  /** Events that changed nothing on screen (see PROBE). */
+  drewNothing: number;
 }
 
 /** Latencies since the last call. */
 async function takeLatencies(page: Page): Promise<Latencies> {
   return page.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
-    const out = { frame: w.__lat, ours: w.__ours };
+    // An event still waiting drew nothing before this call (the callers wait past every frame).
+    const out = { frame: w.__lat, ours: w.__ours, drewNothing: w.__drewNothing + w.__pending.length };
     w.__lat = [];
     w.__ours = [];
     w.__pending = [];
+    w.__drewNothing = 0;
     return out;
   });
 }
@@ -166,14 +180,18 @@ async function scrollNotches(page: Page, at: At): Promise<void> {
   await page.waitForTimeout(300);
 }
 
-/** Stroke `s` of a run: 10 segments rightwards, each stroke in its own row, 20 rows to a column. */
+/**
+ * Stroke `s` of a run: 10 segments rightwards, each stroke in its own row, 20 rows to a column,
+ * columns side by side (not overlapping: a dab over voxels a stroke already painted draws nothing).
+ */
 async function strokeAt(page: Page, at: At, s: number): Promise<void> {
-  const x = 0.25 + 0.1 * Math.floor(s / 20);
+  // The image fills the middle of the (wide) axial view: five columns of 0.1 fit in it.
+  const x = 0.22 + 0.12 * Math.floor(s / 20);
   const y = 0.3 + 0.4 * ((s % 20) / 20);
   await page.mouse.move(...at(x, y));
   await page.mouse.down();
   for (let m = 1; m <= 10; m++) {
-    await page.mouse.move(...at(x + 0.02 * m, y));
+    await page.mouse.move(...at(x + 0.01 * m, y));
     await page.waitForTimeout(16);
   }
   await page.mouse.up();
@@ -290,8 +308,9 @@ export async function run(): Promise<BenchTable> {
       perStroke.push(lat.frame.length > 0 ? Math.max(...lat.frame) : NaN);
       into.frame.push(...lat.frame);
       into.ours.push(...lat.ours);
+      into.drewNothing += lat.drewNothing;
     };
-    const stroke: Latencies = { frame: [], ours: [] };
+    const stroke: Latencies = { frame: [], ours: [], drewNothing: 0 };
     for (let s = 0; s < 100; s++) {
       await paint(s, stroke);
       if (s % 20 === 19) {
@@ -313,7 +332,7 @@ export async function run(): Promise<BenchTable> {
     await take3dFrames(page);
     // Erasing along the second block's strokes: voxels that change, so frames to time.
     await page.keyboard.press('e');
-    const hidden: Latencies = { frame: [], ours: [] };
+    const hidden: Latencies = { frame: [], ours: [], drewNothing: 0 };
     for (let s = 20; s < 40; s++) await paint(s, hidden);
     const after = await history(page);
     const strokesBytes = after.bytes - afterModel.bytes;
@@ -363,6 +382,7 @@ export async function run(): Promise<BenchTable> {
         'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way.',
         `Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render), counted from when the surfaces may follow: ${settleMs} ms after the last stroke ended.`,
         `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes.`,
+        `Input events that drew nothing, so are not timed (a dab over voxels already of its class): brush ${stroke.drewNothing}, eraser ${hidden.drewNothing}, scroll ${scroll.drewNothing}.`,
         `Scroll latencies, in order: ${scroll.frame.map((x) => x.toFixed(0)).join(' ')}`,
         `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,
         `Main's CPU per stroke (ms; the test host serves the API from the benchmark's process), in order: ${mainCpu.map((x) => x.toFixed(0)).join(' ')}`,

@@ -173,6 +173,29 @@ describe('3D view of the sample CT', () => {
     expect(caught.classes).toEqual([AORTA.index]);
   }, 60_000);
 
+  it('a stroke after a pause sends nothing to the surfaces until it ends, then one update', async () => {
+    const before = await view3d.update();
+    expect(before.busy).toBe(false);
+    const box = await ws.axialView.boundingBox();
+    if (!box) throw new Error('no axial view');
+    const at = (fx: number, fy: number): [number, number] => [box.x + box.width * fx, box.y + box.height * fy];
+    // Aorta in the air in front of the body again, on a row not painted yet; slow enough for a
+    // dab sent at once to come back as an update before the stroke ends.
+    await page.mouse.move(...at(0.3, 0.04));
+    await page.mouse.down();
+    for (let m = 1; m <= 6; m++) {
+      await page.mouse.move(...at(0.3 + 0.04 * m, 0.04));
+      await page.waitForTimeout(250);
+    }
+    const during = await view3d.update();
+    await page.mouse.up();
+    expect(during.count).toBe(before.count);
+    expect(during.busy).toBe(true); // changes wait for the stroke to end
+    const after = await view3d.waitForUpdate((u) => u.count > before.count, 10_000);
+    expect(after.count).toBe(before.count + 1);
+    expect(after.classes).toEqual([AORTA.index]);
+  }, 60_000);
+
   it('had no console errors', () => {
     expect(session.problems).toEqual([]);
   });
