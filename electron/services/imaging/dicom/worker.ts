@@ -11,9 +11,7 @@ import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
 import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
-import type { VoxelArray } from '../../../contract/volume.js';
-import type { DecodeJob, DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
-import type { WasmModule } from './wasm.js';
+import type { DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
 import { NATIVE_SYNTAXES, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 
 const port = parentPort;
@@ -48,31 +46,29 @@ async function scan(req: ScanRequest): Promise<void> {
   post({ type: 'scanned', images, others, unreadable });
 }
 
-/** Decode `frames` of one file, handing each to `onSlice` (throws DicomFileError on bad data). */
-async function decodeFile(path: string, frames: DecodeJob['frames'], openJpeg: WasmModule | undefined, onSlice: (k: number, voxels: VoxelArray) => void): Promise<void> {
-  const bytes = await readFile(path);
-  const { object, dataset } = parseDicom(path, bytes, false);
-  if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
-  const f = object.format;
-  const frameCount = object.frames.length;
-  await prepareCodec(object.transferSyntax, openJpeg);
-  const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
-  const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
-  const source = {
-    transferSyntax: object.transferSyntax,
-    format: f,
-    frameCount,
-    pixelData: pixelDataValues(dataset),
-    ...(present === undefined ? {} : { declaredLength: present }),
-    ...(NATIVE_SYNTAXES.has(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
-  };
-  for (const { frame, k } of frames) onSlice(k, await decodeFrame(source, frame, reuseOrAllocate));
-}
-
 async function decode(req: DecodeRequest): Promise<void> {
   for (const job of req.jobs) {
     try {
-      await decodeFile(job.path, job.frames, req.openJpeg, (k, voxels) => post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]));
+      const bytes = await readFile(job.path);
+      const { object, dataset } = parseDicom(job.path, bytes, false);
+      if (object.kind !== 'image') throw new DicomFileError(`it is no longer an image (${object.reason})`);
+      const f = object.format;
+      const frameCount = object.frames.length;
+      await prepareCodec(object.transferSyntax, req.openJpeg);
+      const expected = f.rows * f.columns * (f.bitsAllocated / 8) * frameCount;
+      const present = nativePixelBytesPresent(bytes, object.transferSyntax, expected);
+      const source = {
+        transferSyntax: object.transferSyntax,
+        format: f,
+        frameCount,
+        pixelData: pixelDataValues(dataset),
+        ...(present === undefined ? {} : { declaredLength: present }),
+        ...(NATIVE_SYNTAXES.has(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
+      };
+      for (const { frame, k } of job.frames) {
+        const voxels = await decodeFrame(source, frame, reuseOrAllocate);
+        post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]);
+      }
     } catch (e) {
       post({ type: 'failed', path: job.path, message: e instanceof DicomFileError ? e.message : String(e) });
       return;
