@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BRICK, brickGrid, bricksAround, CHUNK, chunkOf, classPresence, concatMeshes, extractBrick, neighbourhood, type Dims, type Mesh } from './surface-mesh';
+import { blur, BRICK, brickGrid, bricksAround, CHUNK, chunkOf, classPresence, concatMeshes, extractBrick, MIXED, neighbourhood, ONE, ZERO, type Dims, type Mesh } from './surface-mesh';
 
 function volume(dims: Dims, inside: (i: number, j: number, k: number) => number): Uint8Array {
   const labels = new Uint8Array(dims[0] * dims[1] * dims[2]);
@@ -126,5 +126,50 @@ describe('chunks', () => {
     expect(grid.counts).toEqual([10, 2, 1]);
     expect([0, 3, 4, 7, 8, 9, 10, 13, 14, 19].map((b) => chunkOf(grid, b))).toEqual([0, 0, 1, 1, 2, 2, 0, 0, 1, 2]);
     expect(CHUNK).toBe(4);
+  });
+});
+
+describe('the blur behind the surfaces', () => {
+  /** The plain separable [1 4 6 4 1]/16 blur, every voxel computed, in the same order of passes. */
+  function reference(src: Uint8Array | Float32Array, sx: number, sy: number, sz: number): Float32Array {
+    const w = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
+    const [ox, oy, oz] = [sx - 4, sy - 4, sz - 4];
+    const tap = (at: (n: number) => number): number => w[0]! * at(0) + w[1]! * at(1) + w[2]! * at(2) + w[3]! * at(3) + w[4]! * at(4);
+    const t1 = new Float32Array(ox * sy * sz);
+    for (let r = 0; r < sy * sz; r++) for (let x = 0; x < ox; x++) t1[ox * r + x] = tap((n) => src[sx * r + x + n]!);
+    const t2 = new Float32Array(ox * oy * sz);
+    for (let z = 0; z < sz; z++) for (let y = 0; y < oy; y++) for (let x = 0; x < ox; x++) t2[ox * (y + oy * z) + x] = tap((n) => t1[ox * (y + n + sy * z) + x]!);
+    const out = new Float32Array(ox * oy * oz);
+    for (let i = 0; i < out.length; i++) out[i] = tap((n) => t2[i + n * ox * oy]!);
+    return out;
+  }
+
+  it('skips rows wholly inside or outside yet gives the full computation bit for bit, twice over', () => {
+    // A block of whole-row runs (inside, outside) with a ragged boundary and speckle, so rows of
+    // every kind meet in every pass.
+    const [sx, sy, sz] = [43, 41, 39];
+    const mask = new Uint8Array(sx * sy * sz);
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let z = 0; z < sz; z++) for (let y = 0; y < sy; y++) {
+      const row = sx * (y + sy * z);
+      if (y + z < 30) mask.fill(1, row, row + sx);
+      else if (y + z < 40) for (let x = 0; x < sx; x++) mask[row + x] = x < 20 + rnd() * 10 ? 1 : 0;
+      if (rnd() < 0.05) mask[row + Math.floor(rnd() * sx)] = rnd() < 0.5 ? 1 : 0;
+    }
+    const kinds = new Uint8Array(sy * sz);
+    for (let r = 0; r < sy * sz; r++) {
+      let ones = 0;
+      for (let x = 0; x < sx; x++) ones += mask[sx * r + x]!;
+      kinds[r] = ones === 0 ? ZERO : ones === sx ? ONE : MIXED;
+    }
+    expect(new Set(kinds)).toEqual(new Set([ZERO, ONE, MIXED]));
+    const once = blur(mask, kinds, sx, sy, sz);
+    const want = reference(mask, sx, sy, sz);
+    expect(Array.from(once.out)).toEqual(Array.from(want));
+    // The blur of the blur (the normals' field) from the kinds the first pass returned.
+    const twice = blur(once.out, once.kinds, sx - 4, sy - 4, sz - 4);
+    expect(Array.from(twice.out)).toEqual(Array.from(reference(want, sx - 4, sy - 4, sz - 4)));
+    expect(once.kinds.some((k) => k !== MIXED)).toBe(true);
   });
 });

@@ -138,9 +138,9 @@ const CORNER_BIT = Uint8Array.of(1, 2, 8, 4, 16, 32, 128, 64);
  * surface brick's block is mostly deep inside or outside the class, and the blur of uniform
  * rows is that value again (the kernel sums to exactly 1 in binary), so it is not computed.
  */
-const ZERO = 0;
-const ONE = 1;
-const MIXED = 2;
+export const ZERO = 0;
+export const ONE = 1;
+export const MIXED = 2;
 
 /** The kind of five rows together (indices `first`, `first + step`, …). */
 function kindOf(kinds: Uint8Array, first: number, step: number): number {
@@ -154,7 +154,7 @@ function kindOf(kinds: Uint8Array, first: number, step: number): number {
  * The separable BLUR of an sx × sy × sz block whose rows are of `kinds` (sy × sz): its interior,
  * R smaller on every side, and the kinds of its rows. Bit for bit the full computation.
  */
-function blur(src: Uint8Array | Float32Array, kinds: Uint8Array, sx: number, sy: number, sz: number): { out: Float32Array; kinds: Uint8Array } {
+export function blur(src: Uint8Array | Float32Array, kinds: Uint8Array, sx: number, sy: number, sz: number): { out: Float32Array; kinds: Uint8Array } {
   const [ox, oy, oz] = [sx - 2 * R, sy - 2 * R, sz - 2 * R];
   const t1 = new Float32Array(ox * sy * sz);
   for (let row = 0; row < sy * sz; row++) {
