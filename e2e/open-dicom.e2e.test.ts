@@ -72,6 +72,24 @@ describe('open a DICOM folder', () => {
     expect(await rows.count()).toBe(2);
     const skipped = (await picker.getByTestId('skipped').textContent()) ?? '';
     expect(skipped).toContain('Not opened: 2 non-image series, 1 unreadable files');
+    // Each series shows its middle image, decoded in main: grey levels of a real image, in its
+    // aspect (both are square-pixelled and square here).
+    const previews = picker.getByTestId('series-preview');
+    await expect.poll(() => previews.count(), { timeout: 20_000 }).toBe(2);
+    const drawn = await previews.evaluateAll((canvases) =>
+      canvases.map((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const rgba = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
+        const levels = new Set<number>();
+        for (let i = 0; i < rgba.length; i += 4) levels.add(rgba[i] as number);
+        return { size: `${canvas.width}×${canvas.height}`, levels: levels.size, shown: canvas.getBoundingClientRect().width };
+      }),
+    );
+    for (const d of drawn) {
+      expect(d.size).toBe('64×64');
+      expect(d.levels).toBeGreaterThan(30);
+      expect(d.shown).toBeGreaterThan(40);
+    }
     const texts = await rows.allTextContents();
     const mr = texts.findIndex((t) => t.includes('MR'));
     await rows.nth(mr).dblclick();

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Result } from './result.js';
-import type { FolderScan } from './dicom.js';
+import type { FolderScan, SeriesThumbnail } from './dicom.js';
 import {
   LABEL_FORMATS,
   type FinetuneResult,
@@ -76,6 +76,10 @@ export const methods = {
   'dicom.openSeries': method<VolumeMeta>()(
     z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
     'Decode one series of a scan into a volume held by main; progress arrives as scanProgress events.',
+  ),
+  'dicom.thumbnail': method<SeriesThumbnail>()(
+    z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
+    "A small preview of one series of a scan (its middle image), for the series picker; decoded off main's thread.",
   ),
   'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),
   'model.load': method<ModelStatus>()(

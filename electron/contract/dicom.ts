@@ -61,3 +61,20 @@ export const FolderScan = z.object({
   }),
 });
 export type FolderScan = z.infer<typeof FolderScan>;
+
+/** Longest side of a series preview, in pixels. */
+export const THUMBNAIL_SIZE = 64;
+
+/**
+ * A series preview for the picker: its middle image, box-averaged to at most THUMBNAIL_SIZE on
+ * the longer side in the image's physical aspect, windowed to 8-bit grey (the file's own window
+ * when it names one, else the image's 1st–99th percentiles), MONOCHROME1 inverted.
+ */
+export interface SeriesThumbnail {
+  readonly width: number;
+  readonly height: number;
+  /** Grey levels, row by row from the image's first row, `width × height` bytes. */
+  readonly pixels: Uint8Array;
+  /** Where the grey levels come from, for the tooltip. */
+  readonly window: 'file' | 'percentiles';
+}

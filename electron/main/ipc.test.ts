@@ -60,6 +60,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'volume.open',
       'dicom.scanFolder',
       'dicom.openSeries',
+      'dicom.thumbnail',
       'file.chooseModelFolder',
       'model.load',
       'model.status',

@@ -9,8 +9,10 @@ import type { ChosenFile, EventName, EventPayload } from '../contract/api.js';
 import { UserFacingError } from '../contract/result.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { FileGrants } from './file-grants.js';
-import type { FolderScan } from '../contract/dicom.js';
+import type { FolderScan, SeriesThumbnail } from '../contract/dicom.js';
 import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } from './imaging/dicom/loader.js';
+import type { ScannedSeries } from './imaging/dicom/series.js';
+import { seriesThumbnail } from './imaging/dicom/thumbnail.js';
 import { readVolume } from './imaging/read-volume.js';
 import { describeVolume, type Volume } from './imaging/volume.js';
 import { Segmentation } from './segmentation.js';
@@ -61,6 +63,13 @@ export interface Workstation {
   dispose(): Promise<void>;
 }
 
+interface FolderScanState {
+  readonly fileId: string;
+  readonly result: ScanResult;
+  /** Previews asked for so far, by series id (the picker may ask again after a re-render). */
+  readonly thumbnails: Map<string, Promise<SeriesThumbnail>>;
+}
+
 export function createWorkstation(opts: WorkstationOptions): Workstation {
   const files = new FileGrants();
   /** Opened volumes, with the key that names their source (for their label session). */
@@ -74,7 +83,15 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     emit: (p) => opts.emit('finetuneProgress', p),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const scans = new Map<string, { fileId: string; result: ScanResult }>();
+  /** Folder scans of this session, each with the previews made of its series so far. */
+  const scans = new Map<string, FolderScanState>();
+  const scannedSeries = (scanId: string, seriesId: string): { scan: FolderScanState; series: ScannedSeries } => {
+    const scan = scans.get(scanId);
+    if (!scan) throw new UserFacingError('not-found', 'That folder scan is no longer available; open the folder again.');
+    const series = scan.result.series.find((s) => s.summary.seriesId === seriesId);
+    if (!series) throw new UserFacingError('not-found', `The folder has no series "${seriesId}"; pick one from the list.`);
+    return { scan, series };
+  };
   let initialFile: ChosenFile | null = null;
   if (opts.initialPath) initialFile = files.grant(opts.initialPath, 'command-line');
   else if (opts.samplePath) initialFile = files.grant(opts.samplePath, 'resource');
@@ -134,14 +151,20 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'dicom.scanFolder': async ({ fileId }): Promise<FolderScan> => {
       const result = await scanDicomFolder(files.resolve(fileId), progress(fileId));
       const scanId = randomUUID();
-      scans.set(scanId, { fileId, result });
+      scans.set(scanId, { fileId, result, thumbnails: new Map() });
       return { scanId, ...result.summary };
     },
+    'dicom.thumbnail': async ({ scanId, seriesId }) => {
+      const { scan, series } = scannedSeries(scanId, seriesId);
+      let made = scan.thumbnails.get(seriesId);
+      if (!made) {
+        made = seriesThumbnail(series);
+        scan.thumbnails.set(seriesId, made);
+      }
+      return made;
+    },
     'dicom.openSeries': async ({ scanId, seriesId }) => {
-      const scan = scans.get(scanId);
-      if (!scan) throw new UserFacingError('not-found', 'That folder scan is no longer available; open the folder again.');
-      const series = scan.result.series.find((s) => s.summary.seriesId === seriesId);
-      if (!series) throw new UserFacingError('not-found', `The folder has no series "${seriesId}"; pick one from the list.`);
+      const { scan, series } = scannedSeries(scanId, seriesId);
       return open(await loadDicomSeries(series, progress(scan.fileId)), `${files.resolve(scan.fileId)}#${seriesId}`);
     },
     'file.chooseModelFolder': async () => {

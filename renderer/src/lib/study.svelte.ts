@@ -4,7 +4,7 @@
  * flow (file, or folder → series picker), with its progress and errors.
  */
 import type { ChosenFile } from '../../../electron/contract/api';
-import type { DicomSeriesSummary, FolderScan } from '../../../electron/contract/dicom';
+import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../electron/contract/dicom';
 import type { LabelState } from '../../../electron/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
 import { hsam, unwrap } from '../api/client';
@@ -88,6 +88,13 @@ export class Study {
     if (!scan) return;
     this.scan = null;
     await this.#loading(series.seriesDescription || series.seriesInstanceUID, () => this.#openSeries(scan, series));
+  }
+
+  /** A preview of one series of the folder in the picker. */
+  async preview(series: DicomSeriesSummary): Promise<SeriesThumbnail> {
+    const scan = this.scan;
+    if (!scan) throw new Error('The folder is no longer open.');
+    return unwrap(await hsam.dicom.thumbnail({ scanId: scan.scanId, seriesId: series.seriesId }));
   }
 
   async chooseAndOpen(): Promise<void> {

@@ -86,6 +86,8 @@ export interface ImageObject extends SeriesFields, CopiedFields {
   readonly acquisitionNumber: number | null;
   readonly echoNumber: number | null;
   readonly gantryTilt: number;
+  /** The first VOI window the file suggests (in rescaled units), for previews; null when none. */
+  readonly voiWindow: { readonly center: number; readonly width: number } | null;
   readonly frames: readonly FrameGeometry[];
 }
 
@@ -248,11 +250,19 @@ export function parseDicom(path: string, bytes: Uint8Array, headerOnly: boolean)
       acquisitionNumber: num(ds, '00200012'),
       echoNumber: num(ds, '00180086'),
       gantryTilt: num(ds, '00181120') ?? 0,
+      voiWindow: voiWindow(ds) ?? voiWindow(item(shared, '00289132')) ?? voiWindow(item(item(ds, '52009230'), '00289132')),
       frames: frameGeometry(ds, shared),
       ...fields,
     },
     dataset: ds,
   };
+}
+
+/** Window Center/Width (the first pair of a multi-valued one); null when absent or unusable. */
+function voiWindow(ds: DcmjsDataset | undefined): { center: number; width: number } | null {
+  const center = num(ds, '00281050');
+  const width = num(ds, '00281051');
+  return center !== null && width !== null && width > 0 ? { center, width } : null;
 }
 
 /** Position, orientation and rescale of every frame, from whichever module the file uses. */
