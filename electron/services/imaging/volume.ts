@@ -55,6 +55,20 @@ export interface Volume extends Geometry {
   readonly valueRange?: { readonly min: number; readonly max: number };
 }
 
+type VoxelCtor = new (n: number | ArrayBuffer) => VoxelArray;
+
+/** Each voxel type's array constructor, its bytes per voxel and the values it holds exactly. */
+export const VOXEL_TYPES: Readonly<Record<VoxelType, { ctor: VoxelCtor; bytes: number; min: number; max: number }>> = {
+  uint8: { ctor: Uint8Array, bytes: 1, min: 0, max: 255 },
+  int8: { ctor: Int8Array, bytes: 1, min: -128, max: 127 },
+  uint16: { ctor: Uint16Array, bytes: 2, min: 0, max: 65535 },
+  int16: { ctor: Int16Array, bytes: 2, min: -32768, max: 32767 },
+  uint32: { ctor: Uint32Array, bytes: 4, min: 0, max: 4294967295 },
+  int32: { ctor: Int32Array, bytes: 4, min: -2147483648, max: 2147483647 },
+  float32: { ctor: Float32Array, bytes: 4, min: -Infinity, max: Infinity },
+  float64: { ctor: Float64Array, bytes: 8, min: -Infinity, max: Infinity },
+};
+
 export function voxelTypeOf(a: VoxelArray): VoxelType {
   if (a instanceof Uint8Array) return 'uint8';
   if (a instanceof Int8Array) return 'int8';

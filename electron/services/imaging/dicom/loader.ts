@@ -1,6 +1,6 @@
 /**
- * DICOM folders into series lists and series into `Volume`s. Files are listed here, parsed and
- * decoded on worker threads (pool.ts), and assembled here into one typed array.
+ * DICOM folders into series lists and series into `Volume`s. Files are listed here, parsed,
+ * decoded and rescaled on worker threads (pool.ts), and copied here into one typed array.
  *
  * Invariant: the voxel type is chosen from the header before decoding (the stored type if the
  * rescaled range of BitsStored fits it, else int16, int32, or float32 for fractional or
@@ -13,9 +13,9 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FolderScan } from '../../../contract/dicom.js';
-import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
+import type { VoxelType } from '../../../contract/volume.js';
 import { UserFacingError } from '../../../contract/result.js';
-import { valueRange, type Volume } from '../volume.js';
+import { VOXEL_TYPES, type Volume } from '../volume.js';
 import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
 import { compiledOpenJpeg, runOnWorkers, warmWorkers, workersFor } from './pool.js';
 import type { DecodeJob, RecycleMessage } from './protocol.js';
@@ -133,18 +133,6 @@ const NATIVE_SLICES_PER_WORKER = 32;
  */
 const COMPRESSED_CHUNKS_PER_WORKER = 8;
 
-type Ctor = new (n: number) => VoxelArray;
-const TYPES: Readonly<Record<VoxelType, { ctor: Ctor; min: number; max: number }>> = {
-  uint8: { ctor: Uint8Array, min: 0, max: 255 },
-  int8: { ctor: Int8Array, min: -128, max: 127 },
-  uint16: { ctor: Uint16Array, min: 0, max: 65535 },
-  int16: { ctor: Int16Array, min: -32768, max: 32767 },
-  uint32: { ctor: Uint32Array, min: 0, max: 4294967295 },
-  int32: { ctor: Int32Array, min: -2147483648, max: 2147483647 },
-  float32: { ctor: Float32Array, min: -Infinity, max: Infinity },
-  float64: { ctor: Float64Array, min: -Infinity, max: Infinity },
-};
-
 function storedType(f: PixelFormat): VoxelType {
   const sign = f.pixelRepresentation === 1 ? 'int' : 'uint';
   return `${sign}${f.bitsAllocated}` as VoxelType;
@@ -162,7 +150,7 @@ export function outputType(f: PixelFormat, rescales: readonly { slope: number; i
   const b = hi * first.slope + first.intercept;
   const [min, max] = [Math.min(a, b), Math.max(a, b)];
   for (const t of [storedType(f), 'int16', 'int32'] as const) {
-    if (min >= TYPES[t].min && max <= TYPES[t].max) return t;
+    if (min >= VOXEL_TYPES[t].min && max <= VOXEL_TYPES[t].max) return t;
   }
   return 'float32';
 }
@@ -177,13 +165,13 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
   const rescales = plan.slices.map((x) => ({ slope: x.geometry.rescaleSlope, intercept: x.geometry.rescaleIntercept }));
   const voxelType = outputType(format, rescales);
   const sliceSize = plan.dims[0] * plan.dims[1];
-  const voxels = new TYPES[voxelType].ctor(sliceSize * plan.dims[2]);
+  const voxels = new VOXEL_TYPES[voxelType].ctor(sliceSize * plan.dims[2]);
 
-  // One job per file, listing the frames it contributes and their k.
-  const byFile = new Map<string, { frame: number; k: number }[]>();
+  // One job per file, listing the frames it contributes, their k and their rescale.
+  const byFile = new Map<string, DecodeJob['frames'][number][]>();
   plan.slices.forEach((x, k) => {
     const list = byFile.get(x.object.path) ?? [];
-    list.push({ frame: x.geometry.frame, k });
+    list.push({ frame: x.geometry.frame, k, slope: x.geometry.rescaleSlope, intercept: x.geometry.rescaleIntercept });
     byFile.set(x.object.path, list);
   });
   const jobs: DecodeJob[] = [...byFile].map(([path, frames]) => ({ path, frames }));
@@ -199,14 +187,18 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
   const compressed = plan.slices.some((x) => !NATIVE_SYNTAXES.has(x.object.transferSyntax));
   const workers = workersFor(plan.slices.length, compressed ? COMPRESSED_SLICES_PER_WORKER : NATIVE_SLICES_PER_WORKER);
   await runOnWorkers(
-    chunks(jobs, workers, compressed ? COMPRESSED_CHUNKS_PER_WORKER : undefined).map((j) => ({ type: 'decode', jobs: j, ...(openJpeg ? { openJpeg } : {}) })),
+    chunks(jobs, workers, compressed ? COMPRESSED_CHUNKS_PER_WORKER : undefined).map((j) => ({
+      type: 'decode',
+      jobs: j,
+      voxelType,
+      ...(openJpeg ? { openJpeg } : {}),
+    })),
     (_n, reply, worker) => {
       if (reply.type === 'slice') {
-        const r = rescales[reply.k] ?? { slope: 1, intercept: 0 };
-        // Main waits on the workers anyway: measure the range here, not in a pass at the end.
-        const written = writeSlice(voxels, reply.voxels, reply.k * sliceSize, r.slope, r.intercept);
-        range.min = Math.min(range.min, written.min);
-        range.max = Math.max(range.max, written.max);
+        // Rescaled into the volume's type by the worker, with its range: a copy here.
+        voxels.set(reply.voxels, reply.k * sliceSize);
+        range.min = Math.min(range.min, reply.min);
+        range.max = Math.max(range.max, reply.max);
         const buffer = reply.voxels.buffer as ArrayBuffer;
         const recycle: RecycleMessage = { type: 'recycle', buffer };
         worker.postMessage(recycle, [buffer]);
@@ -248,12 +240,4 @@ export async function loadDicomSeries(series: ScannedSeries, onProgress: OnProgr
     warnings: [...s.warnings, ...plan.warnings],
     ...(range.min <= range.max ? { valueRange: range } : {}),
   };
-}
-
-/** Rescale one slice into the volume; returns the range of what it wrote. */
-function writeSlice(out: VoxelArray, slice: VoxelArray, offset: number, slope: number, intercept: number): { min: number; max: number } {
-  if (slope === 1 && intercept === 0) out.set(slice, offset);
-  else for (let i = 0; i < slice.length; i++) out[offset + i] = (slice[i] as number) * slope + intercept;
-  // Of what was stored: the output type may round (float32) what the arithmetic gave.
-  return valueRange(out.subarray(offset, offset + slice.length));
 }

@@ -3,7 +3,7 @@
  * structured clone; decoded frames cross as transferred buffers, never copied element by element;
  * a compiled WebAssembly module crosses as a shared reference to the same compiled code.
  */
-import type { VoxelArray } from '../../../contract/volume.js';
+import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
 import type { ImageObject, OtherObject } from './dataset.js';
 import type { WasmModule } from './wasm.js';
 
@@ -12,15 +12,17 @@ export interface ScanRequest {
   readonly files: readonly string[];
 }
 
-/** One file's frames to decode, and the k index each frame lands at. */
+/** One file's frames to decode, the k index each frame lands at, and its rescale. */
 export interface DecodeJob {
   readonly path: string;
-  readonly frames: readonly { readonly frame: number; readonly k: number }[];
+  readonly frames: readonly { readonly frame: number; readonly k: number; readonly slope: number; readonly intercept: number }[];
 }
 
 export interface DecodeRequest {
   readonly type: 'decode';
   readonly jobs: readonly DecodeJob[];
+  /** The volume's type: slices arrive rescaled into it, so main only copies them. */
+  readonly voxelType: VoxelType;
   /** OpenJPEG compiled by the main thread (pool.ts), when the jobs hold JPEG 2000. */
   readonly openJpeg?: WasmModule;
 }
@@ -48,6 +50,7 @@ export type WorkerReply =
       readonly others: OtherObject[];
       readonly unreadable: { file: string; reason: string }[];
     }
-  | { readonly type: 'slice'; readonly k: number; readonly voxels: VoxelArray }
+  /** A rescaled slice of the request's voxelType, and the range of its values. */
+  | { readonly type: 'slice'; readonly k: number; readonly voxels: VoxelArray; readonly min: number; readonly max: number }
   | { readonly type: 'decoded' }
   | { readonly type: 'failed'; readonly path: string; readonly message: string };

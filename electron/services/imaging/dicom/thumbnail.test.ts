@@ -157,19 +157,19 @@ describe('thumbnail(): size, aspect and grey levels', () => {
   const ramp = (n: number): Int16Array => Int16Array.from({ length: n }, (_, i) => i);
 
   it('pixels twice as tall as wide: 100 × 50 of them are a square, previewed at 50 × 50 (never enlarged)', () => {
-    const t = thumbnail(ramp(50 * 100), 100, 50, 0.5, { slope: 1, intercept: 0, window: null, invert: false });
+    const t = thumbnail(ramp(50 * 100), 100, 50, 0.5, { window: null, invert: false });
     expect([t.width, t.height]).toEqual([50, 50]);
   });
 
   it('a 512 × 256 image of square pixels is previewed at 64 × 32', () => {
-    const t = thumbnail(ramp(512 * 256), 512, 256, 1, { slope: 1, intercept: 0, window: null, invert: false });
+    const t = thumbnail(ramp(512 * 256), 512, 256, 1, { window: null, invert: false });
     expect([t.width, t.height]).toEqual([64, 32]);
   });
 
   it('MONOCHROME1 is inverted, and the window clips', () => {
-    const stored = Int16Array.from([0, 100, 200, 300]);
-    const o = { slope: 2, intercept: -100, window: { center: 200, width: 400 }, invert: false };
-    expect([...thumbnail(stored, 2, 2, 1, o).pixels]).toEqual([0, 64, 191, 255]);
-    expect([...thumbnail(stored, 2, 2, 1, { ...o, invert: true }).pixels]).toEqual([255, 191, 64, 0]);
+    const values = Float32Array.from([-100, 100, 300, 500]);
+    const o = { window: { center: 200, width: 400 }, invert: false };
+    expect([...thumbnail(values, 2, 2, 1, o).pixels]).toEqual([0, 64, 191, 255]);
+    expect([...thumbnail(values, 2, 2, 1, { ...o, invert: true }).pixels]).toEqual([255, 191, 64, 0]);
   });
 });

@@ -38,8 +38,9 @@ export async function seriesThumbnail(series: ScannedSeries): Promise<SeriesThum
   const openJpeg = JPEG_2000.has(object.transferSyntax) ? await compiledOpenJpeg() : undefined;
   let voxels: VoxelArray | undefined;
   let failure = '';
+  const frame = { frame: geometry.frame, k: 0, slope: geometry.rescaleSlope, intercept: geometry.rescaleIntercept };
   await runOnWorkers(
-    [{ type: 'decode', jobs: [{ path: object.path, frames: [{ frame: geometry.frame, k: 0 }] }], ...(openJpeg ? { openJpeg } : {}) }],
+    [{ type: 'decode', jobs: [{ path: object.path, frames: [frame] }], voxelType: 'float32', ...(openJpeg ? { openJpeg } : {}) }],
     (_n, reply) => {
       if (reply.type === 'slice') voxels = reply.voxels;
       if (reply.type === 'failed') failure = reply.message;
@@ -50,26 +51,19 @@ export async function seriesThumbnail(series: ScannedSeries): Promise<SeriesThum
   if (!voxels) throw new UserFacingError('unreadable', `No preview: ${basename(object.path)} could not be decoded${failure ? ` (${failure})` : ''}.`);
   const { rows, columns, photometric } = object.format;
   const [rowSpacing, columnSpacing] = object.pixelSpacing ?? [1, 1];
-  return thumbnail(voxels, columns, rows, columnSpacing / rowSpacing, {
-    slope: geometry.rescaleSlope,
-    intercept: geometry.rescaleIntercept,
-    window: object.voiWindow,
-    invert: photometric === 'MONOCHROME1',
-  });
+  return thumbnail(voxels, columns, rows, columnSpacing / rowSpacing, { window: object.voiWindow, invert: photometric === 'MONOCHROME1' });
 }
 
 export interface ThumbnailOptions {
-  readonly slope: number;
-  readonly intercept: number;
   readonly window: { readonly center: number; readonly width: number } | null;
   readonly invert: boolean;
 }
 
 /**
- * An image of `columns × rows` stored values (row by row) into a preview: box-averaged in
- * rescaled units, then windowed. `aspect` is a pixel's width over its height.
+ * An image of `columns × rows` rescaled values (row by row) into a preview: box-averaged, then
+ * windowed. `aspect` is a pixel's width over its height.
  */
-export function thumbnail(stored: VoxelArray, columns: number, rows: number, aspect: number, o: ThumbnailOptions): SeriesThumbnail {
+export function thumbnail(values: VoxelArray, columns: number, rows: number, aspect: number, o: ThumbnailOptions): SeriesThumbnail {
   const physW = columns * aspect;
   const physH = rows;
   // Shrunk to THUMBNAIL_SIZE, never enlarged along either axis: a preview has no more pixels
@@ -85,8 +79,8 @@ export function thumbnail(stored: VoxelArray, columns: number, rows: number, asp
       const c0 = Math.floor((x * columns) / width);
       const c1 = Math.max(c0 + 1, Math.floor(((x + 1) * columns) / width));
       let sum = 0;
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) sum += stored[r * columns + c] as number;
-      means[y * width + x] = (sum / ((r1 - r0) * (c1 - c0))) * o.slope + o.intercept;
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) sum += values[r * columns + c] as number;
+      means[y * width + x] = sum / ((r1 - r0) * (c1 - c0));
     }
   }
   let lo: number;

@@ -11,7 +11,9 @@ import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
 import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
+import { VOXEL_TYPES } from '../volume.js';
 import type { DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
+import { rescaleInto } from './rescale.js';
 import { NATIVE_SYNTAXES, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 
 const port = parentPort;
@@ -65,9 +67,14 @@ async function decode(req: DecodeRequest): Promise<void> {
         ...(present === undefined ? {} : { declaredLength: present }),
         ...(NATIVE_SYNTAXES.has(object.transferSyntax) ? {} : { complete: encapsulatedDataComplete(bytes) }),
       };
-      for (const { frame, k } of job.frames) {
-        const voxels = await decodeFrame(source, frame, reuseOrAllocate);
-        post({ type: 'slice', k, voxels }, [voxels.buffer as ArrayBuffer]);
+      const { ctor, bytes: bytesPerVoxel } = VOXEL_TYPES[req.voxelType];
+      for (const { frame, k, slope, intercept } of job.frames) {
+        const stored = await decodeFrame(source, frame, reuseOrAllocate);
+        const same = slope === 1 && intercept === 0 && stored instanceof ctor;
+        const voxels = same ? stored : new ctor(reuseOrAllocate(stored.length * bytesPerVoxel).buffer as ArrayBuffer);
+        const { min, max } = rescaleInto(stored, voxels, slope, intercept);
+        if (!same) keepSpare(stored.buffer as ArrayBuffer);
+        post({ type: 'slice', k, voxels, min, max }, [voxels.buffer as ArrayBuffer]);
       }
     } catch (e) {
       post({ type: 'failed', path: job.path, message: e instanceof DicomFileError ? e.message : String(e) });
@@ -77,7 +84,10 @@ async function decode(req: DecodeRequest): Promise<void> {
   post({ type: 'decoded' });
 }
 
-/** Frame buffers main sent back (RecycleMessage); a few suffice, as main copies each at once. */
+/**
+ * Frame buffers main sent back (RecycleMessage) and stored frames once rescaled; a few suffice, as
+ * main copies each slice at once.
+ */
 const spare: ArrayBuffer[] = [];
 const MAX_SPARE = 8;
 const reuseOrAllocate = (bytes: number): Uint8Array => {
@@ -85,9 +95,13 @@ const reuseOrAllocate = (bytes: number): Uint8Array => {
   return i < 0 ? new Uint8Array(bytes) : new Uint8Array(spare.splice(i, 1)[0] as ArrayBuffer);
 };
 
+const keepSpare = (buffer: ArrayBuffer): void => {
+  if (spare.length < MAX_SPARE) spare.push(buffer);
+};
+
 port.on('message', (m: WorkerMessage) => {
   if (m.type === 'recycle') {
-    if (spare.length < MAX_SPARE) spare.push(m.buffer);
+    keepSpare(m.buffer);
     return;
   }
   void (m.type === 'scan' ? scan(m) : decode(m));
