@@ -76,6 +76,8 @@ describe('one-click segmentation', () => {
     const file = host.workstation.files.grant(join(TOTALSEG, 'example_ct.nii.gz'), 'dialog');
     host.emit('openFile', { file });
     await expect.poll(() => page.getByTestId('dims').textContent(), { timeout: 30_000 }).toBe('122 × 101 × 112 voxels');
+    // The status bar no longer reports the run of the study opened before.
+    expect(await page.getByTestId('last-run').count()).toBe(0);
     await page.getByTestId('auto-segment').click();
     const progress = page.getByTestId('segment-progress');
     // Read without waiting for the element: it disappears when the run ends.
