@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, EventPayload } from '../../electron/contract/api.js';
 import { CONTENT_SECURITY_POLICY, resolveInside } from '../../electron/main/security.js';
+import { useBaselineWasmCompiler } from '../../electron/services/imaging/dicom/wasm.js';
 import { createWorkstation, type Workstation } from '../../electron/services/workstation.js';
 import { decode, encode } from './wire.js';
 
@@ -65,6 +66,8 @@ export interface TestHostOptions {
 }
 
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
+  // As Electron's main does at start.
+  useBaselineWasmCompiler();
   const bridge = await buildBridge();
   const sockets = new Set<WebSocket>();
   const dialogAnswers: string[] = [];

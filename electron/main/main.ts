@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
 import { ipcEventChannel, type EventName, type EventPayload } from '../contract/api.js';
+import { useBaselineWasmCompiler } from '../services/imaging/dicom/wasm.js';
 import { createWorkstation } from '../services/workstation.js';
 import { registerApi, registerDrop } from './ipc.js';
 import {
@@ -23,6 +24,8 @@ import {
 const appRoot = join(__dirname, '..', '..');
 const rendererDir = join(appRoot, 'dist', 'renderer');
 const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(appRoot, 'resources');
+
+useBaselineWasmCompiler();
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },

@@ -9,10 +9,9 @@
  * as the CLI alive), for IDLE_MS and is then terminated, returning its heap and WASM memory.
  *
  * Why the OpenJPEG module is compiled here, on the main thread, and posted to the workers: V8
- * shares one compiled module (and the optimised code it tiers up to, 0.5 to 1 s of TurboFan
- * work for OpenJPEG's block decoder) between every thread it is posted to, and keeps it while this
- * thread holds it, so the app pays for optimising it once per process, not once per worker or
- * per series.
+ * shares one compiled module between every thread it is posted to, and keeps it while this
+ * thread holds it, so the app compiles it once per process, not once per worker or per series
+ * (and, where TurboFan is on, optimises it once: see useBaselineWasmCompiler in wasm.ts).
  *
  * Invariant: a worker that failed, exited or whose request threw is terminated, never reused;
  * requests are handed out one at a time to whichever worker is free, so a worker slowed by a
@@ -178,10 +177,6 @@ let openJpeg: Promise<WasmModule> | undefined;
 /**
  * OpenJPEG's WebAssembly module, compiled once per process (off this thread: WebAssembly.compile
  * works on V8's background threads). Start it as soon as a scan meets JPEG 2000.
- *
- * (Turning off V8's WebAssembly loop unrolling would save about 0.4 s and 15 MB of TurboFan work
- * on the first decode, but it is a process-wide flag set after start-up, which Node documents as
- * undefined behaviour; not worth it in Electron's main process.)
  */
 export function compiledOpenJpeg(): Promise<WasmModule> {
   if (!openJpeg) {
