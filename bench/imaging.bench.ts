@@ -213,7 +213,7 @@ function toTable(rows: readonly BenchRow[]): BenchTable {
     notes: [
       'time: best and worst wall time of the runs; peak: the highest peak resident set over the runs.',
       'peak − node: peak minus that of an empty node process; the memory ratio uses it (target ≤ 2). Target time ratio ≤ 1.',
-      `next study in the app: scan + decode of the folder in a process that opened it once already, ${(IDLE_MS + 500) / 1000} s earlier: the DICOM workers (kept ${IDLE_MS / 1000} s) start anew, OpenJPEG is compiled and optimised (no memory figure: it is one process).`,
+      `next study in the app: scan + decode of the folder in a process that opened it once already, ${(IDLE_MS + 500) / 1000} s earlier: the DICOM workers (kept ${IDLE_MS / 1000} s) start anew, OpenJPEG is compiled already (no memory figure: it is one process).`,
     ],
   };
 }

@@ -2,9 +2,13 @@
  * Child process of the imaging benchmark (bundled by it beside a copy of the DICOM worker): opens
  * a DICOM folder's first series twice in one process, the second time after the pool's idle
  * workers have ended, as the workstation opens the next study of the day: OpenJPEG is compiled
- * and optimised already, the worker threads start anew. Prints both times in seconds as JSON.
+ * already, the worker threads start anew. Prints both times in seconds as JSON.
  */
 import { loadDicomSeries, scanDicomFolder } from '../electron/services/imaging/dicom/loader.js';
+import { useBaselineWasmCompiler } from '../electron/services/imaging/dicom/wasm.js';
+
+// As the app's main does at start.
+useBaselineWasmCompiler();
 
 const [dir, waitMs] = process.argv.slice(2);
 if (!dir) throw new Error('usage: open-twice <dicom folder> [ms between the two opens]');
