@@ -1,6 +1,6 @@
 /**
  * Series previews for the picker. One image per series is decoded on the DICOM workers (a JPEG
- * 2000 frame of 512² costs ~45 ms there, a native one a few ms), so a folder of ten series has
+ * 2000 frame of 512² costs ~40 ms there, a native one a few ms), so a folder of ten series has
  * all its previews in well under a second while the user reads the list.
  *
  * Invariant: a preview never fails the scan or the open; a series whose middle image cannot be

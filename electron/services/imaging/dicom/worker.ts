@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { VOXEL_TYPES } from '../volume.js';
 import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
 import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
-import { VOXEL_TYPES } from '../volume.js';
 import type { DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
 import { rescaleInto } from './rescale.js';
 import { NATIVE_SYNTAXES, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
