@@ -48,6 +48,8 @@ export interface VolumeVoxels {
 
 const id = z.string().min(1).max(128);
 const noArgs = z.object({}).strict();
+/** One series of a folder scan. */
+const seriesOfScan = z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict();
 
 interface MethodSpec<A extends z.ZodType, R> {
   readonly args: A;
@@ -74,11 +76,11 @@ export const methods = {
     'Read the headers of every file under a chosen folder and list its DICOM series; progress arrives as scanProgress events.',
   ),
   'dicom.openSeries': method<VolumeMeta>()(
-    z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
+    seriesOfScan,
     'Decode one series of a scan into a volume held by main; progress arrives as scanProgress events.',
   ),
   'dicom.thumbnail': method<SeriesThumbnail>()(
-    z.object({ scanId: id, seriesId: z.string().min(1).max(256) }).strict(),
+    seriesOfScan,
     "A small preview of one series of a scan (its middle image), for the series picker; decoded off main's thread.",
   ),
   'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),

@@ -7,26 +7,18 @@
 import type { VoxelArray } from '../../../contract/volume.js';
 
 /**
- * Write `stored · slope + intercept` into `out` (same length; `out` may be `stored` itself when
- * the rescale is the identity) and return the range of what `out` holds, so a float32 volume's
- * range is that of the rounded values.
+ * Write `stored · slope + intercept` into `out` (same length) and return the range of what `out`
+ * holds, so a float32 volume's range is that of the rounded values. (An identity rescale into the
+ * stored type needs no copy: volume.ts's valueRange gives its range.)
  */
 export function rescaleInto(stored: VoxelArray, out: VoxelArray, slope: number, intercept: number): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
-  if (out === stored && slope === 1 && intercept === 0) {
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i] as number;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  } else {
-    for (let i = 0; i < out.length; i++) {
-      out[i] = (stored[i] as number) * slope + intercept;
-      const v = out[i] as number;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+  for (let i = 0; i < out.length; i++) {
+    out[i] = (stored[i] as number) * slope + intercept;
+    const v = out[i] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
   return out.length === 0 ? { min: 0, max: 0 } : { min, max };
 }

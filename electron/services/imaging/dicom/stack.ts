@@ -13,7 +13,7 @@
  */
 import { UserFacingError } from '../../../contract/result.js';
 import type { Mat3, Vec3 } from '../volume.js';
-import { normal } from './orientation.js';
+import { dot, normal } from './orientation.js';
 import type { SliceRef } from './series.js';
 
 export interface StackPlan {
@@ -26,7 +26,6 @@ export interface StackPlan {
   readonly warnings: readonly string[];
 }
 
-const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 const len = (a: Vec3): number => Math.hypot(a[0], a[1], a[2]);
 const mm = (x: number): string => `${Number(x.toFixed(3))} mm`;

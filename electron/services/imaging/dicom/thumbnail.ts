@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { THUMBNAIL_SIZE, type SeriesThumbnail } from '../../../contract/dicom.js';
 import { UserFacingError } from '../../../contract/result.js';
 import type { VoxelArray } from '../../../contract/volume.js';
-import { normal } from './orientation.js';
+import { dot, normal } from './orientation.js';
 import { compiledOpenJpeg, runOnWorkers } from './pool.js';
 import type { ScannedSeries, SliceRef } from './series.js';
 import { JPEG_2000 } from './transfer-syntax.js';
@@ -21,10 +21,7 @@ export function middleSlice(series: ScannedSeries): SliceRef {
   const o = slices[0]?.geometry.orientation;
   if (o && slices.every((s) => s.geometry.position)) {
     const n = normal(o);
-    const along = (s: SliceRef): number => {
-      const p = s.geometry.position!;
-      return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
-    };
+    const along = (s: SliceRef): number => dot(s.geometry.position!, n);
     slices.sort((a, b) => along(a) - along(b));
   }
   const mid = slices[Math.floor((slices.length - 1) / 2)];

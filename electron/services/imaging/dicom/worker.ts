@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { VOXEL_TYPES } from '../volume.js';
+import { valueRange, VOXEL_TYPES } from '../volume.js';
 import { decodeFrame, encapsulatedDataComplete, isSupportedTransferSyntax, nativePixelBytesPresent, prepareCodec } from './codecs.js';
 import { DicomFileError, parseDicom, pixelDataValues, type ImageObject, type OtherObject } from './dataset.js';
 import type { DecodeRequest, ScanRequest, WorkerMessage, WorkerReply } from './protocol.js';
@@ -70,10 +70,11 @@ async function decode(req: DecodeRequest): Promise<void> {
       const { ctor, bytes: bytesPerVoxel } = VOXEL_TYPES[req.voxelType];
       for (const { frame, k, slope, intercept } of job.frames) {
         const stored = await decodeFrame(source, frame, reuseOrAllocate);
-        const same = slope === 1 && intercept === 0 && stored instanceof ctor;
-        const voxels = same ? stored : new ctor(reuseOrAllocate(stored.length * bytesPerVoxel).buffer as ArrayBuffer);
-        const { min, max } = rescaleInto(stored, voxels, slope, intercept);
-        if (!same) keepSpare(stored.buffer as ArrayBuffer);
+        // An identity rescale into the stored type sends the decoded frame itself.
+        const identity = slope === 1 && intercept === 0 && stored instanceof ctor;
+        const voxels = identity ? stored : new ctor(reuseOrAllocate(stored.length * bytesPerVoxel).buffer as ArrayBuffer);
+        const { min, max } = identity ? valueRange(stored) : rescaleInto(stored, voxels, slope, intercept);
+        if (!identity) keepSpare(stored.buffer as ArrayBuffer);
         post({ type: 'slice', k, voxels, min, max }, [voxels.buffer as ArrayBuffer]);
       }
     } catch (e) {
