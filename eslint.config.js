@@ -1,6 +1,6 @@
 // One lint setup for the whole tree. The folder decides the process, and these rules enforce it:
 // the renderer never reaches Node or Electron, services never import Electron, the contract is
-// pure so every side can import it.
+// pure (common/) so every side can import it.
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
@@ -49,7 +49,7 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    files: ['renderer/**', 'electron/contract/**'],
+    files: ['renderer/**', 'common/**'],
     ignores: ['renderer/vite.config.ts', 'renderer/svelte.config.js'],
     rules: { 'no-restricted-imports': ['error', { paths: [...noNodePaths, noElectron], patterns: [noNode] }] },
   },

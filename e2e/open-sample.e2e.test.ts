@@ -10,7 +10,7 @@ import { openSession, type Session } from './fixtures.js';
 import type { WorkstationPage} from './pages/workstation.js';
 import { type Readout } from './pages/workstation.js';
 import { pythonJson } from '../test-support/python.js';
-import { channels } from '../electron/contract/api.js';
+import { channels } from '../common/contract/api.js';
 import { REPO_ROOT, TOTALSEG } from '../test-support/paths.js';
 
 let session: Session;

@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../electron/services/imaging/read-volume.js';
-import type { VoxelArray } from '../electron/contract/volume.js';
+import type { VoxelArray } from '../common/contract/volume.js';
 import { SAMPLE_PATH } from './host/test-host.js';
 import { openSession, type Session } from './fixtures.js';
 import { ToolsPanel } from './pages/tools-panel.js';

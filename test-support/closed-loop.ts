@@ -8,10 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FolderScan } from '../electron/contract/dicom.js';
-import type { FinetuneResult, ModelRegistryState, ReviewSuggestion, TrainingExportResult } from '../electron/contract/learning.js';
-import type { LabelState, ModelStatus } from '../electron/contract/segmentation.js';
-import type { VolumeMeta } from '../electron/contract/volume.js';
+import type { FolderScan } from '../common/contract/dicom.js';
+import type { FinetuneResult, ModelRegistryState, ReviewSuggestion, TrainingExportResult } from '../common/contract/learning.js';
+import type { LabelState, ModelStatus } from '../common/contract/segmentation.js';
+import type { VolumeMeta } from '../common/contract/volume.js';
 import { readVolume } from '../electron/services/imaging/read-volume.js';
 import { createWorkstation } from '../electron/services/workstation.js';
 import { REPO_ROOT, TOTALSEG } from './paths.js';

@@ -1,5 +1,5 @@
 /** What a rejected promise gave a user: the `UserFacingError` (anything else fails the test). */
-import { UserFacingError } from '../electron/contract/result.js';
+import { UserFacingError } from '../common/contract/result.js';
 
 export async function failureOf(p: Promise<unknown>): Promise<UserFacingError> {
   const e: unknown = await p.then(

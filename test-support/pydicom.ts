@@ -8,7 +8,7 @@
  * the md5 of the rescaled voxels as little-endian float64 in (k, j, i) order, i fastest.
  */
 import { createHash } from 'node:crypto';
-import type { VoxelArray } from '../electron/contract/volume.js';
+import type { VoxelArray } from '../common/contract/volume.js';
 import { pythonJson } from './python.js';
 import type { ReferenceGeometry } from './reference-geometry.js';
 

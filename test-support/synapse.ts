@@ -1,5 +1,5 @@
 /** The eight Synapse organs the demo model segments, from TotalSegmentator's reference labels. */
-import type { VoxelArray } from '../electron/contract/volume.js';
+import type { VoxelArray } from '../common/contract/volume.js';
 import type { Geometry } from '../electron/services/imaging/volume.js';
 import { sliceFrame } from '../electron/services/inference/slice-frame.js';
 

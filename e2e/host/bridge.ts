@@ -3,8 +3,8 @@
  * `window.hsam` from the contract, over a same-origin WebSocket instead of Electron IPC. Never
  * part of the product build.
  */
-import { buildApi, type EventName } from '../../electron/contract/api';
-import type { Result } from '../../electron/contract/result';
+import { buildApi, type EventName } from '../../common/contract/api';
+import type { Result } from '../../common/contract/result';
 import { decode, encode } from './wire';
 
 type Reply = { id: number; result: Result<unknown> } | { event: EventName; payload: unknown };

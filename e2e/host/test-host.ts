@@ -13,7 +13,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { EventName, EventPayload } from '../../electron/contract/api.js';
+import type { EventName, EventPayload } from '../../common/contract/api.js';
 import { CONTENT_SECURITY_POLICY, resolveInside } from '../../electron/main/security.js';
 import { useBaselineWasmCompiler } from '../../electron/services/imaging/dicom/wasm.js';
 import { createWorkstation, type Workstation } from '../../electron/services/workstation.js';

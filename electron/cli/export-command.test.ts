@@ -15,7 +15,7 @@ import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { pythonJson } from '../../test-support/python.js';
 import { referenceOnGrid } from '../../test-support/synapse.js';
 import { runHsam } from '../../test-support/cli.js';
-import type { LabelExportResult } from '../contract/learning.js';
+import type { LabelExportResult } from '../../common/contract/learning.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { readVolume } from '../services/imaging/read-volume.js';
 import type { Mat3, Volume } from '../services/imaging/volume.js';

@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { LabelExportResult, LabelFormat } from '../contract/learning.js';
+import type { LabelExportResult, LabelFormat } from '../../common/contract/learning.js';
 import { exportLabels, readLabelSchemas } from '../services/export/label-export.js';
 import type { AlgorithmType } from '../services/export/segments.js';
 import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/loader.js';

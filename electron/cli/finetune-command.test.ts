@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelCard } from '../contract/model-card.js';
+import { ModelCard } from '../../common/contract/model-card.js';
 import { runHsam } from '../../test-support/cli.js';
 import { writeTrainingSet } from '../../test-support/finetune-set.js';
 import { REPO_ROOT } from '../../test-support/paths.js';

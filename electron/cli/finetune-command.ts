@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserFacingError } from '../contract/result.js';
+import { UserFacingError } from '../../common/contract/result.js';
 import { startFinetune, type FinetuneProgress, type FinetuneRun } from '../services/finetune/finetune-job.js';
 import { ModelRegistry } from '../services/finetune/model-registry.js';
 import { defaultPython } from '../services/finetune/python-env.js';

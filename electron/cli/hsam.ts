@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { stat } from 'node:fs/promises';
-import type { FolderScan } from '../contract/dicom.js';
-import type { VolumeMeta } from '../contract/volume.js';
-import type { Result } from '../contract/result.js';
+import type { FolderScan } from '../../common/contract/dicom.js';
+import type { VolumeMeta } from '../../common/contract/volume.js';
+import type { Result } from '../../common/contract/result.js';
 import { readAppVersion } from '../services/app-version.js';
 import { createWorkstation } from '../services/workstation.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
 import { exportCommand } from './export-command.js';
-import { LABEL_FORMATS, type LabelFormat } from '../contract/learning.js';
+import { LABEL_FORMATS, type LabelFormat } from '../../common/contract/learning.js';
 
 /**
  * The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids and the

@@ -6,8 +6,8 @@
  * Rejected: requests from any frame that is not our own renderer, and calls with other than
  * exactly one argument.
  */
-import { channels, DroppedPath, IPC_DROP_CHANNEL, ipcChannel } from '../contract/api.js';
-import { fail, type Result } from '../contract/result.js';
+import { channels, DroppedPath, IPC_DROP_CHANNEL, ipcChannel } from '../../common/contract/api.js';
+import { fail, type Result } from '../../common/contract/result.js';
 import type { Dispatch } from '../services/dispatch.js';
 
 export interface IpcInvokeEventLike {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
-import { ipcEventChannel, type EventName, type EventPayload } from '../contract/api.js';
+import { ipcEventChannel, type EventName, type EventPayload } from '../../common/contract/api.js';
 import { useBaselineWasmCompiler } from '../services/imaging/dicom/wasm.js';
 import { createWorkstation } from '../services/workstation.js';
 import { registerApi, registerDrop } from './ipc.js';

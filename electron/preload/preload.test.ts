@@ -4,7 +4,7 @@
  * IPC channels.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { channels, eventNames, eventListenerName, IPC_DROP_CHANNEL, ipcChannel, ipcEventChannel } from '../contract/api.js';
+import { channels, eventNames, eventListenerName, IPC_DROP_CHANNEL, ipcChannel, ipcEventChannel } from '../../common/contract/api.js';
 
 type Handler = (event: unknown, payload: unknown) => void;
 const exposed = new Map<string, unknown>();

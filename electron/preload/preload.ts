@@ -3,8 +3,8 @@
  * nothing else (no ipcRenderer, no Node). Runs sandboxed, so it is bundled into one CommonJS file.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { buildApi, IPC_DROP_CHANNEL, ipcChannel, ipcEventChannel } from '../contract/api.js';
-import type { Result } from '../contract/result.js';
+import { buildApi, IPC_DROP_CHANNEL, ipcChannel, ipcEventChannel } from '../../common/contract/api.js';
+import type { Result } from '../../common/contract/result.js';
 
 const api = buildApi(
   (channel, arg) => ipcRenderer.invoke(ipcChannel(channel), arg) as Promise<Result<unknown>>,

@@ -4,8 +4,8 @@
  * handler, and turn any failure into an error value. Nothing a caller sends can throw past here.
  */
 import { z } from 'zod';
-import { methods, type Channel, type ParsedArgsOf, type ResultOf } from '../contract/api.js';
-import { fail, ok, UserFacingError, type Result } from '../contract/result.js';
+import { methods, type Channel, type ParsedArgsOf, type ResultOf } from '../../common/contract/api.js';
+import { fail, ok, UserFacingError, type Result } from '../../common/contract/result.js';
 
 /** One handler per channel; it receives the parsed argument and may throw `UserFacingError`. */
 export type Handlers = { readonly [C in Channel]: (arg: ParsedArgsOf<C>) => Promise<ResultOf<C>> };

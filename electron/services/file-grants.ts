@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { ChosenFile } from '../contract/api.js';
-import { UserFacingError } from '../contract/result.js';
+import type { ChosenFile } from '../../common/contract/api.js';
+import { UserFacingError } from '../../common/contract/result.js';
 
 export type GrantOrigin = 'dialog' | 'command-line' | 'drop' | 'resource';
 

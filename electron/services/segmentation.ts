@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventPayload } from '../contract/api.js';
-import { UserFacingError } from '../contract/result.js';
-import type { ReviewSuggestion } from '../contract/learning.js';
-import type { ModelCard } from '../contract/model-card.js';
-import type { LabelTool } from '../contract/label-tools.js';
-import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../contract/segmentation.js';
+import type { EventPayload } from '../../common/contract/api.js';
+import { UserFacingError } from '../../common/contract/result.js';
+import type { ReviewSuggestion } from '../../common/contract/learning.js';
+import type { ModelCard } from '../../common/contract/model-card.js';
+import type { LabelTool } from '../../common/contract/label-tools.js';
+import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from '../../common/contract/segmentation.js';
 import type { Volume } from './imaging/volume.js';
 import { InFlight } from './in-flight.js';
 import { InferenceService, type SegmentJob } from './inference/inference-service.js';

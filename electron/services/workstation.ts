@@ -5,11 +5,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
-import type { ChosenFile, EventName, EventPayload } from '../contract/api.js';
-import { UserFacingError } from '../contract/result.js';
+import type { ChosenFile, EventName, EventPayload } from '../../common/contract/api.js';
+import { UserFacingError } from '../../common/contract/result.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { FileGrants } from './file-grants.js';
-import type { FolderScan, SeriesThumbnail } from '../contract/dicom.js';
+import type { FolderScan, SeriesThumbnail } from '../../common/contract/dicom.js';
 import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } from './imaging/dicom/loader.js';
 import type { ScannedSeries } from './imaging/dicom/series.js';
 import { seriesThumbnail } from './imaging/dicom/thumbnail.js';

@@ -49,7 +49,7 @@ def read_list(path: str) -> List[str]:
         return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
 
 
-# The manifest as electron/contract/training-set.ts defines it (zod; JSON Schema in
+# The manifest as common/contract/training-set.ts defines it (zod; JSON Schema in
 # native-models/schemas/trainset-manifest.schema.json): field name -> required. Unknown keys are
 # allowed, as zod strips them. tests/test_trainset_fixtures.py keeps these in step with the schema.
 MANIFEST_FIELDS = {"format": True, "id": True, "created": True, "modality": True, "classes": True, "slices": True}
@@ -100,7 +100,7 @@ def _list(v: Any, path: Sequence[Any], min_len: int = 0) -> List[Any]:
 def check_manifest(m: Any) -> None:
     """Raise ValueError("<path>: <problem>") for the first rule of hsam-trainset/1 ``m`` breaks.
 
-    The rules of electron/contract/training-set.ts: the format tag; id a non-empty string;
+    The rules of common/contract/training-set.ts: the format tag; id a non-empty string;
     created, modality strings; classes >= 2 of {index, name} with index i at position i and
     class 0 "background"; slices of {file: a .npz name without a path, study: str, studyName?:
     str, sliceIndex: int, proposedBy: {name, version} | null, time: str, correctedClasses: [int

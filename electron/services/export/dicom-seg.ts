@@ -28,7 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type dcmjsModule from 'dcmjs';
 import type { NaturalDataset } from 'dcmjs';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { readAppVersion } from '../app-version.js';
 import type { DicomIdentity, Vec3, Volume } from '../imaging/volume.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';

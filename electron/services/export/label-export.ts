@@ -6,9 +6,9 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { LabelExportResult, LabelFormat } from '../../contract/learning.js';
-import { UserFacingError } from '../../contract/result.js';
-import type { ModelClass } from '../../contract/segmentation.js';
+import type { LabelExportResult, LabelFormat } from '../../../common/contract/learning.js';
+import { UserFacingError } from '../../../common/contract/result.js';
+import type { ModelClass } from '../../../common/contract/segmentation.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeDicomSeg } from './dicom-seg.js';
 import { readLabelSchema, segmentsFor, LABEL_SCHEMA_FORMAT, type LabelSchema } from './label-schema.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { REPO_ROOT } from '../../../test-support/paths.js';
 import { pythonJson } from '../../../test-support/python.js';
 import { GENERIC_CATEGORY, GENERIC_TYPE, parseLabelSchema, readLabelSchema, segmentsFor, type LabelClass, type LabelSchema } from './label-schema.js';

@@ -15,7 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import type { AlgorithmType, Code, ExportSegment } from './segments.js';
 
 export const LABEL_SCHEMA_FORMAT = 'hsam-label-schema/1';

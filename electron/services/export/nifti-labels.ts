@@ -25,7 +25,7 @@ import { basename, dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { geometryFromRasAffine } from '../imaging/geometry.js';
 import { niftiToVolume } from '../imaging/nifti.js';

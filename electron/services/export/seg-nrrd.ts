@@ -24,7 +24,7 @@
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { readNrrdWithFields } from '../imaging/nrrd.js';
 import type { Volume } from '../imaging/volume.js';
 import { checkExportTarget, checkLabelInput, cornerDistanceMm, firstDifference, formatCount, readBackFailed, saveAtomic, type Extent } from './nifti-labels.js';

@@ -10,10 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EventPayload } from '../../contract/api.js';
-import type { FinetuneResult, PythonCheck } from '../../contract/learning.js';
-import type { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { EventPayload } from '../../../common/contract/api.js';
+import type { FinetuneResult, PythonCheck } from '../../../common/contract/learning.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { readSet } from '../export/training-set.js';
 import { readSettings, writeSettings } from '../storage/settings.js';
 import { startFinetune, type FinetuneJob } from './finetune-job.js';

@@ -25,10 +25,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import type { EventPayload } from '../../contract/api.js';
-import type { DiceReport } from '../../contract/learning.js';
-import type { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { EventPayload } from '../../../common/contract/api.js';
+import type { DiceReport } from '../../../common/contract/learning.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { loadModelFolder } from '../inference/model-folder.js';
 import { checkPython, requirePython, type PythonCheck } from './python-env.js';
 

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelCard } from '../../contract/model-card.js';
+import { ModelCard } from '../../../common/contract/model-card.js';
 import { REPO_ROOT } from '../../../test-support/paths.js';
 import { BUNDLED_ID, ModelRegistry } from './model-registry.js';
 import { failureOf } from '../../../test-support/errors.js';

@@ -25,9 +25,9 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import type { DiceReport, ModelRegistryState, ModelVersion } from '../../contract/learning.js';
-import type { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { DiceReport, ModelRegistryState, ModelVersion } from '../../../common/contract/learning.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { loadModelFolder } from '../inference/model-folder.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 

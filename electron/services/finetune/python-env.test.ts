@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { PYTHON } from '../../../test-support/python.js';
 import { checkPython, requirePython } from './python-env.js';
 

@@ -11,8 +11,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { PythonCheck as ContractPythonCheck } from '../../contract/learning.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { PythonCheck as ContractPythonCheck } from '../../../common/contract/learning.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 
 /** The contract's check, plus the details a log or the CLI shows. */
 export interface PythonCheck extends ContractPythonCheck {

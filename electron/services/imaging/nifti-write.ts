@@ -9,7 +9,7 @@
  * qform is only as exact as a float32 quaternion: see qformErrorMm.
  */
 import { gzipSync } from 'node:zlib';
-import type { VoxelArray, VoxelType } from '../../contract/volume.js';
+import type { VoxelArray, VoxelType } from '../../../common/contract/volume.js';
 import type { Geometry } from './volume.js';
 
 const DATATYPE: Readonly<Record<VoxelType, { code: number; bits: number }>> = {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { nibabelInfo, PROBES } from '../../../test-support/nibabel.js';
 import { pythonJson } from '../../../test-support/python.js';
 import { findFiles, SHARED_DATA } from '../../../test-support/paths.js';

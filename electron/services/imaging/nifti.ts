@@ -11,8 +11,8 @@ import { basename } from 'node:path';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import * as nifti from 'nifti-reader-js';
-import type { VoxelArray } from '../../contract/volume.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { VoxelArray } from '../../../common/contract/volume.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { geometryFromRasAffine, type Affine } from './geometry.js';
 import { voxelTypeOf, type Vec3, type Volume } from './volume.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { nibabelInfo, PROBES } from '../../../test-support/nibabel.js';
 import { writeNrrd, type NrrdFixture } from '../../../test-support/nrrd-writer.js';
 import { TOTALSEG } from '../../../test-support/paths.js';

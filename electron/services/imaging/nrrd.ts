@@ -18,8 +18,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { VoxelArray } from '../../contract/volume.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { VoxelArray } from '../../../common/contract/volume.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { voxelTypeOf, type Mat3, type Vec3, type Volume } from './volume.js';
 
 const gunzipAsync = promisify(gunzip);

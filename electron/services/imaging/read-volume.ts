@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { loadDicomSeries, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
 import { isNiftiPath, readNifti } from './nifti.js';
 import { isNrrdPath, readNrrd } from './nrrd.js';

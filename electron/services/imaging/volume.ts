@@ -2,7 +2,7 @@
  * A volume as main holds it: voxels in their source type plus geometry in LPS. Readers of
  * every format produce this; nothing downstream knows which format it came from.
  */
-import type { VolumeMeta, VoxelArray, VoxelType } from '../../contract/volume.js';
+import type { VolumeMeta, VoxelArray, VoxelType } from '../../../common/contract/volume.js';
 
 export type Vec3 = readonly [number, number, number];
 /** Row-major 3×3; columns are the LPS unit vectors of the i, j, k axes. */

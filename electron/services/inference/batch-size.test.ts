@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelCard } from '../../contract/model-card.js';
+import { ModelCard } from '../../../common/contract/model-card.js';
 import { REPO_ROOT } from '../../../test-support/paths.js';
 import { batchForMemory } from './batch-size.js';
 

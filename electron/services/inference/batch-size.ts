@@ -6,7 +6,7 @@
  * smaller batch keeps progress fine-grained and cancel quick (it stops after the batch in flight).
  */
 import { freemem } from 'node:os';
-import type { ModelCard } from '../../contract/model-card.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
 
 export function batchForMemory(card: ModelCard, slicePixels: number, freeBytes: number = freemem()): number {
   const s = card.input.size;

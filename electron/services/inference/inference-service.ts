@@ -5,9 +5,9 @@
  * worker, so a model can never take the main process down with it.
  */
 import type { Worker } from 'node:worker_threads';
-import type { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
-import type { VoxelArray } from '../../contract/volume.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
+import type { VoxelArray } from '../../../common/contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
 import { InFlight } from '../in-flight.js';
 import { startWorker } from '../workers/start-worker.js';

@@ -6,8 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { ModelCard } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
+import { ModelCard } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 
 export interface ModelFolder {
   readonly dir: string;

@@ -1,6 +1,6 @@
 /** Messages between the inference service (main thread) and its worker. */
-import type { ModelCard } from '../../contract/model-card.js';
-import type { VoxelArray } from '../../contract/volume.js';
+import type { ModelCard } from '../../../common/contract/model-card.js';
+import type { VoxelArray } from '../../../common/contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
 import type { Device, ProviderReport } from './ort-engine.js';
 import type { SegmentProgress } from './segment-volume.js';

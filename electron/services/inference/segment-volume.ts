@@ -10,9 +10,9 @@
  * flight and keeps every finished slice. Pure computation over an `Engine`, so it runs the same
  * in a worker, the CLI and tests.
  */
-import type { ModelCard, Preprocessing } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
-import type { VoxelArray } from '../../contract/volume.js';
+import type { ModelCard, Preprocessing } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
+import type { VoxelArray } from '../../../common/contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
 import { resizeBilinear } from './resample.js';
 import { readSlice, sliceFrame, writeSlice, type SliceFrame } from './slice-frame.js';

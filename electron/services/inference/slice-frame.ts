@@ -4,8 +4,8 @@
  * order and axis signs, is read into that frame and the labels are written back through the
  * same mapping, so a model never sees a mirrored or transposed patient.
  */
-import type { PatientDirection } from '../../contract/model-card.js';
-import { UserFacingError } from '../../contract/result.js';
+import type { PatientDirection } from '../../../common/contract/model-card.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import type { Geometry } from '../imaging/volume.js';
 
 /** Patient axis (LPS: 0 = x, 1 = y, 2 = z) and sign of each direction letter. */

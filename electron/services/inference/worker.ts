@@ -3,7 +3,7 @@
  * the volume pipeline so neither Electron's main thread nor the UI ever waits on a model.
  */
 import { parentPort } from 'node:worker_threads';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { loadModelFolder } from './model-folder.js';
 import { createOrtEngine, type OrtEngine } from './ort-engine.js';

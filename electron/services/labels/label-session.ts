@@ -11,7 +11,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
 import { applyDiff, makeDiff, makeSetDiff, Source, type CandidateVisitor, type LabelDiff } from './label-diff.js';

@@ -3,7 +3,7 @@
  * last model run proposed and nobody has corrected or reviewed yet, most uncertain first
  * (mean normalised entropy inside the predicted foreground, from the inference pipeline).
  */
-import type { ReviewSuggestion } from '../../contract/learning.js';
+import type { ReviewSuggestion } from '../../../common/contract/learning.js';
 import { SliceStatus } from './step.js';
 
 /**

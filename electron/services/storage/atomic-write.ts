@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 
 /** What the user can act on, for the errors a save meets in practice. */
 const REASONS: Readonly<Record<string, string>> = {

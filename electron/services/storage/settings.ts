@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { UserFacingError } from '../../contract/result.js';
+import { UserFacingError } from '../../../common/contract/result.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export const Settings = z.object({ python: z.string().min(1).optional() });

@@ -2,8 +2,8 @@
  * The renderer's only way to main: the API the preload exposed as `window.hsam`. Types come
  * from the contract; the renderer never imports Node or Electron.
  */
-import type { HsamApi } from '../../../electron/contract/api';
-import type { Result } from '../../../electron/contract/result';
+import type { HsamApi } from '../../../common/contract/api';
+import type { Result } from '../../../common/contract/result';
 
 declare global {
   interface Window {

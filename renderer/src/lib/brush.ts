@@ -4,7 +4,7 @@
  * neighbouring slices too. Spacing is honoured per axis, so a 10 mm brush is round on
  * anisotropic voxels too. Voxels outside the volume are left out.
  */
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import type { Vec3, VoxelAxis } from './orientation';
 
 export function diskIndices(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, sliceAxis: VoxelAxis, centre: Vec3, radiusMm: number): Uint32Array<ArrayBuffer> {

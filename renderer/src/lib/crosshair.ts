@@ -4,7 +4,7 @@
  * views to the slices through it. An axis no view slices along (a strongly oblique volume, where
  * two views pick the same axis) sits at its middle.
  */
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import { PLANES, viewGeometry, type Plane, type Vec3 } from './orientation';
 
 type Meta = Pick<VolumeMeta, 'dims' | 'direction'>;

@@ -8,8 +8,8 @@
  * brush paints optimistically: the other tools' voxels depend on main's image and rules, so
  * their answer is what is shown.
  */
-import type { LabelTool } from '../../../electron/contract/label-tools';
-import type { LabelChange } from '../../../electron/contract/segmentation';
+import type { LabelTool } from '../../../common/contract/label-tools';
+import type { LabelChange } from '../../../common/contract/segmentation';
 import { hsam } from '../api/client';
 import { FOOTPRINTS, vetoed, type BrushShape } from './brush';
 import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';

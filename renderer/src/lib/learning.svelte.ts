@@ -11,8 +11,8 @@ import type {
   PythonCheck,
   ReviewSuggestion,
   TrainingExportResult,
-} from '../../../electron/contract/learning';
-import type { EventPayload } from '../../../electron/contract/api';
+} from '../../../common/contract/learning';
+import type { EventPayload } from '../../../common/contract/api';
 import { hsam, unwrap } from '../api/client';
 import type { Segmenter } from './segmenter.svelte';
 import type { Study } from './study.svelte';

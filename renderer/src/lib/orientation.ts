@@ -4,7 +4,7 @@
  * direction letters on the screen edges. Radiological convention: the patient's left on the
  * screen's right in axial and coronal views, anterior to the left in sagittal views.
  */
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 
 export type Vec3 = readonly [number, number, number];
 export type Plane = 'axial' | 'coronal' | 'sagittal';

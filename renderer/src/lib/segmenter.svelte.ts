@@ -2,8 +2,8 @@
  * The model and one-click segmentation as the renderer sees them: which model is loaded and on
  * what hardware, a run's progress with its ETA, cancel, and the labels that come back.
  */
-import type { ChosenFile } from '../../../electron/contract/api';
-import type { ModelStatus, SegmentSummary } from '../../../electron/contract/segmentation';
+import type { ChosenFile } from '../../../common/contract/api';
+import type { ModelStatus, SegmentSummary } from '../../../common/contract/segmentation';
 import { hsam, unwrap } from '../api/client';
 import type { Study } from './study.svelte';
 

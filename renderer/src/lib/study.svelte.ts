@@ -3,10 +3,10 @@
  * arrays are never made deeply reactive), the current slice and display window, and the open
  * flow (file, or folder → series picker), with its progress and errors.
  */
-import type { ChosenFile } from '../../../electron/contract/api';
-import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../electron/contract/dicom';
-import type { LabelState } from '../../../electron/contract/segmentation';
-import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
+import type { ChosenFile } from '../../../common/contract/api';
+import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../common/contract/dicom';
+import type { LabelState } from '../../../common/contract/segmentation';
+import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import { hsam, unwrap } from '../api/client';
 import { LabelVolume } from './label-volume';
 import { PLANES, viewGeometry, type Plane } from './orientation';

@@ -4,7 +4,7 @@
  * percentiles (MR intensities have no fixed scale). Opacities are per millimetre of ray at the
  * unit distance the view sets, kept low so label surfaces inside stay visible.
  */
-import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
+import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import { isHounsfield } from './window-level';
 
 export type PresetId = 'ct-soft-tissue' | 'ct-bone' | 'mr-default';

@@ -5,7 +5,7 @@
  * scale bar), so what is drawn over the image matches the camera vtk.js is given.
  * Sizes below one pixel are treated as one; zoom is clamped to [MIN_ZOOM, MAX_ZOOM].
  */
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import type { Vec3, ViewGeometry } from './orientation';
 import { indexToWorld } from './voxel-geometry';
 

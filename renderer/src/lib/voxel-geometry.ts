@@ -2,7 +2,7 @@
  * Voxel index ↔ patient (LPS, mm) for a volume: p = origin + D · (spacing ⊙ ijk). The inverse
  * uses a general 3×3 inverse, since sheared (gantry-tilt) direction matrices are not orthonormal.
  */
-import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
+import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import type { Vec3 } from './orientation';
 
 type Geometry = Pick<VolumeMeta, 'origin' | 'spacing' | 'direction'>;

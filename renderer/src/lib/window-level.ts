@@ -3,7 +3,7 @@
  * offers (fixed Hounsfield windows for CT, image percentiles for MR and other non-HU volumes),
  * and the mapping of a window/level drag to a new window. Widths are always positive.
  */
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 
 export interface WindowLevel {
   readonly width: number;

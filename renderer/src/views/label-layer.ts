@@ -11,7 +11,7 @@ import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransf
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
 import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
 import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';

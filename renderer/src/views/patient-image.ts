@@ -4,7 +4,7 @@
  */
 import vtkDataArray from '@kitware/vtk.js/Common/Core/DataArray';
 import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData';
-import type { VolumeMeta, VoxelArray } from '../../../electron/contract/volume';
+import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import { vtkDirection } from '../lib/voxel-geometry';
 
 export function patientImage(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import { indexToWorld } from '../lib/voxel-geometry';
 import { patientImage } from './patient-image';
 import { diffAt, diffLabels, indexToWorldMatrix } from './surfaces';

@@ -16,7 +16,7 @@ import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper';
 import type vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type { Dims } from './surface-mesh';
 import type { ClassSurface, SurfaceReply, SurfaceRequest } from './surface-protocol';
-import type { VolumeMeta } from '../../../electron/contract/volume';
+import type { VolumeMeta } from '../../../common/contract/volume';
 import type { LabelStyle } from './label-layer';
 
 /** What the last surface update took; the benchmark reads it from the view. */

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as DcmjsCodecsModule from 'dcmjs-codecs';
 import type { OpenJpegFactory, OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
-import type { VoxelArray } from '../../../contract/volume.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 import { DicomFileError, type PixelFormat } from './dataset.js';
 import { JPEG_2000 as J2K, NATIVE_SYNTAXES as NATIVE, TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';
 import { wasm, type WasmModule } from './wasm.js';

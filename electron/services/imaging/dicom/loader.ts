@@ -12,9 +12,9 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { FolderScan } from '../../../contract/dicom.js';
-import type { VoxelType } from '../../../contract/volume.js';
-import { UserFacingError } from '../../../contract/result.js';
+import type { FolderScan } from '../../../../common/contract/dicom.js';
+import type { VoxelType } from '../../../../common/contract/volume.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 import { VOXEL_TYPES, type Volume } from '../volume.js';
 import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
 import { compiledOpenJpeg, runOnWorkers, warmWorkers, workersFor } from './pool.js';

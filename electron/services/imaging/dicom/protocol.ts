@@ -3,7 +3,7 @@
  * structured clone; decoded frames cross as transferred buffers, never copied element by element;
  * a compiled WebAssembly module crosses as a shared reference to the same compiled code.
  */
-import type { VoxelArray, VoxelType } from '../../../contract/volume.js';
+import type { VoxelArray, VoxelType } from '../../../../common/contract/volume.js';
 import type { ImageObject, OtherObject } from './dataset.js';
 import type { WasmModule } from './wasm.js';
 

@@ -4,7 +4,7 @@
  * range), ~1.2 ms a 512² slice against 0.7 ms for this one, on the thread that must stay free
  * for the app's requests.
  */
-import type { VoxelArray } from '../../../contract/volume.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 
 /**
  * Write `stored · slope + intercept` into `out` (same length) and return the range of what `out`

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { DicomSeriesSummary, NonImageSummary } from '../../../contract/dicom.js';
+import type { DicomSeriesSummary, NonImageSummary } from '../../../../common/contract/dicom.js';
 import type { FrameGeometry, ImageObject, OtherObject } from './dataset.js';
 import { normal } from './orientation.js';
 import { TRANSFER_SYNTAX_NAMES } from './transfer-syntax.js';

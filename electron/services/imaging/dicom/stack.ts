@@ -11,7 +11,7 @@
  * which only some have a position. Tolerated with a warning: duplicate copies of one image,
  * single-slice series, images without any position (nominal geometry).
  */
-import { UserFacingError } from '../../../contract/result.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 import type { Mat3, Vec3 } from '../volume.js';
 import { dot, normal } from './orientation.js';
 import type { SliceRef } from './series.js';

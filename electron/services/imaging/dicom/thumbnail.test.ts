@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FolderScan, SeriesThumbnail } from '../../../contract/dicom.js';
+import type { FolderScan, SeriesThumbnail } from '../../../../common/contract/dicom.js';
 import { callApi } from '../../../../test-support/dispatch.js';
 import { TOTALSEG } from '../../../../test-support/paths.js';
 import { pythonJson } from '../../../../test-support/python.js';

@@ -7,9 +7,9 @@
  * decoded rejects with a UserFacingError naming the file, and the picker shows that instead.
  */
 import { basename } from 'node:path';
-import { THUMBNAIL_SIZE, type SeriesThumbnail } from '../../../contract/dicom.js';
-import { UserFacingError } from '../../../contract/result.js';
-import type { VoxelArray } from '../../../contract/volume.js';
+import { THUMBNAIL_SIZE, type SeriesThumbnail } from '../../../../common/contract/dicom.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 import { dot, normal } from './orientation.js';
 import { compiledOpenJpeg, runOnWorkers } from './pool.js';
 import type { ScannedSeries, SliceRef } from './series.js';

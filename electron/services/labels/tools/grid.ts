@@ -9,7 +9,7 @@
  * Invariant: a Box only addresses voxels inside the volume it was made from; a slice outside
  * the volume is rejected with a message naming the slice count.
  */
-import { UserFacingError } from '../../../contract/result.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 
 export type Dims = readonly [number, number, number];
 export type Axis = 0 | 1 | 2;

@@ -18,7 +18,7 @@
  * Rejected: end slices outside the volume, fewer than one slice between them, an end slice
  * without the class, spacing that is not positive and finite, and more than `maxVoxels` to set.
  */
-import { UserFacingError } from '../../../contract/result.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 import { signedDistance } from './edt.js';
 import { IndexList, planeAxes, sliceBox, type Axis, type Box, type Dims } from './grid.js';
 

@@ -13,9 +13,9 @@
  * Rejected (as user-facing errors): brush voxels outside the volume, a seed or slice outside
  * it, and any edit larger than MAX_TOOL_VOXELS (or the region grow's own limit).
  */
-import { MAX_TOOL_VOXELS, type LabelTool } from '../../../contract/label-tools.js';
-import { UserFacingError } from '../../../contract/result.js';
-import type { VoxelArray } from '../../../contract/volume.js';
+import { MAX_TOOL_VOXELS, type LabelTool } from '../../../../common/contract/label-tools.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 import type { LabelEdit } from '../label-session.js';
 import { fillHoles } from './fill-holes.js';
 import type { Dims } from './grid.js';

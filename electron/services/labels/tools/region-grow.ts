@@ -9,7 +9,7 @@
  * refused with a message (narrow the range, limit it to background, grow in 2D) rather than
  * silently truncated.
  */
-import { UserFacingError } from '../../../contract/result.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 import { flood } from './flood.js';
 import { bitset, boxSize, IndexList, indexOf, planeAxes, sliceBox, volumeBox, type Axis, type Dims } from './grid.js';
 import { passes, type CandidateFilter } from './threshold.js';

@@ -10,7 +10,7 @@
  * Rejected: fewer than 3 points, non-finite coordinates, a slice outside the volume, and a cut
  * whose filtered voxels exceed `maxVoxels`.
  */
-import { UserFacingError } from '../../../contract/result.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
 import { IndexList, sliceBox, type Axis, type Dims } from './grid.js';
 import { passes, type CandidateFilter } from './threshold.js';
 

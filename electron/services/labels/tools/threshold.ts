@@ -8,8 +8,8 @@
  * Invariant: `passes` reads only; a NaN intensity never passes an intensity limit. Ranges with
  * lo > hi or non-finite ends are rejected.
  */
-import { UserFacingError } from '../../../contract/result.js';
-import type { VoxelArray } from '../../../contract/volume.js';
+import { UserFacingError } from '../../../../common/contract/result.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 
 export interface CandidateFilter {
   readonly labels: Uint8Array;

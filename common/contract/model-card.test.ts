@@ -1,6 +1,6 @@
 /**
  * The model card's JSON Schema committed for the Python side is what this contract generates
- * (`npx vitest run electron/contract -u` rewrites it after a change to the card), and the
+ * (`npx vitest run common/contract -u` rewrites it after a change to the card), and the
  * shipped demo card parses under the contract.
  */
 import { describe, expect, it } from 'vitest';

@@ -59,7 +59,7 @@ export type TrainingSetManifest = z.infer<typeof TrainingSetManifest>;
 /**
  * The manifest as JSON Schema (draft 2020-12), committed as
  * native-models/schemas/trainset-manifest.schema.json for readers without zod; a test keeps the
- * file equal to this (`npx vitest run electron/contract -u` rewrites it). It states what a reader
+ * file equal to this (`npx vitest run common/contract -u` rewrites it). It states what a reader
  * accepts (io 'input': unknown keys are allowed, as zod strips them). z.toJSONSchema leaves the
  * superRefine rules out without complaint (JSON Schema cannot compare an index with its position
  * or find duplicate pairs), so $comment names them and data.py checks them itself. Nothing else
@@ -72,7 +72,7 @@ export function trainingSetJsonSchema(): Record<string, unknown> {
     $schema,
     title: `H-SAM training-set manifest (${TRAINSET_FORMAT})`,
     $comment:
-      'Generated from electron/contract/training-set.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i, classes[0].name is "background", no two slices share (study, sliceIndex).',
+      'Generated from common/contract/training-set.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i, classes[0].name is "background", no two slices share (study, sliceIndex).',
     ...rest,
   };
 }

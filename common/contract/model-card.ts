@@ -82,7 +82,7 @@ export type ModelCard = z.infer<typeof ModelCard>;
 
 /**
  * The card as JSON Schema (draft 2020-12), committed as native-models/schemas/model-card.schema.json
- * (`npx vitest run electron/contract -u` rewrites it). io 'input': what a reader accepts (unknown
+ * (`npx vitest run common/contract -u` rewrites it). io 'input': what a reader accepts (unknown
  * keys allowed, as zod strips them). z.toJSONSchema leaves the superRefine rules out without
  * complaint, so $comment names them; `z.unknown()` fields (config, provenance, quality.heldOut)
  * become `{}` (anything), which is what they mean. Nothing here is unrepresentable, so
@@ -94,7 +94,7 @@ export function modelCardJsonSchema(): Record<string, unknown> {
     $schema,
     title: `H-SAM model card (${MODEL_CARD_FORMAT})`,
     $comment:
-      'Generated from electron/contract/model-card.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i; input.shape is [batch, 3, size, size]; outputs.logits.shape[1] equals the number of classes.',
+      'Generated from common/contract/model-card.ts by z.toJSONSchema; do not edit. Also required, not expressible here: classes[i].index is i; input.shape is [batch, 3, size, size]; outputs.logits.shape[1] equals the number of classes.',
     ...rest,
   };
 }
