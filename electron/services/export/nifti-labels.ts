@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { indexToPatient, type Vec3 } from '../../../common/geometry.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { geometryFromRasAffine } from '../imaging/geometry.js';
 import { niftiToVolume } from '../imaging/nifti.js';
@@ -127,13 +128,11 @@ export async function checkExportTarget(path: string): Promise<void> {
 /** Largest distance (mm) between the world positions of the same grid corner in two geometries. */
 export function cornerDistanceMm(a: Geometry, b: Geometry): number {
   if (a.dims.some((n, i) => n !== b.dims[i])) return Infinity;
-  const world = (g: Geometry, ijk: readonly number[]): number[] =>
-    [0, 1, 2].map((r) => g.origin[r as 0 | 1 | 2] + [0, 1, 2].reduce((s, c) => s + g.direction[r * 3 + c]! * g.spacing[c as 0 | 1 | 2] * ijk[c]!, 0));
   let worst = 0;
   for (let corner = 0; corner < 8; corner++) {
-    const ijk = [0, 1, 2].map((c) => (corner >> c) & 1 ? a.dims[c as 0 | 1 | 2] - 1 : 0);
-    const pa = world(a, ijk);
-    const pb = world(b, ijk);
+    const ijk = [0, 1, 2].map((c) => ((corner >> c) & 1 ? a.dims[c as 0 | 1 | 2] - 1 : 0)) as unknown as Vec3;
+    const pa = indexToPatient(a, ijk);
+    const pb = indexToPatient(b, ijk);
     worst = Math.max(worst, Math.hypot(pa[0]! - pb[0]!, pa[1]! - pb[1]!, pa[2]! - pb[2]!));
   }
   return worst;

@@ -3,10 +3,10 @@
  * every format produce this; nothing downstream knows which format it came from.
  */
 import type { VolumeMeta, VoxelArray, VoxelType } from '../../../common/contract/volume.js';
+import type { Mat3, Vec3 } from '../../../common/geometry.js';
 
-export type Vec3 = readonly [number, number, number];
-/** Row-major 3×3; columns are the LPS unit vectors of the i, j, k axes. */
-export type Mat3 = readonly [number, number, number, number, number, number, number, number, number];
+export type { Mat3, Vec3 };
+
 
 export interface Geometry {
   readonly dims: Vec3;

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../../../test-support/paths.js';
 import { pythonJson } from '../../../test-support/python.js';
 import { readNifti } from '../imaging/nifti.js';
+import type { Mat3 } from '../../../common/geometry.js';
+import { viewGeometry } from '../../../renderer/src/lib/orientation.js';
 import { readSlice, sliceFrame, writeSlice } from './slice-frame.js';
 
 /** How the demo model's training data was read: nibabel, closest canonical (RAS), vol[:, :, z].T. */
@@ -42,5 +44,22 @@ describe('sliceFrame: the model sees every volume as it saw its training slices'
   it('refuses an orientation that names one axis twice', async () => {
     const v = await readNifti(join(TOTALSEG, 'example_ct_sm.nii.gz'));
     expect(() => sliceFrame(v, { columns: 'R', rows: 'L' })).toThrow("This volume's orientation cannot be shown to the model as columns R, rows L.");
+  });
+});
+
+describe('the model frame and the views agree on the axial axis', () => {
+  it('for every obliquity, also past 45°', () => {
+    for (let n = 0; n < 500; n++) {
+      const [ax, ay, az] = [n * 0.37, n * 0.71, n * 1.13];
+      const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
+      // Rz · Ry · Rx, row-major.
+      const direction = [
+        cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx,
+        sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx,
+        -sy, cy * sx, cy * cx,
+      ] as unknown as Mat3;
+      const v = { dims: [4, 5, 6] as const, spacing: [1, 1, 1] as const, origin: [0, 0, 0] as const, direction };
+      expect(sliceFrame(v, { columns: 'R', rows: 'A' }).sliceAxis).toBe(viewGeometry(direction, 'axial').sliceAxis);
+    }
   });
 });

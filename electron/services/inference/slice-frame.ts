@@ -6,6 +6,7 @@
  */
 import type { PatientDirection } from '../../../common/contract/model-card.js';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { voxelAxisAlong } from '../../../common/geometry.js';
 import type { Geometry } from '../imaging/volume.js';
 
 /** Patient axis (LPS: 0 = x, 1 = y, 2 = z) and sign of each direction letter. */
@@ -32,15 +33,11 @@ export interface SliceFrame {
   readonly sliceAxis: 0 | 1 | 2;
 }
 
-/** The voxel axis closest to a patient direction, and whether it runs the other way. */
+/** The voxel axis along a patient direction (common/geometry's one assignment), and whether it runs the other way. */
 function axisFor(g: Geometry, letter: PatientDirection): { axis: 0 | 1 | 2; flip: boolean } {
   const [p, sign] = LETTERS[letter];
-  const along = (a: number): number => g.direction[p * 3 + a] ?? 0;
-  let axis: 0 | 1 | 2 = 0;
-  for (const a of [1, 2] as const) {
-    if (Math.abs(along(a)) > Math.abs(along(axis))) axis = a;
-  }
-  return { axis, flip: Math.sign(along(axis)) !== sign };
+  const axis = voxelAxisAlong(g.direction, p);
+  return { axis, flip: Math.sign(g.direction[p * 3 + axis]!) !== sign };
 }
 
 export function sliceFrame(g: Geometry, orientation: { columns: PatientDirection; rows: PatientDirection }): SliceFrame {

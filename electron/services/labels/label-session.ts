@@ -16,8 +16,8 @@ import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
 import { applyDiff, makeDiff, makeSetDiff, Source, type CandidateVisitor, type LabelDiff } from './label-diff.js';
 import { decodeStep, emptyStatus, encodeStep, invertStep, mergeSteps, SliceStatus, type Step } from './step.js';
+import type { Vec3 } from '../../../common/geometry.js';
 
-type Vec3 = readonly [number, number, number];
 
 export interface LabelSessionOptions {
   /** Folder of this study's session files (snapshot and journal). */

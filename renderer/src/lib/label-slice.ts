@@ -4,11 +4,9 @@
  * remaining voxel axes in order, the lower one fastest, as vtk.js expects for an image of
  * thickness one along the sliced axis. A slice index outside the volume gives an empty slice.
  */
-import type { VoxelAxis } from './orientation';
+import type { Dims, VoxelAxis } from '../../../common/geometry';
 
 export type LabelMode = 'fill' | 'outline';
-
-type Dims = readonly [number, number, number];
 
 /** The in-plane axes (u fastest, then v) and sizes of a slice along `axis`. */
 export function slicePlane(dims: Dims, axis: VoxelAxis): { u: VoxelAxis; v: VoxelAxis; width: number; height: number } {

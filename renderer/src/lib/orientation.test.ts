@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { directionLetters, viewGeometry, voxelAxisAlong } from './orientation';
+import { voxelAxisAlong } from '../../../common/geometry';
+import { directionLetters, viewGeometry } from './orientation';
 import { CT_ABDOMEN, defaultWindow } from './window-level';
 
 const LPS_IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1] as const;

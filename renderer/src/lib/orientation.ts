@@ -4,17 +4,14 @@
  * direction letters on the screen edges. Radiological convention: the patient's left on the
  * screen's right in axial and coronal views, anterior to the left in sagittal views.
  */
-import type { VolumeMeta } from '../../../common/contract/volume';
+import { column, cross, dot, scale, voxelAxisAlong, type Mat3, type PatientAxis, type Vec3, type VoxelAxis } from '../../../common/geometry';
 
-export type Vec3 = readonly [number, number, number];
+export type { PatientAxis, Vec3, VoxelAxis };
 export type Plane = 'axial' | 'coronal' | 'sagittal';
 export const PLANES: readonly Plane[] = ['axial', 'coronal', 'sagittal'];
 
-/** Patient axes in LPS: 0 = x (R→L), 1 = y (A→P), 2 = z (I→S). */
-export type PatientAxis = 0 | 1 | 2;
-export type VoxelAxis = 0 | 1 | 2;
 /** Row-major 3×3 direction matrix (columns: LPS unit vectors of i, j, k). */
-export type Direction = Readonly<VolumeMeta['direction']>;
+export type Direction = Mat3;
 
 /** Camera of each plane in patient space: direction of projection and view-up (LPS). */
 const PRESETS: Readonly<Record<Plane, { axis: PatientAxis; dop: Vec3; up: Vec3 }>> = {
@@ -26,24 +23,6 @@ const PRESETS: Readonly<Record<Plane, { axis: PatientAxis; dop: Vec3; up: Vec3 }
   sagittal: { axis: 0, dop: [-1, 0, 0], up: [0, 0, 1] },
 };
 
-const column = (d: Direction, c: VoxelAxis): Vec3 => [d[c] ?? 0, d[3 + c] ?? 0, d[6 + c] ?? 0];
-const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-
-/** The voxel axis (0 = i, 1 = j, 2 = k) whose direction is closest to the patient axis. */
-export function voxelAxisAlong(direction: Direction, patientAxis: PatientAxis): VoxelAxis {
-  let best: VoxelAxis = 0;
-  let bestDot = -1;
-  for (const c of [0, 1, 2] as const) {
-    const d = Math.abs(column(direction, c)[patientAxis]);
-    if (d > bestDot) {
-      bestDot = d;
-      best = c;
-    }
-  }
-  return best;
-}
 
 /** Patient direction letters of a vector, strongest first; weak components are left out. */
 export function directionLetters(v: Vec3): string {

@@ -7,7 +7,7 @@
  */
 import type { VolumeMeta } from '../../../common/contract/volume';
 import type { Vec3, ViewGeometry } from './orientation';
-import { indexToWorld } from './voxel-geometry';
+import { indexToPatient } from '../../../common/geometry';
 
 export const MIN_ZOOM = 0.25;
 export const MAX_ZOOM = 32;
@@ -52,14 +52,14 @@ export function viewFrame(meta: Pick<VolumeMeta, 'dims' | 'spacing' | 'origin' |
   const normal = geometry.directionOfProjection;
   const right = cross(normal, up);
   const [nx, ny, nz] = meta.dims;
-  const center = indexToWorld(meta, [(nx - 1) / 2, (ny - 1) / 2, (nz - 1) / 2]);
+  const center = indexToPatient(meta, [(nx - 1) / 2, (ny - 1) / 2, (nz - 1) / 2]);
   let halfWidth = 0;
   let halfHeight = 0;
   // Voxel corners, not centres: the image covers half a voxel beyond the outer centres.
   for (const i of [-0.5, nx - 0.5])
     for (const j of [-0.5, ny - 0.5])
       for (const k of [-0.5, nz - 0.5]) {
-        const p = indexToWorld(meta, [i, j, k]);
+        const p = indexToPatient(meta, [i, j, k]);
         const d: Vec3 = [p[0] - center[0], p[1] - center[1], p[2] - center[2]];
         halfWidth = Math.max(halfWidth, Math.abs(dot(d, right)));
         halfHeight = Math.max(halfHeight, Math.abs(dot(d, up)));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexToWorld, voxelAt, worldToIndex } from './voxel-geometry';
+import { indexToPatient, patientToIndex } from '../../../common/geometry';
+import { voxelAt } from './voxel-geometry';
 
 const g = {
   origin: [177.96, -11.32, 94.3] as [number, number, number],
@@ -9,13 +10,13 @@ const g = {
 
 describe('voxel geometry', () => {
   it('maps an index to LPS and back', () => {
-    expect(indexToWorld(g, [1, 2, 3]).map((v) => +v.toFixed(4))).toEqual([174.96, -15.32, 98.8]);
-    expect(worldToIndex(g, indexToWorld(g, [10, 20, 5])).map((v) => +v.toFixed(9))).toEqual([10, 20, 5]);
+    expect(indexToPatient(g, [1, 2, 3]).map((v) => +v.toFixed(4))).toEqual([174.96, -15.32, 98.8]);
+    expect(patientToIndex(g, indexToPatient(g, [10, 20, 5])).map((v) => +v.toFixed(9))).toEqual([10, 20, 5]);
   });
 
   it('inverts a sheared (gantry tilt) direction matrix exactly', () => {
     const tilt = { ...g, direction: [1, 0, 0, 0, 1, 0.2, 0, 0, 0.98] as typeof g.direction };
-    const back = worldToIndex(tilt, indexToWorld(tilt, [7, 8, 9]));
+    const back = patientToIndex(tilt, indexToPatient(tilt, [7, 8, 9]));
     back.forEach((v, n) => expect(v).toBeCloseTo([7, 8, 9][n] as number, 9));
   });
 

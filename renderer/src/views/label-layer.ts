@@ -16,7 +16,7 @@ import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
-import { indexToWorld } from '../lib/voxel-geometry';
+import { indexToPatient } from '../../../common/geometry';
 import { patientImage } from './patient-image';
 
 export type { LabelClass, LabelStyle } from '../lib/label-style';
@@ -82,7 +82,7 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
       // The 2D image sits where slice s of the volume is.
       const at: [number, number, number] = [0, 0, 0];
       at[sliceAxis] = s;
-      const [x, y, z] = indexToWorld(meta, at);
+      const [x, y, z] = indexToPatient(meta, at);
       image.setOrigin([x, y, z]);
       update();
       image.modified();

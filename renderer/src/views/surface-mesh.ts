@@ -19,7 +19,9 @@
  */
 import caseTable from '@kitware/vtk.js/Filters/General/ImageMarchingCubes/caseTable';
 
-export type Dims = readonly [number, number, number];
+import type { Dims } from '../../../common/geometry';
+
+export type { Dims };
 
 /** Cells per brick side; a 32³ brick extracts in a few milliseconds. */
 export const BRICK = 32;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeMeta } from '../../../common/contract/volume';
-import { indexToWorld } from '../lib/voxel-geometry';
+import { indexToPatient } from '../../../common/geometry';
 import { patientImage } from './patient-image';
 import { diffAt, diffLabels, indexToWorldMatrix } from './surfaces';
 
@@ -12,7 +12,7 @@ describe('placing surfaces in patient space', () => {
     direction: [0.96, -0.28, 0, 0.28, 0.96, 0.1, 0, 0, 0.995],
   };
   const ijk = [3, 5, 7] as const;
-  const expected = indexToWorld(meta, ijk);
+  const expected = indexToPatient(meta, ijk);
 
   it('the index→patient matrix agrees with the slice views’ voxel geometry', () => {
     const m = indexToWorldMatrix(meta);

@@ -1,5 +1,5 @@
 /** Small synthetic label and image volumes for the correction-tool tests. */
-type Vec3 = readonly [number, number, number];
+import type { Vec3 } from '../../../../common/geometry.js';
 
 export const at = (dims: Vec3, i: number, j: number, k: number): number => i + dims[0] * (j + dims[1] * k);
 

@@ -1,5 +1,5 @@
 /** Deterministic brush strokes for label tests and benchmarks. */
-type Vec3 = readonly [number, number, number];
+import type { Vec3 } from '../../../../common/geometry.js';
 
 /** Voxel indices of a filled disk of `radius` voxels in the k-slice through `centre`. */
 export function disk(dims: Vec3, centre: Vec3, radius: number): Uint32Array {

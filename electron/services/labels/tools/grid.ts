@@ -11,8 +11,9 @@
  */
 import { UserFacingError } from '../../../../common/contract/result.js';
 
-export type Dims = readonly [number, number, number];
-export type Axis = 0 | 1 | 2;
+import type { Dims, VoxelAxis as Axis } from '../../../../common/geometry.js';
+
+export type { Axis, Dims };
 
 /**
  * A box of voxels of the volume: local (a, b, c) with 0 ≤ a < na … maps to volume index
