@@ -9,7 +9,7 @@
  * - slice scroll: from each wheel event to the first frame after the view rendered the new slice;
  * - 3D surface update for one class after an edit: the 3D view's own figure (`data-surface-ms`:
  *   diff, extraction in its worker, upload and render);
- * - undo history in main after 100 strokes (`labels.get` → historyBytes), against the label volume.
+ * - undo history in main after 100 strokes (the study's label session, read in the host), against the label volume.
  *
  * Targets: p95 ≤ 16 ms for strokes and scrolling, ≤ 300 ms for a surface update, undo history
  * ≤ 10 % of the label volume. Chromium here renders WebGL with SwiftShader (no GPU): a laptop's
@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
-import { startTestHost } from '../e2e/host/test-host.js';
+import { startTestHost, type TestHost } from '../e2e/host/test-host.js';
 import { encodeNiftiFile } from '../electron/services/imaging/nifti-write.js';
 import { readVolume } from '../electron/services/imaging/read-volume.js';
 import { TOTALSEG } from '../test-support/paths.js';
@@ -59,7 +59,6 @@ interface PageGlobals {
   __drewNothing: number;
   __frames3d: number;
   document: { querySelector(s: string): { getAttribute(a: string): string | null } | null };
-  hsam: { labels: { get(a: { volumeId: string }): Promise<{ ok: true; value: { historyBytes: number; labels: Uint8Array } } | { ok: false; error: { message: string } }> } };
 }
 
 /**
@@ -223,15 +222,11 @@ async function take3dFrames(page: Page): Promise<number> {
   });
 }
 
-/** Main's undo history for the open study, and the label volume's size. */
-async function history(page: Page): Promise<{ bytes: number; volume: number }> {
-  return page.evaluate(async () => {
-    const g = globalThis as unknown as PageGlobals;
-    const id = g.document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '';
-    const r = await g.hsam.labels.get({ volumeId: id });
-    if (!r.ok) throw new Error(r.error.message);
-    return { bytes: r.value.historyBytes, volume: r.value.labels.length };
-  });
+/** Main's undo history for the study open in the page, and the label volume's size (main's side, not the contract's). */
+async function history(host: TestHost, page: Page): Promise<{ bytes: number; volume: number }> {
+  const id = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('[data-volume-id]')?.getAttribute('data-volume-id') ?? '');
+  const { session } = await host.workstation.studies.get(id);
+  return { bytes: session.historyBytes, volume: session.labels.length };
 }
 
 export async function run(): Promise<BenchTable> {
@@ -275,7 +270,7 @@ export async function run(): Promise<BenchTable> {
     await surfacesIdle();
     const fullBuild = Number(await page.getByTestId('view-3d').getAttribute('data-surface-ms'));
     const settleMs = Number(await page.getByTestId('view-3d').getAttribute('data-surface-settle-ms'));
-    const afterModel = await history(page);
+    const afterModel = await history(host, page);
     await installProbe(page);
     const view = page.getByTestId('view-axial');
     const box = await view.boundingBox();
@@ -334,7 +329,7 @@ export async function run(): Promise<BenchTable> {
     await page.keyboard.press('e');
     const hidden: Latencies = { frame: [], ours: [], drewNothing: 0 };
     for (let s = 20; s < 40; s++) await paint(s, hidden);
-    const after = await history(page);
+    const after = await history(host, page);
     const strokesBytes = after.bytes - afterModel.bytes;
     const row = (name: string, xs: readonly number[], target: number): (string | number)[] => [
       name,

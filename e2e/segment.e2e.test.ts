@@ -1,7 +1,8 @@
 /**
  * One click to segment, in the real renderer: the demo model loads at start and says where it
  * runs, Auto-segment labels every slice with progress, the overlay shows the organs in their
- * colours, the segment list measures them, and a run can be cancelled.
+ * colours, the segment list measures them, the run undoes and redoes as one step, and a run can
+ * be cancelled.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -52,6 +53,24 @@ describe('one-click segmentation', () => {
     expect(counts[5]).toBeGreaterThan(1000); // liver
     const ml = Number.parseFloat((await page.getByTestId('segment-liver').getByTestId('segment-volume').textContent()) ?? '');
     expect(ml).toBeCloseTo((counts[5] ?? 0) * 0.027, 1);
+  });
+
+  it('the run is one undo step: Undo is enabled after it and takes the whole run back, Redo restores it', async () => {
+    const counts = await ws.labelCounts();
+    const undo = page.getByTestId('undo');
+    const redo = page.getByTestId('redo');
+    await expect.poll(() => undo.isEnabled()).toBe(true);
+    expect(await redo.isEnabled()).toBe(false);
+    await undo.click();
+    // Main's labels are empty again, and so is the screen (the renderer mirrored the undo's change).
+    await expect.poll(async () => (await ws.labelCounts()).slice(1).reduce((a, b) => a + b, 0)).toBe(0);
+    await expect.poll(() => ws.colouredFraction('axial')).toBeLessThan(0.01);
+    await expect.poll(() => redo.isEnabled()).toBe(true);
+    expect(await undo.isEnabled()).toBe(false);
+    await redo.click();
+    await expect.poll(async () => (await ws.labelCounts())[5]).toBe(counts[5]);
+    await expect.poll(() => ws.colouredFraction('axial')).toBeGreaterThan(0.05);
+    expect(await undo.isEnabled()).toBe(true);
   });
 
   it('the window gets the very labels the command line writes for the same study', async () => {

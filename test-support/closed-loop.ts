@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FolderScan } from '../common/contract/dicom.js';
 import type { FinetuneResult, ModelRegistryState, ReviewSuggestion, TrainingExportResult } from '../common/contract/learning.js';
 import type { LabelState, ModelStatus } from '../common/contract/segmentation.js';
-import type { VolumeMeta } from '../common/contract/volume.js';
+import type { OpenedStudy } from '../common/contract/api.js';
 import { readVolume } from '../electron/services/imaging/read-volume.js';
 import { createWorkstation } from '../electron/services/workstation.js';
 import { REPO_ROOT, TOTALSEG } from './paths.js';
@@ -65,7 +65,7 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
     const startup = await callApi<{ defaultModel: { fileId: string } }>(ws, 'app.getStartup', {});
     const model = await callApi<ModelStatus>(ws, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
     const scan = await callApi<FolderScan>(ws, 'dicom.scanFolder', { fileId: ws.files.grant(LOOP_STUDY, 'dialog').fileId });
-    const meta = await callApi<VolumeMeta>(ws, 'dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId });
+    const meta = (await callApi<OpenedStudy>(ws, 'dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId })).meta;
     const volumeId = meta.volumeId;
     const reference = referenceOnGrid(meta, await readVolume(LOOP_REFERENCE));
     await callApi(ws, 'segment.start', { volumeId });

@@ -40,10 +40,12 @@ export interface Startup {
   readonly defaultModel: ChosenFile | null;
 }
 
-export interface VolumeVoxels {
-  readonly volumeId: string;
+/** An opened study, in one round trip: what it is, its voxels and its labels. */
+export interface OpenedStudy {
+  readonly meta: VolumeMeta;
   /** i fastest, then j, then k; element type as `VolumeMeta.voxelType`. Sent as binary, never JSON. */
   readonly voxels: VoxelArray;
+  readonly labels: LabelState;
 }
 
 const id = z.string().min(1).max(128);
@@ -67,17 +69,17 @@ export const methods = {
   'app.getStartup': method<Startup>()(noArgs, 'App version and the file to open at start.'),
   'file.chooseVolume': method<ChosenFile>()(noArgs, 'Show the open dialog in main; cancelled if the user closes it.'),
   'file.chooseFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog in main (for DICOM); cancelled if the user closes it.'),
-  'volume.open': method<VolumeMeta>()(
+  'volume.open': method<OpenedStudy>()(
     z.object({ fileId: id }).strict(),
-    'Read a chosen file (NIfTI, NRRD, a DICOM file, or a folder with exactly one DICOM series) into a volume held by main.',
+    'Read a chosen file (NIfTI, NRRD, a DICOM file, or a folder with exactly one DICOM series) into a study held by main: its geometry, voxels and labels.',
   ),
   'dicom.scanFolder': method<FolderScan>()(
     z.object({ fileId: id }).strict(),
     'Read the headers of every file under a chosen folder and list its DICOM series; progress arrives as scanProgress events.',
   ),
-  'dicom.openSeries': method<VolumeMeta>()(
+  'dicom.openSeries': method<OpenedStudy>()(
     seriesOfScan,
-    'Decode one series of a scan into a volume held by main; progress arrives as scanProgress events.',
+    'Decode one series of a scan into a study held by main (geometry, voxels, labels); progress arrives as scanProgress events.',
   ),
   'dicom.thumbnail': method<SeriesThumbnail>()(
     seriesOfScan,
@@ -91,13 +93,16 @@ export const methods = {
   'model.status': method<ModelStatus | null>()(noArgs, 'The loaded model, or null.'),
   'segment.start': method<SegmentSummary>()(
     z.object({ volumeId: id, batch: z.number().int().min(1).max(64).optional() }).strict(),
-    'Segment every slice of a volume with the loaded model and merge the result into its labels; progress arrives as segmentProgress events.',
+    'Segment every slice of a volume with the loaded model and merge the result into its labels as one undoable step (its LabelChange is in the answer); progress arrives as segmentProgress events.',
   ),
   'segment.cancel': method<{ readonly cancelling: boolean }>()(
     z.object({ volumeId: id }).strict(),
     'Stop a running segmentation after the batch in flight; finished slices are kept.',
   ),
-  'labels.get': method<LabelState>()(z.object({ volumeId: id }).strict(), 'The label volume of an opened volume, with provenance and slice status.'),
+  'labels.get': method<LabelState>()(
+    z.object({ volumeId: id }).strict(),
+    'The label volume of an opened study, with provenance and slice status (for the command line; the app gets it with the study and mirrors every change).',
+  ),
   'labels.paint': method<LabelChange>()(
     z
       .object({
@@ -155,10 +160,6 @@ export const methods = {
   'models.activate': method<ModelStatus>()(
     z.object({ versionId: id }).strict(),
     'Load a registered model version (switch to a new one or roll back to an earlier one).',
-  ),
-  'volume.getVoxels': method<VolumeVoxels>()(
-    z.object({ volumeId: id }).strict(),
-    'The voxels of an opened volume as one typed array.',
   ),
   'volume.close': method<{ readonly closed: boolean }>()(
     z.object({ volumeId: id }).strict(),

@@ -7,9 +7,10 @@
 export type ErrorCode =
   | 'invalid-argument' // the request did not match the contract's schema
   | 'unknown-method' // no such channel in the contract
-  | 'not-permitted' // a file or id the user never chose
-  | 'not-found' // an id that does not (or no longer) exist
+  | 'not-permitted' // a file or id the user never chose, or one the system refuses to open
+  | 'not-found' // a file, id or model that does not (or no longer) exist
   | 'unreadable' // a file that exists but could not be read or parsed
+  | 'busy' // something else must finish (or be cancelled) first; trying again later may work
   | 'cancelled' // the user cancelled a dialog or a long task
   | 'internal'; // a bug: the message says what failed
 

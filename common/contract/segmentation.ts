@@ -3,6 +3,12 @@
  * arrays travel as typed arrays, never JSON.
  */
 
+/** A model's identity, end to end (label provenance, exports, the registry): never one joined string. */
+export interface ModelId {
+  readonly name: string;
+  readonly version: string;
+}
+
 export interface ModelClass {
   readonly index: number;
   readonly name: string;
@@ -27,7 +33,7 @@ export interface ModelStatus {
 
 export interface SegmentSummary {
   readonly volumeId: string;
-  readonly model: { readonly name: string; readonly version: string };
+  readonly model: ModelId;
   readonly provider: string;
   /** Slices along the status (axial) axis, and how many were run before any cancel. */
   readonly slices: number;
@@ -39,29 +45,30 @@ export interface SegmentSummary {
   readonly changedVoxels: number;
   /** Per slice: mean normalised entropy inside the predicted foreground; null where not run. */
   readonly uncertainty: readonly (number | null)[];
+  /** What the run changed in the labels, to mirror like any other edit (and undo as one step). */
+  readonly change: LabelChange;
 }
 
 export interface LabelState {
   readonly volumeId: string;
   /** Class per voxel, same layout as the volume's voxels. */
   readonly labels: Uint8Array;
-  /** Who set each voxel last: 0 nobody, 1 the model, 2 a human (an erase included). */
-  readonly source: Uint8Array;
   /** Per slice along `statusAxis`: 0 untouched, 1 auto, 2 corrected, 3 reviewed. */
   readonly sliceStatus: Uint8Array;
   readonly statusAxis: 0 | 1 | 2;
-  /** Models that wrote labels in this study ("name version"); voxels with source 1 in a slice came from… */
-  readonly models: readonly string[];
+  /** Models that wrote labels in this study; the model labels of slice z came from… */
+  readonly models: readonly ModelId[];
   /** …the model `models[sliceModel[z] − 1]` (0: no model wrote slice z). */
   readonly sliceModel: Uint16Array;
-  readonly revision: number;
   /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
   readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;
-  /** Bytes the undo and redo history holds in main (compressed sparse steps). */
-  readonly historyBytes: number;
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+  /** Classes no edit or model run may change. */
+  readonly locked: readonly number[];
 }
 
-/** A change main applied to a label volume (a paint, an undo, a redo), to mirror in the renderer. */
+/** A change main applied to a label volume (any edit, a model run, an undo, a redo), to mirror in the renderer. */
 export interface LabelChange {
   readonly volumeId: string;
   /** The voxels that changed and their new classes; voxels of locked classes are not in it. */
@@ -73,7 +80,8 @@ export interface LabelChange {
   /** Slices whose model attribution changed (an undone or redone model run), and the new index. */
   readonly modelSlices: Uint32Array;
   readonly modelIndex: Uint16Array;
-  readonly revision: number;
+  /** The study's model list after the change, when it attributed slices to a model (`modelIndex` indexes it). */
+  readonly models?: readonly ModelId[];
   readonly canUndo: boolean;
   readonly canRedo: boolean;
 }

@@ -93,6 +93,6 @@ export async function exportCommand(input: string, o: ExportOptions): Promise<La
   }
   const schema = await readLabelSchemas(o.schemas);
   const model = o.provenance === 'manual' ? undefined : { name: card.name, version: card.version };
-  const r = await exportLabels(o.format, o.out, volume, Uint8Array.from(labels.voxels), card.classes, schema, types, model);
+  const r = await exportLabels({ format: o.format, path: o.out, volume, labels: Uint8Array.from(labels.voxels), classes: card.classes, schema, types, model });
   return { ...r, output: o.out };
 }

@@ -3,15 +3,14 @@
  * Prints JSON on stdout; errors go to stderr with exit code 1 (2 for usage errors), never a
  * stack trace for bad input.
  */
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { stat } from 'node:fs/promises';
-import type { FolderScan } from '../../common/contract/dicom.js';
 import type { VolumeMeta } from '../../common/contract/volume.js';
-import type { Result } from '../../common/contract/result.js';
 import { readAppVersion } from '../services/app-version.js';
-import { createWorkstation } from '../services/workstation.js';
+import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/loader.js';
+import { readVolume } from '../services/imaging/read-volume.js';
+import { describeVolume } from '../services/imaging/volume.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
 import { exportCommand } from './export-command.js';
@@ -40,11 +39,6 @@ Output (JSON on stdout):
     then run again with --series <seriesId or Series Instance UID>.
 Exit codes: 0 success, 1 unreadable input, 2 usage error.`;
 
-function unwrap<T>(r: Result<T>): T {
-  if (!r.ok) throw new CliError(r.error.message);
-  return r.value;
-}
-
 class CliError extends Error {}
 
 export async function runCli(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -62,36 +56,27 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
     .option('--series <id>', 'in a folder with several DICOM series: the seriesId or Series Instance UID to open')
     .addHelpText('after', INFO_HELP)
     .action(async (file: string, options: { series?: string }) => {
-      const ws = createWorkstation({
-        version,
-        dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-        emit: () => {},
-        // `info` reads only; label sessions (never opened here) would live in the temp folder.
-        sessionsDir: join(tmpdir(), 'hsam-cli-sessions'),
-      });
-      const chosen = ws.files.grant(file, 'command-line');
+      // `info` only reads: the imaging services directly, no study and no label session.
       const isFolder = await stat(file).then(
         (s) => s.isDirectory(),
         () => false,
       );
       if (!isFolder) {
         if (options.series) throw new CliError('--series applies to a folder of DICOM files.');
-        const meta = unwrap(await ws.dispatch('volume.open', { fileId: chosen.fileId })) as VolumeMeta;
-        out(`${JSON.stringify(infoJson(meta), null, 2)}\n`);
+        out(`${JSON.stringify(infoJson(describeVolume('', await readVolume(file))), null, 2)}\n`);
         return;
       }
-      const scan = unwrap(await ws.dispatch('dicom.scanFolder', { fileId: chosen.fileId })) as FolderScan;
+      const scan = await scanDicomFolder(file);
       const wanted = options.series;
-      const matches = wanted ? scan.series.filter((s) => s.seriesId === wanted || s.seriesInstanceUID === wanted) : scan.series;
-      if (wanted && matches.length === 0) throw new CliError(`${scan.name} has no series "${wanted}"; run without --series to list them.`);
-      if (matches.length > 1) {
-        const { scanId: _omit, name, ...rest } = scan;
-        out(`${JSON.stringify({ folder: name, ...rest, series: matches }, null, 2)}\n`);
+      const matches = wanted ? scan.series.filter((s) => s.summary.seriesId === wanted || s.summary.seriesInstanceUID === wanted) : scan.series;
+      if (wanted && matches.length === 0) throw new CliError(`${scan.summary.name} has no series "${wanted}"; run without --series to list them.`);
+      const [only] = matches;
+      if (!only || matches.length > 1) {
+        const { name, ...rest } = scan.summary;
+        out(`${JSON.stringify({ folder: name, ...rest, series: matches.map((m) => m.summary) }, null, 2)}\n`);
         return;
       }
-      const seriesId = matches[0]?.seriesId ?? '';
-      const meta = unwrap(await ws.dispatch('dicom.openSeries', { scanId: scan.scanId, seriesId })) as VolumeMeta;
-      out(`${JSON.stringify(infoJson(meta), null, 2)}\n`);
+      out(`${JSON.stringify(infoJson(describeVolume('', await loadDicomSeries(only))), null, 2)}\n`);
     });
 
   program

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../common/contract/result.js';
 import type { LabelState } from '../../common/contract/segmentation.js';
-import type { VolumeMeta } from '../../common/contract/volume.js';
+import type { OpenedStudy } from '../../common/contract/api.js';
 import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { pythonJson } from '../../test-support/python.js';
 import { createWorkstation } from '../services/workstation.js';
@@ -73,7 +73,7 @@ describe('hsam segment', () => {
       return x.value as T;
     };
     ok(await ws.dispatch('model.load', { fileId: ws.files.grant(DEMO, 'dialog').fileId, device: 'cpu' }));
-    const meta = ok<VolumeMeta>(await ws.dispatch('volume.open', { fileId: ws.files.grant(SAMPLE, 'dialog').fileId }));
+    const meta = ok<OpenedStudy>(await ws.dispatch('volume.open', { fileId: ws.files.grant(SAMPLE, 'dialog').fileId })).meta;
     ok(await ws.dispatch('segment.start', { volumeId: meta.volumeId, batch: 3 }));
     const state = ok<LabelState>(await ws.dispatch('labels.get', { volumeId: meta.volumeId }));
     await ws.dispose();

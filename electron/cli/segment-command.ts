@@ -8,10 +8,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import type { FolderScan } from '../../common/contract/dicom.js';
+import type { OpenedStudy } from '../../common/contract/api.js';
 import type { Result } from '../../common/contract/result.js';
-import type { LabelState, ModelStatus, SegmentSummary } from '../../common/contract/segmentation.js';
-import type { VolumeMeta } from '../../common/contract/volume.js';
+import type { ModelStatus } from '../../common/contract/segmentation.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
@@ -29,9 +28,9 @@ class CliError extends Error {}
 
 const VOLUME_FILE = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
 
-function unwrap<T>(r: Result<unknown>): T {
+function unwrap<T>(r: Result<T>): T {
   if (!r.ok) throw new CliError(r.error.message);
-  return r.value as T;
+  return r.value;
 }
 
 /** Files under `dir` that hold volumes, recursively, skipping `exclude`. */
@@ -51,14 +50,14 @@ const stem = (name: string): string => name.replace(VOLUME_FILE, '').replace(/[^
 interface Job {
   readonly input: string;
   readonly output: string;
-  /** Opens the volume; returns its metadata. */
-  readonly open: () => Promise<VolumeMeta>;
+  /** Opens the study. */
+  readonly open: () => Promise<OpenedStudy>;
 }
 
 async function segmentOne(ws: Workstation, job: Job, model: ModelStatus, batch: number | undefined): Promise<Record<string, unknown>> {
-  const meta = await job.open();
-  const summary = unwrap<SegmentSummary>(await ws.dispatch('segment.start', { volumeId: meta.volumeId, ...(batch ? { batch } : {}) }));
-  const state = unwrap<LabelState>(await ws.dispatch('labels.get', { volumeId: meta.volumeId }));
+  const { meta } = await job.open();
+  const summary = unwrap(await ws.api.segment.start({ volumeId: meta.volumeId, ...(batch ? { batch } : {}) }));
+  const state = unwrap(await ws.api.labels.get({ volumeId: meta.volumeId }));
   const bytes = encodeNiftiFile(job.output, {
     ...meta,
     voxelType: 'uint8',
@@ -67,8 +66,8 @@ async function segmentOne(ws: Workstation, job: Job, model: ModelStatus, batch: 
     displayRange: [0, model.classes.length - 1],
   });
   await writeFileAtomic(job.output, [bytes]);
-  await ws.dispatch('volume.close', { volumeId: meta.volumeId });
-  const { volumeId: _id, model: _model, ...rest } = summary;
+  await ws.api.volume.close({ volumeId: meta.volumeId });
+  const { volumeId: _id, model: _model, change: _change, ...rest } = summary;
   return { input: job.input, output: job.output, status: 'done', ...rest };
 }
 
@@ -81,17 +80,17 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
     sessionsDir,
   });
   try {
-    const model = unwrap<ModelStatus>(await ws.dispatch('model.load', { fileId: ws.files.grant(opts.model, 'command-line').fileId, device: opts.device }));
+    const model = unwrap(await ws.api.model.load({ fileId: ws.files.grant(opts.model, 'command-line').fileId, device: opts.device }));
     const isFolder = statSync(input, { throwIfNoEntry: false })?.isDirectory() ?? false;
     const batchMode = isFolder && (statSync(opts.out, { throwIfNoEntry: false })?.isDirectory() || !VOLUME_FILE.test(opts.out));
     const jobs: Job[] = [];
 
     if (!isFolder) {
       const fileId = ws.files.grant(input, 'command-line').fileId;
-      jobs.push({ input, output: opts.out, open: async () => unwrap<VolumeMeta>(await ws.dispatch('volume.open', { fileId })) });
+      jobs.push({ input, output: opts.out, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
     } else {
       const folderId = ws.files.grant(input, 'command-line').fileId;
-      const scan = unwrap<FolderScan>(await ws.dispatch('dicom.scanFolder', { fileId: folderId }));
+      const scan = unwrap(await ws.api.dicom.scanFolder({ fileId: folderId }));
       const series = opts.series ? scan.series.filter((s) => s.seriesId === opts.series || s.seriesInstanceUID === opts.series) : scan.series;
       if (opts.series && series.length === 0) throw new CliError(`${scan.name} has no series "${opts.series}".`);
       if (!batchMode && series.length !== 1) {
@@ -102,14 +101,14 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
         jobs.push({
           input: `${input}#${s.seriesId}`,
           output,
-          open: async () => unwrap<VolumeMeta>(await ws.dispatch('dicom.openSeries', { scanId: scan.scanId, seriesId: s.seriesId })),
+          open: async () => unwrap(await ws.api.dicom.openSeries({ scanId: scan.scanId, seriesId: s.seriesId })),
         });
       }
       if (batchMode && !opts.series) {
         for (const f of volumeFiles(input, opts.out)) {
           const fileId = ws.files.grant(f, 'command-line').fileId;
           const output = join(opts.out, `${stem(relative(input, f))}.labels.nii.gz`);
-          jobs.push({ input: f, output, open: async () => unwrap<VolumeMeta>(await ws.dispatch('volume.open', { fileId })) });
+          jobs.push({ input: f, output, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
         }
       }
       if (batchMode) await mkdir(opts.out, { recursive: true });

@@ -82,7 +82,6 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'finetune.cancel',
       'models.list',
       'models.activate',
-      'volume.getVoxels',
       'volume.close',
     ]);
   });
@@ -96,11 +95,11 @@ describe('Electron main wiring (fake ipcMain)', () => {
     expect(initialFile.name).toBe('example_ct_sm.nii.gz');
     const opened = await ipc.invoke(ipcChannel('volume.open'), APP, { fileId: initialFile.fileId });
     if (!opened.ok) throw new Error(opened.error.message);
-    const meta = opened.value as { volumeId: string; dims: number[] };
-    expect(meta.dims).toEqual([122, 101, 30]);
-    const voxels = await ipc.invoke(ipcChannel('volume.getVoxels'), APP, { volumeId: meta.volumeId });
-    if (!voxels.ok) throw new Error(voxels.error.message);
-    const array = (voxels.value as { voxels: unknown }).voxels;
+    // One round trip: geometry, voxels (binary) and labels.
+    const study = opened.value as { meta: { dims: number[] }; voxels: unknown; labels: { labels: unknown } };
+    expect(study.meta.dims).toEqual([122, 101, 30]);
+    expect(study.labels.labels).toBeInstanceOf(Uint8Array);
+    const array = study.voxels;
     expect(array).toBeInstanceOf(Int16Array);
     expect((array as Int16Array).length).toBe(122 * 101 * 30);
   });

@@ -8,7 +8,7 @@
  */
 import { channels, DroppedPath, IPC_DROP_CHANNEL, ipcChannel } from '../../common/contract/api.js';
 import { fail, type Result } from '../../common/contract/result.js';
-import type { Dispatch } from '../services/dispatch.js';
+import type { TransportDispatch } from '../services/dispatch.js';
 
 export interface IpcInvokeEventLike {
   readonly senderFrame: { readonly url: string } | null;
@@ -19,7 +19,7 @@ export interface IpcMainLike {
   on(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => void): void;
 }
 
-export function registerApi(ipc: IpcMainLike, dispatch: Dispatch, isTrustedUrl: (url: string) => boolean): void {
+export function registerApi(ipc: IpcMainLike, dispatch: TransportDispatch, isTrustedUrl: (url: string) => boolean): void {
   for (const channel of channels) {
     ipc.handle(ipcChannel(channel), async (event, ...args) => {
       const url = event.senderFrame?.url;

@@ -4,17 +4,21 @@
  * handler, and turn any failure into an error value. Nothing a caller sends can throw past here.
  */
 import { z } from 'zod';
-import { methods, type Channel, type ParsedArgsOf, type ResultOf } from '../../common/contract/api.js';
+import { methods, type ArgsOf, type Channel, type ParsedArgsOf, type ResultOf } from '../../common/contract/api.js';
 import { fail, ok, UserFacingError, type Result } from '../../common/contract/result.js';
 
 /** One handler per channel; it receives the parsed argument and may throw `UserFacingError`. */
 export type Handlers = { readonly [C in Channel]: (arg: ParsedArgsOf<C>) => Promise<ResultOf<C>> };
 
-export type Dispatch = (channel: string, arg: unknown) => Promise<Result<unknown>>;
+/** What a transport (Electron IPC, the test host's socket) hands in: any name, any argument. */
+export type TransportDispatch = (channel: string, arg: unknown) => Promise<Result<unknown>>;
+
+/** The same entry, typed per channel, for callers in this process (the CLI through `buildApi`, tests). */
+export type Dispatch = <C extends Channel>(channel: C, arg: ArgsOf<C>) => Promise<Result<ResultOf<C>>>;
 
 const isChannel = (c: string): c is Channel => Object.hasOwn(methods, c);
 
-export function createDispatcher(handlers: Handlers, log: (line: string) => void = () => {}): Dispatch {
+export function createDispatcher(handlers: Handlers, log: (line: string) => void = () => {}): TransportDispatch {
   return async (channel, arg) => {
     if (!isChannel(channel)) return fail('unknown-method', `Unknown request "${channel}".`);
     const parsed = methods[channel].args.safeParse(arg);

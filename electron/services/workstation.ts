@@ -5,9 +5,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
-import type { ChosenFile, EventName, EventPayload } from '../../common/contract/api.js';
+import { buildApi, type ChosenFile, type EventName, type EventPayload, type HsamApi, type OpenedStudy } from '../../common/contract/api.js';
 import { UserFacingError } from '../../common/contract/result.js';
-import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
+import type { LabelChange } from '../../common/contract/segmentation.js';
+import { createDispatcher, type Handlers, type TransportDispatch } from './dispatch.js';
 import { FileGrants } from './file-grants.js';
 import type { FolderScan, SeriesThumbnail } from '../../common/contract/dicom.js';
 import { loadDicomSeries, scanDicomFolder, type OnProgress, type ScanResult } from './imaging/dicom/loader.js';
@@ -15,7 +16,10 @@ import type { ScannedSeries } from './imaging/dicom/series.js';
 import { seriesThumbnail } from './imaging/dicom/thumbnail.js';
 import { readVolume } from './imaging/read-volume.js';
 import { describeVolume, type Volume } from './imaging/volume.js';
-import { Segmentation } from './segmentation.js';
+import { InFlight } from './in-flight.js';
+import { ModelHost } from './models/model-host.js';
+import { Studies } from './studies/studies.js';
+import type { StudyChange } from './studies/study.js';
 import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
@@ -58,7 +62,12 @@ export interface WorkstationOptions {
 export interface Workstation {
   readonly files: FileGrants;
   readonly handlers: Handlers;
-  readonly dispatch: Dispatch;
+  /** For transports (Electron IPC, the test host): any channel name, any argument. */
+  readonly dispatch: TransportDispatch;
+  /** The same API, typed, for callers in this process (the CLI, tests). */
+  readonly api: HsamApi;
+  /** The open studies (for benchmarks and tests that look at main's side, e.g. undo history). */
+  readonly studies: Studies;
   /** Save open labels and stop the inference worker. */
   dispose(): Promise<void>;
 }
@@ -70,11 +79,15 @@ interface FolderScanState {
   readonly thumbnails: Map<string, Promise<SeriesThumbnail>>;
 }
 
+/** A study's change as the answer for one of its volumes. */
+const forVolume = (volumeId: string, c: StudyChange): LabelChange => ({ volumeId, ...c });
+
 export function createWorkstation(opts: WorkstationOptions): Workstation {
   const files = new FileGrants();
-  /** Opened volumes, with the key that names their source (for their label session). */
-  const volumes = new Map<string, { volume: Volume; studyKey: string }>();
-  const segmentation = new Segmentation({ sessionsDir: opts.sessionsDir, onProgress: (p) => opts.emit('segmentProgress', p) });
+  const models = new ModelHost();
+  const studies = new Studies(opts.sessionsDir);
+  /** Model runs until their result is merged into the study, so closing can wait for them. */
+  const runs = new InFlight();
   const dataDir = opts.dataDir ?? dirname(opts.sessionsDir);
   const fineTuning = new FineTuning({
     dataDir,
@@ -105,22 +118,13 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     });
     return schemas;
   };
-  const loadedCard = () => {
-    const card = segmentation.card;
-    if (!card) throw new UserFacingError('not-found', 'No model is loaded; load the model whose classes these labels use.');
-    return card;
-  };
+  const loadedCard = () => models.requireCard('load the model whose classes these labels use');
 
-  const opened = (volumeId: string): { volume: Volume; studyKey: string } => {
-    const v = volumes.get(volumeId);
-    if (!v) throw new UserFacingError('not-found', 'That volume is no longer open; open the file again.');
-    return v;
-  };
-
-  const open = (v: Volume, studyKey: string): ReturnType<typeof describeVolume> => {
+  /** A volume just read becomes an open study: one answer with its geometry, voxels and labels. */
+  const open = async (v: Volume, studyKey: string): Promise<OpenedStudy> => {
     const volumeId = randomUUID();
-    volumes.set(volumeId, { volume: v, studyKey });
-    return describeVolume(volumeId, v);
+    const study = await studies.open(volumeId, v, studyKey);
+    return { meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) };
   };
   const progress =
     (fileId: string): OnProgress =>
@@ -172,69 +176,68 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       if (path === null) throw new UserFacingError('cancelled', 'No model folder was chosen.');
       return files.grant(path, 'dialog');
     },
-    'model.load': async ({ fileId, device }) => segmentation.loadModel(files.resolve(fileId), device),
-    'model.status': async () => segmentation.model,
-    'segment.start': async ({ volumeId, batch }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.run(volumeId, volume, studyKey, batch);
-    },
-    'segment.cancel': async ({ volumeId }) => ({ cancelling: segmentation.cancel(volumeId) }),
-    'labels.get': async ({ volumeId }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.labelState(volumeId, volume, studyKey);
-    },
-    'labels.paint': async ({ volumeId, indices, value, stroke }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.paint(volumeId, volume, studyKey, indices, value, stroke);
-    },
-    'labels.apply': async ({ volumeId, tool }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.applyTool(volumeId, volume, studyKey, tool);
-    },
+    'model.load': async ({ fileId, device }) => models.load(files.resolve(fileId), device),
+    'model.status': async () => models.status,
+    'segment.start': ({ volumeId, batch }) =>
+      runs.track(
+        (async () => {
+          const study = studies.get(volumeId);
+          const volume = study.then((s) => s.volumeForWorker());
+          const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
+          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model));
+          return {
+            volumeId,
+            model: run.model,
+            provider: run.provider,
+            slices: run.uncertainty.length,
+            completed: run.completed.length,
+            cancelled: run.cancelled,
+            seconds: run.seconds,
+            secondsPerSlice: run.completed.length > 0 ? run.seconds / run.completed.length : 0,
+            changedVoxels: change.indices.length,
+            uncertainty: Array.from(run.uncertainty, (u) => (Number.isNaN(u) ? null : u)),
+            change,
+          };
+        })(),
+      ),
+    'segment.cancel': async ({ volumeId }) => ({ cancelling: models.cancel(volumeId) }),
+    'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
+    'labels.paint': async ({ volumeId, indices, value, stroke }) => forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke)),
+    'labels.apply': async ({ volumeId, tool }) => forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool)),
     'labels.undo': async ({ volumeId }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.undo(volumeId, volume, studyKey, false);
+      const c = await (await studies.get(volumeId)).undo(false);
+      return c && forVolume(volumeId, c);
     },
     'labels.redo': async ({ volumeId }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.undo(volumeId, volume, studyKey, true);
+      const c = await (await studies.get(volumeId)).undo(true);
+      return c && forVolume(volumeId, c);
     },
-    'labels.setSliceStatus': async ({ volumeId, slices, status }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.setSliceStatus(volumeId, volume, studyKey, slices, status);
-    },
-    'labels.setLocked': async ({ volumeId, classIndex, locked }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return { locked: await segmentation.setLocked(volumeId, volume, studyKey, classIndex, locked) };
-    },
-    'review.next': async ({ volumeId }) => {
-      const { volume, studyKey } = opened(volumeId);
-      return segmentation.nextToReview(volumeId, volume, studyKey);
-    },
+    'labels.setSliceStatus': async ({ volumeId, slices, status }) => forVolume(volumeId, await (await studies.get(volumeId)).setSliceStatus(slices, status)),
+    'labels.setLocked': async ({ volumeId, classIndex, locked }) => ({ locked: (await studies.get(volumeId)).setLocked(classIndex, locked) }),
+    'review.next': async ({ volumeId }) => (await studies.get(volumeId)).nextToReview(),
     'export.labels': async ({ volumeId, format }) => {
-      const { volume, studyKey } = opened(volumeId);
+      const study = await studies.get(volumeId);
       const classes = loadedCard().classes;
       const files = FORMAT_FILES[format];
-      const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(volume.name, format), filter: files.filter, extensions: files.extensions });
+      const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
-      const { session } = await segmentation.labels(volumeId, volume, studyKey);
-      return exportStudyLabels(format, path, volume, session, classes, await labelSchemas());
+      return exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
     },
     'export.trainingSlices': async ({ volumeId }) => {
-      const { volume, studyKey } = opened(volumeId);
+      const study = await studies.get(volumeId);
+      const { volume, session } = study;
       const card = loadedCard();
-      const { session } = await segmentation.labels(volumeId, volume, studyKey);
       const setDir = trainingSetDir(dataDir, card);
       const report = await exportTrainingSlices(setDir, card, {
         volume,
         // The set names studies by DICOM series or by a hash of the path: never the path itself.
-        studyId: volume.dicom?.seriesInstanceUID ?? createHash('sha256').update(studyKey).digest('hex').slice(0, 24),
+        studyId: volume.dicom?.seriesInstanceUID ?? createHash('sha256').update(study.key).digest('hex').slice(0, 24),
         studyName: volume.name,
         labels: session.labels,
         source: session.source,
         origin: session.origin,
         sliceStatus: session.sliceStatus,
-        statusAxis: session.opts.statusAxis,
+        statusAxis: study.statusAxis,
         modelOfSlice: (z) => session.modelOfSlice(z),
       });
       return { setId: report.setId, setName: basename(setDir), slices: report.slices, added: report.added, replaced: report.replaced, total: report.total, heldOut: report.heldOut };
@@ -247,7 +250,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     },
     'finetune.start': async ({ steps }) => {
       const card = loadedCard();
-      const dir = segmentation.modelDir;
+      const dir = models.dir;
       if (!dir) throw new UserFacingError('not-found', 'No model is loaded; load the model to fine-tune.');
       if (!opts.trainerScript) throw new UserFacingError('not-found', 'This installation has no trainer (native-models/hsam.py); fine-tuning is unavailable.');
       return fineTuning.run(dir, card, steps);
@@ -257,23 +260,27 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'models.activate': async ({ versionId }) => {
       const v = await fineTuning.registry.get(versionId);
       if (!v.available) throw new UserFacingError('not-found', `The folder of ${v.name} ${v.version} is gone; it cannot be used.`);
-      const status = await segmentation.loadModel(v.dir);
+      const status = await models.load(v.dir);
       await fineTuning.registry.activate(versionId);
       return status;
     },
-    'volume.getVoxels': async ({ volumeId }) => ({ volumeId, voxels: opened(volumeId).volume.voxels }),
-    'volume.close': async ({ volumeId }) => {
-      await segmentation.close(volumeId);
-      return { closed: volumes.delete(volumeId) };
-    },
+    'volume.close': async ({ volumeId }) => ({ closed: await studies.close(volumeId) }),
   };
+  const dispatch = createDispatcher(handlers, opts.log);
   return {
     files,
     handlers,
-    dispatch: createDispatcher(handlers, opts.log),
+    dispatch,
+    // Events reach in-process callers through `opts.emit`; the typed client only makes requests.
+    api: buildApi(dispatch, () => () => {}),
+    studies,
     dispose: async () => {
       await fineTuning.dispose();
-      await segmentation.dispose();
+      // Runs first: cancelled, their finished slices merged and saved with the rest.
+      models.cancelAll();
+      await runs.settled(30_000);
+      await studies.dispose();
+      await models.dispose();
     },
   };
 }

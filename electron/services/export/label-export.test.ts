@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FolderScan } from '../../../common/contract/dicom.js';
 import type { LabelExportResult } from '../../../common/contract/learning.js';
 import type { LabelState } from '../../../common/contract/segmentation.js';
+import type { OpenedStudy } from '../../../common/contract/api.js';
 import type { VolumeMeta } from '../../../common/contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { pythonJson } from '../../../test-support/python.js';
@@ -39,14 +40,15 @@ beforeAll(async () => {
   const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
   await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
   const scan = await call<FolderScan>('dicom.scanFolder', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_dicom'), 'dialog').fileId });
-  meta = await call<VolumeMeta>('dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId });
+  meta = (await call<OpenedStudy>('dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId })).meta;
   await call('segment.start', { volumeId: meta.volumeId });
   const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
   // Correct the liver by erasing a few of its voxels; draw class 4 (gallbladder) from scratch
   // where the model proposed background.
   const liver = [...state.labels.keys()].filter((i) => state.labels[i] === 5).slice(0, 50);
   await call('labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.from(liver), value: 0 });
-  const empty = [...state.labels.keys()].filter((i) => state.labels[i] === 0 && state.source[i] === 0).slice(0, 40);
+  const { source } = (await ws.studies.get(meta.volumeId)).session;
+  const empty = [...state.labels.keys()].filter((i) => state.labels[i] === 0 && source[i] === 0).slice(0, 40);
   const background = empty.length > 0 ? empty : [...state.labels.keys()].filter((i) => state.labels[i] === 0).slice(0, 40);
   await call('labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.from(background), value: 4 });
 }, 120_000);
@@ -90,7 +92,7 @@ print(json.dumps({"segments": [[s.SegmentLabel, s.SegmentAlgorithmType, getattr(
   });
 
   it('a DICOM SEG of a NIfTI study is refused with a way out', async () => {
-    const nifti = await call<VolumeMeta>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId });
+    const nifti = (await call<OpenedStudy>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId })).meta;
     await call('segment.start', { volumeId: nifti.volumeId });
     answers.push(join(out, 'sm.seg.dcm'));
     const r = await ws.dispatch('export.labels', { volumeId: nifti.volumeId, format: 'dicom-seg' });

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LabelExportResult, LabelFormat } from '../../../common/contract/learning.js';
 import { UserFacingError } from '../../../common/contract/result.js';
-import type { ModelClass } from '../../../common/contract/segmentation.js';
+import type { ModelClass, ModelId } from '../../../common/contract/segmentation.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeDicomSeg } from './dicom-seg.js';
 import { readLabelSchema, segmentsFor, LABEL_SCHEMA_FORMAT, type LabelSchema } from './label-schema.js';
@@ -49,8 +49,8 @@ export interface StudyLabels {
   readonly labels: Uint8Array;
   readonly source: Uint8Array;
   readonly origin: Uint8Array;
-  /** Models that wrote labels in the study, "name version", oldest first. */
-  readonly models: readonly string[];
+  /** Models that wrote labels in the study, oldest first. */
+  readonly models: readonly ModelId[];
 }
 
 /** The algorithm type of every labelled class, from the session's provenance. */
@@ -66,38 +66,34 @@ export function studyAlgorithmTypes(study: StudyLabels, classes: readonly ModelC
   return types;
 }
 
-/** "name version" → parts (versions have no spaces; names may). */
-export function splitModel(s: string | undefined): { name: string; version: string } | undefined {
-  const cut = s?.lastIndexOf(' ') ?? -1;
-  return s && cut > 0 ? { name: s.slice(0, cut), version: s.slice(cut + 1) } : undefined;
+/** One export: what to write, where, and what each class is. */
+export interface LabelExportJob {
+  readonly format: LabelFormat;
+  readonly path: string;
+  readonly volume: Volume;
+  readonly labels: Uint8Array;
+  readonly classes: readonly ModelClass[];
+  readonly schema: LabelSchema;
+  /** The algorithm type of every class to export (classes without one are left out). */
+  readonly types: ReadonlyMap<number, AlgorithmType>;
+  /** The model named as the algorithm; none for labels drawn by hand. */
+  readonly model?: ModelId | undefined;
 }
 
 /** Export a study's labels with provenance from its label session. */
 export function exportStudyLabels(
-  format: LabelFormat,
-  path: string,
-  volume: Volume,
-  study: StudyLabels,
-  classes: readonly ModelClass[],
-  schema: LabelSchema,
+  job: Pick<LabelExportJob, 'format' | 'path' | 'volume' | 'classes' | 'schema'> & { readonly study: StudyLabels },
 ): Promise<LabelExportResult> {
+  const { study, ...rest } = job;
   // The newest model that wrote labels is the algorithm; a study only painted by hand has none.
-  return exportLabels(format, path, volume, study.labels, classes, schema, studyAlgorithmTypes(study, classes), splitModel(study.models.at(-1)));
+  return exportLabels({ ...rest, labels: study.labels, types: studyAlgorithmTypes(study, job.classes), model: study.models.at(-1) });
 }
 
-export async function exportLabels(
-  format: LabelFormat,
-  path: string,
-  volume: Volume,
-  labels: Uint8Array,
-  classes: readonly ModelClass[],
-  schema: LabelSchema,
-  types: ReadonlyMap<number, AlgorithmType>,
-  model: { name: string; version: string } | undefined,
-): Promise<LabelExportResult> {
+export async function exportLabels(job: LabelExportJob): Promise<LabelExportResult> {
+  const { format, volume, labels, classes, types, model } = job;
   if (types.size === 0) throw new UserFacingError('invalid-argument', 'Nothing is labelled yet: segment or paint, then export.');
-  const segments = segmentsFor(classes, types, { schema, ...(model ? { model } : {}) });
-  const report = await WRITERS[format]({ volume, labels, segments, description: `H-SAM labels of ${volume.name}`.slice(0, 64) }, path);
+  const segments = segmentsFor(classes, types, { schema: job.schema, ...(model ? { model } : {}) });
+  const report = await WRITERS[format]({ volume, labels, segments, description: `H-SAM labels of ${volume.name}`.slice(0, 64) }, job.path);
   return {
     format,
     files: report.files.map((f) => ({ name: basename(f.path), bytes: f.bytes })),

@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { fileError } from '../storage/file-error.js';
 import type { AlgorithmType, Code, ExportSegment } from './segments.js';
 
 export const LABEL_SCHEMA_FORMAT = 'hsam-label-schema/1';
@@ -68,7 +69,7 @@ export function parseLabelSchema(json: unknown, source: string): LabelSchema {
 export async function readLabelSchema(path: string): Promise<LabelSchema> {
   const name = basename(path);
   const raw = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UserFacingError('unreadable', `Cannot read ${name}: ${e.code === 'ENOENT' ? 'file not found' : e.message}.`);
+    throw fileError(name, e);
   });
   let json: unknown;
   try {

@@ -133,7 +133,7 @@ export function cornerDistanceMm(a: Geometry, b: Geometry): number {
     const ijk = [0, 1, 2].map((c) => ((corner >> c) & 1 ? a.dims[c as 0 | 1 | 2] - 1 : 0)) as unknown as Vec3;
     const pa = indexToPatient(a, ijk);
     const pb = indexToPatient(b, ijk);
-    worst = Math.max(worst, Math.hypot(pa[0]! - pb[0]!, pa[1]! - pb[1]!, pa[2]! - pb[2]!));
+    worst = Math.max(worst, Math.hypot(pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2]));
   }
   return worst;
 }

@@ -31,7 +31,7 @@ function study(volume: Volume, labels: Uint8Array, studyId: string, marked: Reco
   for (const [z, s] of Object.entries(marked)) sliceStatus[Number(z)] = s;
   const source = new Uint8Array(labels.length).fill(Source.auto);
   const origin = new Uint8Array(labels.length);
-  return { volume, studyId, studyName: volume.name, labels, source, origin, sliceStatus, statusAxis: 2, modelOfSlice: () => 'hsam-tiny-demo 0.1.0' };
+  return { volume, studyId, studyName: volume.name, labels, source, origin, sliceStatus, statusAxis: 2, modelOfSlice: () => ({ name: 'hsam-tiny-demo', version: '0.1.0' }) };
 }
 
 /** What Python reads from the set: the .npz arrays of one slice and the lists. */

@@ -16,6 +16,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { ModelCard } from '../../../common/contract/model-card.js';
+import type { ModelId } from '../../../common/contract/segmentation.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { TRAINSET_FORMAT, TrainingSetManifest, type TrainingSlice } from '../../../common/contract/training-set.js';
 import type { Volume } from '../imaging/volume.js';
@@ -38,8 +39,8 @@ export interface LabelledStudy {
   readonly origin: Uint8Array;
   readonly sliceStatus: Uint8Array;
   readonly statusAxis: 0 | 1 | 2;
-  /** "name version" of the model that last wrote slice z, or null. */
-  modelOfSlice(z: number): string | null;
+  /** The model that last wrote slice z, or null. */
+  modelOfSlice(z: number): ModelId | null;
 }
 
 export interface TrainingExportReport {
@@ -140,13 +141,12 @@ async function exportNow(setDir: string, card: ModelCard, study: LabelledStudy, 
       encodeNpz({ image: { dtype: 'float32', data: image, shape: [frame.height, frame.width] }, label: { dtype: 'uint8', data: label, shape: [frame.height, frame.width] } }),
     ]);
     const proposer = study.modelOfSlice(z);
-    const cut = proposer?.lastIndexOf(' ') ?? -1;
     const row: TrainingSlice = {
       file,
       study: study.studyId,
       studyName: study.studyName,
       sliceIndex: z,
-      proposedBy: proposer && cut > 0 ? { name: proposer.slice(0, cut), version: proposer.slice(cut + 1) } : null,
+      proposedBy: proposer && { name: proposer.name, version: proposer.version },
       time,
       correctedClasses: [...corrected].sort((a, b) => a - b),
       status: study.sliceStatus[z] === SliceStatus.reviewed ? 'reviewed' : 'corrected',

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventPayload } from '../../../common/contract/api.js';
+import type { EventPayload, OpenedStudy } from '../../../common/contract/api.js';
 import type { FinetuneResult, ModelRegistryState, TrainingExportResult } from '../../../common/contract/learning.js';
 import type { VolumeMeta } from '../../../common/contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
   await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
-  meta = await call<VolumeMeta>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId });
+  meta = (await call<OpenedStudy>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId })).meta;
   await call('segment.start', { volumeId: meta.volumeId });
   await call('labels.setSliceStatus', { volumeId: meta.volumeId, slices: [3, 8, 13, 18, 23], status: 'reviewed' });
   await call<TrainingExportResult>('export.trainingSlices', { volumeId: meta.volumeId });

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as nifti from 'nifti-reader-js';
 import type { VoxelArray } from '../../../common/contract/volume.js';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { fileError } from '../storage/file-error.js';
 import { geometryFromRasAffine, type Affine } from './geometry.js';
 import { voxelTypeOf, type Vec3, type Volume } from './volume.js';
 
@@ -35,7 +36,7 @@ export const isNiftiPath = (path: string): boolean => /\.nii(\.gz)?$/i.test(path
 export async function readNifti(path: string): Promise<Volume> {
   const name = basename(path);
   const file = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-    throw new UserFacingError('unreadable', `Cannot read ${name}: ${e.code === 'ENOENT' ? 'file not found' : e.message}.`);
+    throw fileError(name, e);
   });
   let bytes: Buffer = file;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {

@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { VoxelArray } from '../../../common/contract/volume.js';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { fileError } from '../storage/file-error.js';
 import { voxelTypeOf, type Mat3, type Vec3, type Volume } from './volume.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -74,7 +75,7 @@ function unescapeValue(v: string): string {
 export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> {
   const name = basename(path);
   const file = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-    throw new UserFacingError('unreadable', `Cannot read ${name}: ${e.code === 'ENOENT' ? 'file not found' : e.message}.`);
+    throw fileError(name, e);
   });
   if (file.subarray(0, 4).toString('latin1') !== 'NRRD') throw new UserFacingError('unreadable', `${name} is not a NRRD file.`);
 

@@ -6,7 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserFacingError } from '../../../common/contract/result.js';
-import { loadDicomSeries, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
+import { fileError } from '../storage/file-error.js';
+import { loadDicomSeries, NoImageSeriesError, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
 import { isNiftiPath, readNifti } from './nifti.js';
 import { isNrrdPath, readNrrd } from './nrrd.js';
 import type { Volume } from './volume.js';
@@ -14,8 +15,9 @@ import type { Volume } from './volume.js';
 export async function readVolume(path: string, onProgress?: OnProgress): Promise<Volume> {
   if (isNiftiPath(path)) return readNifti(path);
   if (isNrrdPath(path)) return readNrrd(path);
-  const info = await stat(path).catch(() => null);
-  if (!info) throw new UserFacingError('unreadable', `Cannot read ${basename(path)}: file not found.`);
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw fileError(basename(path), e);
+  });
   if (info.isDirectory()) return readDicomFolder(path, onProgress);
   return readDicomFile(path, onProgress);
 }
@@ -33,9 +35,9 @@ async function readDicomFolder(path: string, onProgress?: OnProgress): Promise<V
 async function readDicomFile(path: string, onProgress?: OnProgress): Promise<Volume> {
   const name = basename(path);
   const scan = await scanDicomFiles(name, [path], onProgress).catch((e: unknown) => {
-    if (!(e instanceof UserFacingError)) throw e;
-    const other = /\(only (.*)\)/.exec(e.message)?.[1];
-    const why = other ? `${other}, not an image volume` : (/: ([^:]*)\.$/.exec(e.message)?.[1] ?? 'unreadable');
+    if (!(e instanceof NoImageSeriesError)) throw e;
+    // One file, so one reason: say it for a file the user opened, not for a folder scan.
+    const why = e.nonImage.length > 0 ? `${e.nonImage.join(', ')}, not an image volume` : (e.firstUnreadable?.reason ?? 'unreadable');
     throw new UserFacingError(
       'unreadable',
       why.startsWith('not a DICOM file')

@@ -121,7 +121,7 @@ export class InferenceService {
         return;
       }
       this.#pending.delete(reply.id);
-      if (reply.type === 'error') p.reject(reply.userFacing ? new UserFacingError('unreadable', reply.message) : new Error(reply.message));
+      if (reply.type === 'error') p.reject(reply.code ? new UserFacingError(reply.code, reply.message) : new Error(reply.message));
       else p.resolve(reply);
     });
     const died = (why: string): void => {

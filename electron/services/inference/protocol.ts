@@ -1,5 +1,6 @@
 /** Messages between the inference service (main thread) and its worker. */
 import type { ModelCard } from '../../../common/contract/model-card.js';
+import type { ErrorCode } from '../../../common/contract/result.js';
 import type { VoxelArray } from '../../../common/contract/volume.js';
 import type { Geometry } from '../imaging/volume.js';
 import type { Device, ProviderReport } from './ort-engine.js';
@@ -31,4 +32,5 @@ export type InferenceReply =
       readonly cancelled: boolean;
       readonly sliceAxis: 0 | 1 | 2;
     }
-  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly userFacing: boolean };
+  /** `code`: the error kind of a UserFacingError (kept across the thread); absent for a bug. */
+  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly code?: ErrorCode };

@@ -21,7 +21,7 @@ const running = new Map<number, AbortController>();
 const post = (m: InferenceReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 function fail(id: number, e: unknown): void {
-  post({ type: 'error', id, message: e instanceof Error ? e.message : String(e), userFacing: e instanceof UserFacingError });
+  post({ type: 'error', id, message: e instanceof Error ? e.message : String(e), ...(e instanceof UserFacingError ? { code: e.code } : {}) });
 }
 
 async function handle(req: InferenceRequest): Promise<void> {

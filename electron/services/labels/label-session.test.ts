@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { ModelId } from '../../../common/contract/segmentation.js';
 import { Source } from './label-diff.js';
 import { LabelSession } from './label-session.js';
 import { SliceStatus } from './step.js';
 import { revertIndices } from './tools/revert.js';
 import { disk, strokes } from './testing/strokes.js';
+
+/** A model identity as text, for readable expectations. */
+const named = (m: ModelId | null): string | null => (m ? `${m.name} ${m.version}` : null);
 
 const dims = [40, 30, 10] as const;
 const fresh = (): string => mkdtempSync(join(tmpdir(), 'hsam-labels-'));
@@ -104,27 +108,27 @@ describe('LabelSession editing', () => {
   it('remembers which model version wrote each slice, through undo, snapshots and the journal', async () => {
     const dir = fresh();
     const s = await open(dir);
-    await s.applyModel(new Uint8Array(s.labels.length).fill(2), [1, 2, 3], { model: 'demo 0.1.0' });
-    await s.applyModel(new Uint8Array(s.labels.length).fill(3), [3, 4], { model: 'demo 0.2.0' });
-    expect([1, 3, 4, 5].map((z) => s.modelOfSlice(z))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', null]);
+    await s.applyModel(new Uint8Array(s.labels.length).fill(2), [1, 2, 3], { model: { name: 'demo', version: '0.1.0' } });
+    await s.applyModel(new Uint8Array(s.labels.length).fill(3), [3, 4], { model: { name: 'demo', version: '0.2.0' } });
+    expect([1, 3, 4, 5].map((z) => named(s.modelOfSlice(z)))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', null]);
     await s.undo();
-    expect([3, 4].map((z) => s.modelOfSlice(z))).toEqual(['demo 0.1.0', null]);
+    expect([3, 4].map((z) => named(s.modelOfSlice(z)))).toEqual(['demo 0.1.0', null]);
     await s.redo();
     await s.save();
-    await s.applyModel(new Uint8Array(s.labels.length).fill(4), [5], { model: 'demo 0.1.0' });
+    await s.applyModel(new Uint8Array(s.labels.length).fill(4), [5], { model: { name: 'demo', version: '0.1.0' } });
     await s.close();
     const { session } = await LabelSession.open({ dir, dims, statusAxis: 2 });
-    expect(session.models).toEqual(['demo 0.1.0', 'demo 0.2.0']);
-    expect([1, 3, 4, 5, 6].map((z) => session.modelOfSlice(z))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', 'demo 0.1.0', null]);
+    expect(session.models.map(named)).toEqual(['demo 0.1.0', 'demo 0.2.0']);
+    expect([1, 3, 4, 5, 6].map((z) => named(session.modelOfSlice(z)))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', 'demo 0.1.0', null]);
     await session.close();
     // The journal alone (no snapshot) rebuilds the same.
     const dir2 = fresh();
     const t = await open(dir2);
-    await t.applyModel(new Uint8Array(t.labels.length).fill(2), [1], { model: 'a 1' });
-    await t.applyModel(new Uint8Array(t.labels.length).fill(3), [2], { model: 'b 2' });
+    await t.applyModel(new Uint8Array(t.labels.length).fill(2), [1], { model: { name: 'a', version: '1' } });
+    await t.applyModel(new Uint8Array(t.labels.length).fill(3), [2], { model: { name: 'b', version: '2' } });
     await t.close();
     const { session: u } = await LabelSession.open({ dir: dir2, dims, statusAxis: 2 });
-    expect([u.modelOfSlice(1), u.modelOfSlice(2)]).toEqual(['a 1', 'b 2']);
+    expect([u.modelOfSlice(1), u.modelOfSlice(2)].map(named)).toEqual(['a 1', 'b 2']);
     await u.close();
   });
 
@@ -205,7 +209,7 @@ describe('LabelSession keeps the model proposal under human edits', () => {
     const s = await open(dir);
     const model = new Uint8Array(dims[0] * dims[1] * dims[2]);
     disk(dims, [20, 15, 4], 6).forEach((i) => (model[i] = 5));
-    await s.applyModel(model, [4], { model: 'm 1' });
+    await s.applyModel(model, [4], { model: { name: 'm', version: '1' } });
     const erase = disk(dims, [20, 15, 4], 2);
     await s.paint(erase, 0); // erase part of the proposed class 5…
     await s.paint(erase, 2); // …then paint class 2 there: the proposal under it stays 5
@@ -271,7 +275,7 @@ describe('LabelSession correction-tool edits', () => {
     const model = new Uint8Array(dims[0] * dims[1] * dims[2]);
     const proposal = disk(dims, [20, 15, 4], 6);
     proposal.forEach((i) => (model[i] = 5));
-    await s.applyModel(model, [4], { model: 'm 1' });
+    await s.applyModel(model, [4], { model: { name: 'm', version: '1' } });
     const proposed = copy(s);
     await s.paint(disk(dims, [20, 15, 4], 2), 0); // erase inside the proposal
     await s.paint(disk(dims, [30, 15, 4], 3), 5); // add class 5 outside it
@@ -297,7 +301,7 @@ describe('LabelSession correction-tool edits', () => {
 
     // A locked class is not reverted into or out of.
     const t = await open();
-    await t.applyModel(model, [4], { model: 'm 1' });
+    await t.applyModel(model, [4], { model: { name: 'm', version: '1' } });
     await t.paint(proposal, 2);
     t.lockedClasses.add(2);
     await t.edit(() => ({ kind: 'revert', indices: proposal }));

@@ -12,12 +12,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { UserFacingError } from '../../../common/contract/result.js';
+import type { ModelId } from '../../../common/contract/segmentation.js';
+import type { Vec3 } from '../../../common/geometry.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
 import { applyDiff, makeDiff, makeSetDiff, Source, type CandidateVisitor, type LabelDiff } from './label-diff.js';
+import { parseModelId, sameModel } from './model-id.js';
 import { decodeStep, emptyStatus, encodeStep, invertStep, mergeSteps, SliceStatus, type Step } from './step.js';
-import type { Vec3 } from '../../../common/geometry.js';
-
 
 export interface LabelSessionOptions {
   /** Folder of this study's session files (snapshot and journal). */
@@ -62,8 +63,8 @@ export class LabelSession {
   readonly origin: Uint8Array;
   /** Per slice (status axis): 1-based index into `models` of the model run that last wrote it; 0 none. */
   readonly sliceModel: Uint16Array;
-  /** Models that wrote labels in this study, as "name version", in order of first use. */
-  readonly models: string[] = [];
+  /** Models that wrote labels in this study, in order of first use. */
+  readonly models: ModelId[] = [];
   readonly lockedClasses = new Set<number>();
   #undo: Buffer[] = [];
   #redo: Buffer[] = [];
@@ -192,7 +193,7 @@ export class LabelSession {
   applyModel(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: string } = {},
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId } = {},
   ): Promise<Step> {
     return this.#exclusive(() => this.#applyModelNow(modelLabels, slices, opts));
   }
@@ -200,7 +201,7 @@ export class LabelSession {
   async #applyModelNow(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: string },
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId },
   ): Promise<Step> {
     const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
     const visit: CandidateVisitor = (emit) => {
@@ -211,8 +212,8 @@ export class LabelSession {
       if (locked.has(cur) || locked.has(next)) return true;
       return !opts.overwriteHuman && this.source[i] === Source.human;
     });
-    const model = opts.model ?? 'unknown model';
-    const known = this.models.indexOf(model);
+    const model = opts.model ?? { name: 'unknown model', version: '' };
+    const known = this.models.findIndex((m) => sameModel(m, model));
     const index = known >= 0 ? known + 1 : this.models.length + 1;
     const zs = Uint32Array.from(run);
     return this.#commit({
@@ -222,8 +223,8 @@ export class LabelSession {
     });
   }
 
-  /** The model ("name version") that last wrote a slice, or null. */
-  modelOfSlice(z: number): string | null {
+  /** The model that last wrote a slice, or null. */
+  modelOfSlice(z: number): ModelId | null {
     const i = this.sliceModel[z] ?? 0;
     return i > 0 ? (this.models[i - 1] ?? null) : null;
   }
@@ -335,7 +336,7 @@ export class LabelSession {
     if (m) {
       // The newest index names this step's model; a replayed journal rebuilds the list from it.
       const newest = Math.max(0, ...m.after, ...m.before);
-      if (newest > this.models.length && !this.models.includes(m.model)) this.models.push(m.model);
+      if (newest > this.models.length && !this.models.some((x) => sameModel(x, m.model))) this.models.push(m.model);
       m.slices.forEach((z, n) => (this.sliceModel[z] = m.after[n]!));
     }
     this.#revision++;
@@ -377,7 +378,7 @@ export class LabelSession {
     });
     if (!bytes) return false;
     const len = bytes.readUInt32LE(0);
-    const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[]; models: string[] };
+    const header = JSON.parse(bytes.subarray(4, 4 + len).toString('utf8')) as { format: string; dims: number[]; locked: number[]; models: unknown[] };
     const known = header.format === SNAPSHOT_FORMAT || header.format === SNAPSHOT_FORMAT_1;
     if (!known || header.dims.join() !== this.opts.dims.join()) {
       throw new UserFacingError('unreadable', `The saved labels in ${this.opts.dir} belong to a volume of another size (${header.dims.join('×')}).`);
@@ -391,7 +392,7 @@ export class LabelSession {
     new Uint8Array(this.sliceModel.buffer).set(body.subarray(2 * n + d, 2 * n + 3 * d));
     if (header.format === SNAPSHOT_FORMAT) this.origin.set(body.subarray(2 * n + 3 * d, 3 * n + 3 * d));
     header.locked.forEach((c) => this.lockedClasses.add(c));
-    this.models.push(...header.models);
+    this.models.push(...header.models.map(parseModelId));
     return true;
   }
 }

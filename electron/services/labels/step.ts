@@ -4,7 +4,9 @@
  * are the undo memo and the journal record, so a step costs its compressed diff and no more.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { ModelId } from '../../../common/contract/segmentation.js';
 import { invertDiff, type LabelDiff } from './label-diff.js';
+import { parseModelId } from './model-id.js';
 
 /** Status of a slice along the volume's axial axis. */
 export const SliceStatus = { untouched: 0, auto: 1, corrected: 2, reviewed: 3 } as const;
@@ -18,13 +20,13 @@ export interface StatusChange {
 
 /**
  * Which model (1-based index into the session's model list, 0 = none) last wrote each slice it
- * names; `model` is the name of the newest index, so a replayed journal can rebuild the list.
+ * names; `model` is the model of the newest index, so a replayed journal can rebuild the list.
  */
 export interface ModelChange {
   readonly slices: Uint32Array;
   readonly before: Uint16Array;
   readonly after: Uint16Array;
-  readonly model: string;
+  readonly model: ModelId;
 }
 
 export interface Step {
@@ -70,7 +72,7 @@ export function encodeStep(s: Step): Buffer {
   const n = s.diff.indices.length;
   const m = s.status.slices.length;
   const k = s.models?.slices.length ?? 0;
-  const name = Buffer.from(s.models?.model ?? '', 'utf8');
+  const name = Buffer.from(s.models ? JSON.stringify({ name: s.models.model.name, version: s.models.model.version }) : '', 'utf8');
   const raw = Buffer.alloc(8 + n * 4 + m * 4 + n * 4 + m * 2 + (s.models ? 4 + k * 8 + 2 + name.length : 0));
   raw.writeUInt32LE(n, 0);
   raw.writeUInt32LE((m | DELTA_INDICES) >>> 0, 4);
@@ -139,7 +141,7 @@ export function decodeStep(bytes: Uint8Array): Step {
   const before = u16(k);
   const after = u16(k);
   const len = raw.readUInt16LE(at);
-  const model = raw.subarray(at + 2, at + 2 + len).toString('utf8');
+  const model = parseModelId(raw.subarray(at + 2, at + 2 + len).toString('utf8'));
   return { ...step, models: { slices: modelSlices, before, after, model } };
 }
 

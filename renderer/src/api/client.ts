@@ -27,3 +27,12 @@ export function unwrap<T>(r: Result<T>): T {
   if (!r.ok) throw new ApiFailure(r.error.code, r.error.message);
   return r.value;
 }
+
+/** The message to show for a failed call, or null for one the user cancelled (no failure). */
+export function failureMessage(e: unknown): string | null {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+  if (code === 'cancelled') return null;
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') return e.message;
+  return String(e);
+}

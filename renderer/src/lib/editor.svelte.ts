@@ -9,11 +9,10 @@
  * their answer is what is shown.
  */
 import type { LabelTool } from '../../../common/contract/label-tools';
-import type { LabelChange } from '../../../common/contract/segmentation';
 import { hsam } from '../api/client';
 import { FOOTPRINTS, vetoed, type BrushShape } from './brush';
 import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';
-import { viewGeometry, type Plane, type Vec3, type VoxelAxis } from './orientation';
+import type { Plane, Vec3, VoxelAxis } from './orientation';
 import type { Study } from './study.svelte';
 
 /**
@@ -45,9 +44,6 @@ export class Editor {
   shape = $state<BrushShape>('disk');
   /** A brush or eraser stroke is under way (pointer down). */
   stroking = $state(false);
-  canUndo = $state(false);
-  canRedo = $state(false);
-  locked = $state.raw<readonly number[]>([]);
 
   /** Brush strokes only paint voxels whose intensity is in `range` (main filters). */
   limitToRange = $state(false);
@@ -72,8 +68,8 @@ export class Editor {
   /** The effective intensity range of the brush limit and the grow's "use range" option. */
   readonly activeRange: Range = $derived.by(() => this.range ?? windowRange(this.study.windowLevel));
   readonly effectiveTolerance: number = $derived.by(() => this.tolerance ?? Math.max(1, Math.round(this.study.windowLevel.width / 8)));
-  /** The voxel axis the axial view slices along: per-class slice operations work in it. */
-  readonly axialAxis: VoxelAxis = $derived.by(() => (this.study.meta ? viewGeometry(this.study.meta.direction, 'axial').sliceAxis : 2));
+  /** Main's status axis (the axial one): per-class slice operations work in it. */
+  readonly axialAxis: VoxelAxis = $derived.by(() => this.study.labels?.statusAxis ?? 2);
   /**
    * Interpolation slices around the axial slice: the nearest below and above holding the active
    * class. Writable: the panel's inputs override it until the labels, slice or class change.
@@ -87,6 +83,19 @@ export class Editor {
   #strokes = 0;
 
   constructor(private readonly study: Study) {}
+
+  /** Undo state and locks belong to the open study (a new study starts with its own). */
+  get canUndo(): boolean {
+    return this.study.canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.study.canRedo;
+  }
+
+  get locked(): readonly number[] {
+    return this.study.locked;
+  }
 
   /** Paint (or erase) the brush footprint around a voxel of a view; `first` starts a new stroke. */
   paintAt(sliceAxis: VoxelAxis, ijk: Vec3, first: boolean): void {
@@ -110,13 +119,13 @@ export class Editor {
       const r = await hsam.labels.paint({ volumeId: meta.volumeId, indices, value, stroke });
       if (!r.ok) {
         volume.write(indices, before);
-        this.study.error = r.error.message;
+        this.study.labelVersion++;
+        this.study.report(r.error);
       } else {
         const back = vetoed(indices, before, r.value.indices);
         volume.write(back.indices, back.values);
-        this.#apply(r.value);
+        this.study.applyChange(r.value);
       }
-      this.study.labelVersion++;
     });
   }
 
@@ -149,12 +158,8 @@ export class Editor {
     if (!meta) return;
     this.#enqueue(async () => {
       const r = await hsam.labels.apply({ volumeId: meta.volumeId, tool });
-      if (!r.ok) {
-        this.study.error = r.error.message;
-        return;
-      }
-      this.#apply(r.value);
-      this.study.labelVersion++;
+      if (r.ok) this.study.applyChange(r.value);
+      else this.study.report(r.error);
     });
   }
 
@@ -266,11 +271,8 @@ export class Editor {
     if (!meta || slices.length === 0) return;
     this.#enqueue(async () => {
       const r = await hsam.labels.setSliceStatus({ volumeId: meta.volumeId, slices: [...slices], status: 'reviewed' });
-      if (!r.ok) this.study.error = r.error.message;
-      else {
-        this.#apply(r.value);
-        this.study.labelVersion++;
-      }
+      if (r.ok) this.study.applyChange(r.value);
+      else this.study.report(r.error);
     });
   }
 
@@ -278,8 +280,9 @@ export class Editor {
     const meta = this.study.meta;
     if (!meta) return;
     const r = await hsam.labels.setLocked({ volumeId: meta.volumeId, classIndex, locked });
-    if (r.ok) this.locked = r.value.locked;
-    else this.study.error = r.error.message;
+    if (r.ok) {
+      if (this.study.meta?.volumeId === meta.volumeId) this.study.locked = r.value.locked;
+    } else this.study.report(r.error);
   }
 
   /** Wait for every edit sent so far to be acknowledged (journaled) by main. */
@@ -292,25 +295,9 @@ export class Editor {
     if (!meta) return;
     this.#enqueue(async () => {
       const r = await hsam.labels[which]({ volumeId: meta.volumeId });
-      if (!r.ok) {
-        this.study.error = r.error.message;
-        return;
-      }
-      if (r.value) {
-        this.#apply(r.value);
-        this.study.labelVersion++;
-      }
+      if (!r.ok) this.study.report(r.error);
+      else if (r.value) this.study.applyChange(r.value);
     });
-  }
-
-  #apply(change: LabelChange): void {
-    const state = this.study.labels;
-    if (!state || state.volumeId !== change.volumeId) return;
-    this.study.volume?.write(change.indices, change.values);
-    change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
-    change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
-    this.canUndo = change.canUndo;
-    this.canRedo = change.canRedo;
   }
 
   #enqueue(work: () => Promise<void>): void {

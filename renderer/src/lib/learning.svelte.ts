@@ -66,7 +66,7 @@ export class Learning {
     try {
       const r = await hsam.export.labels({ volumeId: meta.volumeId, format });
       if (r.ok) this.lastExport = r.value;
-      else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+      else this.study.report(r.error);
     } finally {
       this.exporting = null;
     }
@@ -88,7 +88,7 @@ export class Learning {
   async choosePython(): Promise<void> {
     const r = await hsam.finetune.choosePython({});
     if (r.ok) this.python = r.value;
-    else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+    else this.study.report(r.error);
   }
 
   async finetune(): Promise<void> {
@@ -98,7 +98,7 @@ export class Learning {
     try {
       const r = await hsam.finetune.start({ steps: this.steps });
       if (r.ok) this.result = r.value;
-      else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+      else this.study.report(r.error);
       await this.#refreshVersions();
     } finally {
       this.progress = null;
@@ -131,7 +131,7 @@ export class Learning {
     try {
       await work();
     } catch (e) {
-      this.study.error = e instanceof Error ? e.message : String(e);
+      this.study.report(e);
     }
   }
 }

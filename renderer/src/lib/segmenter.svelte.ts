@@ -32,7 +32,7 @@ export class Segmenter {
     try {
       this.model = unwrap(await hsam.model.load({ fileId: folder.fileId }));
     } catch (e) {
-      this.study.error = e instanceof Error ? e.message : String(e);
+      this.study.report(e);
     } finally {
       this.loadingModel = false;
     }
@@ -41,20 +41,21 @@ export class Segmenter {
   async chooseAndLoad(): Promise<void> {
     const r = await hsam.file.chooseModelFolder({});
     if (r.ok) await this.load(r.value);
-    else if (r.error.code !== 'cancelled') this.study.error = r.error.message;
+    else this.study.report(r.error);
   }
 
-  /** Segment every slice of the open volume and show the merged labels. */
+  /** Segment every slice of the open volume and mirror what the run changed (one undo step). */
   async run(): Promise<void> {
     const meta = this.study.meta;
     if (!meta || this.running) return;
     this.running = { done: 0, total: 0, etaMs: 0 };
     this.study.error = null;
     try {
-      this.lastRun = unwrap(await hsam.segment.start({ volumeId: meta.volumeId }));
-      await this.study.refreshLabels();
+      const run = unwrap(await hsam.segment.start({ volumeId: meta.volumeId }));
+      this.lastRun = run;
+      this.study.applyChange(run.change);
     } catch (e) {
-      this.study.error = e instanceof Error ? e.message : String(e);
+      this.study.report(e);
     } finally {
       this.running = null;
     }

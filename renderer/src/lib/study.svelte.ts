@@ -3,11 +3,11 @@
  * arrays are never made deeply reactive), the current slice and display window, and the open
  * flow (file, or folder → series picker), with its progress and errors.
  */
-import type { ChosenFile } from '../../../common/contract/api';
+import type { ChosenFile, OpenedStudy } from '../../../common/contract/api';
 import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../common/contract/dicom';
-import type { LabelState } from '../../../common/contract/segmentation';
+import type { LabelChange, LabelState } from '../../../common/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
-import { hsam, unwrap } from '../api/client';
+import { failureMessage, hsam, unwrap } from '../api/client';
 import { LabelVolume } from './label-volume';
 import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
@@ -35,25 +35,42 @@ export class Study {
   labels = $state.raw<LabelState | null>(null);
   labelVersion = $state(0);
   /**
-   * The same label array with its class counts (per slice along the axial view's axis, where
-   * per-slice tools work) and touch log; every edit writes through it.
+   * The same label array with its class counts (per slice along main's status axis, the axial
+   * one, where per-slice tools work) and touch log; every edit writes through it.
    */
   readonly volume: LabelVolume | null = $derived.by(() => {
     const { meta, labels } = this;
     if (!meta || !labels || labels.volumeId !== meta.volumeId) return null;
-    return new LabelVolume(labels.labels, meta.dims, viewGeometry(meta.direction, 'axial').sliceAxis);
+    return new LabelVolume(labels.labels, meta.dims, labels.statusAxis);
   });
+  /** Undo and redo as main's label session has them, after the last change it answered. */
+  canUndo = $state(false);
+  canRedo = $state(false);
+  /** Classes no edit or model run may change. */
+  locked = $state.raw<readonly number[]>([]);
   /** Set when an earlier session's unsaved edits were restored from the journal. */
   restoredNotice = $state<string | null>(null);
 
-  /** Fetch the labels of the open volume from main. */
-  async refreshLabels(): Promise<void> {
-    const meta = this.meta;
-    if (!meta) return;
-    const state = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
-    if (this.meta?.volumeId !== state.volumeId) return;
-    this.labels = state;
+  /**
+   * Mirror a change main applied (an edit, a model run, an undo): voxels, slice statuses, model
+   * attribution, undo state. The only way the renderer's labels change after an open.
+   */
+  applyChange(change: LabelChange): void {
+    const state = this.labels;
+    if (!state || state.volumeId !== change.volumeId) return;
+    this.volume?.write(change.indices, change.values);
+    change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
+    change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
+    if (change.models) this.labels = { ...state, models: change.models };
+    this.canUndo = change.canUndo;
+    this.canRedo = change.canRedo;
     this.labelVersion++;
+  }
+
+  /** One way to report a failed call: a cancel is no failure; anything else shows in the banner. */
+  report(e: unknown): void {
+    const message = failureMessage(e);
+    if (message !== null) this.error = message;
   }
 
   /** Follow main's progress events for long reads; returns the unsubscribe. */
@@ -100,26 +117,27 @@ export class Study {
   async chooseAndOpen(): Promise<void> {
     const r = await hsam.file.chooseVolume({});
     if (r.ok) await this.openChosen(r.value);
-    else if (r.error.code !== 'cancelled') this.error = r.error.message;
+    else this.report(r.error);
   }
 
   async chooseAndOpenFolder(): Promise<void> {
     const r = await hsam.file.chooseFolder({});
     if (r.ok) await this.openFolder(r.value);
-    else if (r.error.code !== 'cancelled') this.error = r.error.message;
+    else this.report(r.error);
   }
 
   async #openSeries(scan: FolderScan, series: DicomSeriesSummary): Promise<void> {
-    await this.#show(unwrap(await hsam.dicom.openSeries({ scanId: scan.scanId, seriesId: series.seriesId })));
+    this.#show(unwrap(await hsam.dicom.openSeries({ scanId: scan.scanId, seriesId: series.seriesId })));
   }
 
-  async #show(meta: VolumeMeta): Promise<void> {
-    const { voxels } = unwrap(await hsam.volume.getVoxels({ volumeId: meta.volumeId }));
+  #show({ meta, voxels, labels }: OpenedStudy): void {
     const previous = this.meta;
-    const labels = unwrap(await hsam.labels.get({ volumeId: meta.volumeId }));
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
+    this.canUndo = labels.canUndo;
+    this.canRedo = labels.canRedo;
+    this.locked = labels.locked;
     this.labelVersion++;
     const r = labels.restored;
     this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
@@ -136,7 +154,7 @@ export class Study {
     try {
       await work();
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.report(e);
     } finally {
       this.loading = null;
       this.progress = null;

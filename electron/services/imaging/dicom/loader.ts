@@ -15,6 +15,7 @@ import { basename, join } from 'node:path';
 import type { FolderScan } from '../../../../common/contract/dicom.js';
 import type { VoxelType } from '../../../../common/contract/volume.js';
 import { UserFacingError } from '../../../../common/contract/result.js';
+import { fileError } from '../../storage/file-error.js';
 import { VOXEL_TYPES, type Volume } from '../volume.js';
 import type { ImageObject, OtherObject, PixelFormat } from './dataset.js';
 import { compiledOpenJpeg, runOnWorkers, warmWorkers, workersFor } from './pool.js';
@@ -37,8 +38,9 @@ export interface ScanResult {
 
 async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-    const why = e.code === 'ENOENT' ? 'folder not found' : e.code === 'ENOTDIR' ? 'not a folder' : e.message;
-    throw new UserFacingError('unreadable', `Cannot read ${basename(root)}: ${why}.`);
+    if (e.code === 'ENOENT') throw new UserFacingError('not-found', `Cannot read ${basename(root)}: folder not found.`);
+    if (e.code === 'ENOTDIR') throw new UserFacingError('unreadable', `Cannot read ${basename(root)}: not a folder.`);
+    throw fileError(basename(root), e);
   });
   return entries
     .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== 'DICOMDIR')
@@ -65,6 +67,26 @@ export async function scanDicomFolder(root: string, onProgress: OnProgress = () 
 }
 
 /** Scan given files; `name` (a folder or file name) is used in messages. */
+/**
+ * Files that hold no DICOM image series. Says why in a sentence, and keeps the parts (what the
+ * files were instead, the first unreadable file) so a caller can word it for its own context.
+ */
+export class NoImageSeriesError extends UserFacingError {
+  constructor(
+    name: string,
+    files: number,
+    /** Kinds of non-image objects found (RTSTRUCT, a report, …); empty when there were none. */
+    readonly nonImage: readonly string[],
+    /** The first file that could not be read as DICOM, and why. */
+    readonly firstUnreadable: { readonly file: string; readonly reason: string } | undefined,
+  ) {
+    const what = nonImage.length > 0 ? ` (only ${nonImage.join(', ')})` : '';
+    const first = firstUnreadable;
+    const example = first && nonImage.length === 0 ? ` ${files > 1 ? 'For example, ' : ''}${first.file}: ${first.reason}.` : '';
+    super('unreadable', `${name} holds no DICOM image series that can be opened${what}.${example}`);
+  }
+}
+
 export async function scanDicomFiles(name: string, files: readonly string[], onProgress: OnProgress = () => {}): Promise<ScanResult> {
   const images: ImageObject[] = [];
   const others: OtherObject[] = [];
@@ -103,12 +125,7 @@ export async function scanDicomFiles(name: string, files: readonly string[], onP
   others.sort(byPath);
   const series = groupSeries(images);
   const nonImage = summarizeOthers(others);
-  if (series.length === 0) {
-    const what = nonImage.length > 0 ? ` (only ${[...new Set(nonImage.map((o) => o.reason))].join(', ')})` : '';
-    const first = unreadable[0];
-    const example = first && nonImage.length === 0 ? ` ${files.length > 1 ? 'For example, ' : ''}${first.file}: ${first.reason}.` : '';
-    throw new UserFacingError('unreadable', `${name} holds no DICOM image series that can be opened${what}.${example}`);
-  }
+  if (series.length === 0) throw new NoImageSeriesError(name, files.length, [...new Set(nonImage.map((o) => o.reason))], unreadable[0]);
   unreadable.sort((a, b) => a.file.localeCompare(b.file));
   return {
     summary: {

@@ -8,9 +8,8 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArgsOf } from '../../../../common/contract/api.js';
+import type { ArgsOf, OpenedStudy } from '../../../../common/contract/api.js';
 import type { LabelChange, LabelState } from '../../../../common/contract/segmentation.js';
-import type { VolumeMeta } from '../../../../common/contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../../test-support/paths.js';
 import { readVolume } from '../../imaging/read-volume.js';
 import type { Volume } from '../../imaging/volume.js';
@@ -39,12 +38,19 @@ const call = <T>(channel: string, arg: unknown, on = ws): Promise<T> => callApi<
 async function study(on = ws, path?: string): Promise<{ volumeId: string; path: string; mirror: Uint8Array }> {
   const file = path ?? join(mkdtempSync(join(tmpdir(), 'hsam-tools-study-')), 'ct.nii.gz');
   if (!path) cpSync(CT, file);
-  const meta = await call<VolumeMeta>('volume.open', { fileId: on.files.grant(file, 'dialog').fileId }, on);
+  const meta = (await call<OpenedStudy>('volume.open', { fileId: on.files.grant(file, 'dialog').fileId }, on)).meta;
   const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId }, on);
   return { volumeId: meta.volumeId, path: file, mirror: Uint8Array.from(state.labels) };
 }
 
-const labelsOf = async (volumeId: string, on = ws): Promise<LabelState> => call<LabelState>('labels.get', { volumeId }, on);
+/** Main's labels and provenance of a study (the session itself: provenance is not in the contract). */
+const labelsOf = async (
+  volumeId: string,
+  on = ws,
+): Promise<{ labels: Uint8Array; source: Uint8Array; sliceStatus: Uint8Array; restored: { journalRecords: number } | null }> => {
+  const { session, restored } = await on.studies.get(volumeId);
+  return { labels: session.labels, source: session.source, sliceStatus: session.sliceStatus, restored };
+};
 
 /** Apply a change to the renderer-side copy, as the renderer does. */
 function mirrorChange(mirror: Uint8Array, c: LabelChange | null): LabelChange | null {

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventPayload } from '../../common/contract/api.js';
+import type { EventPayload, OpenedStudy } from '../../common/contract/api.js';
 import type { LabelState, ModelStatus, SegmentSummary } from '../../common/contract/segmentation.js';
 import type { VolumeMeta } from '../../common/contract/volume.js';
 import { ModelCard } from '../../common/contract/model-card.js';
@@ -28,7 +28,7 @@ const progress: EventPayload<'segmentProgress'>[] = [];
 const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 async function open(path: string): Promise<VolumeMeta> {
-  return call<VolumeMeta>('volume.open', { fileId: ws.files.grant(path, 'dialog').fileId });
+  return (await call<OpenedStudy>('volume.open', { fileId: ws.files.grant(path, 'dialog').fileId })).meta;
 }
 
 /** Dice per model class on the given slices, both volumes read in the model's frame. */
@@ -102,9 +102,9 @@ describe('segmentation with the shipped demo model', () => {
     const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
     expect(state.labels.length).toBe(122 * 101 * 30);
     expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
-    expect(state.source.some((s) => s === 1)).toBe(true);
+    expect((await ws.studies.get(meta.volumeId)).session.source.some((s) => s === 1)).toBe(true);
     // Provenance: which model version wrote every slice.
-    expect(state.models).toEqual(['hsam-tiny-demo 0.2.0']);
+    expect(state.models).toEqual([{ name: card.name, version: card.version }]);
     expect(Array.from(state.sliceModel).every((m) => m === 1)).toBe(true);
 
     const heldOut = [4, 5, 14, 15, 24, 25];
@@ -205,7 +205,7 @@ describe('segmentation with the shipped demo model', () => {
     const startup = await callApi<{ defaultModel: { fileId: string } }>(first, 'app.getStartup', {});
     await callApi<ModelStatus>(first, 'model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
     const path = join(TOTALSEG, 'example_ct.nii.gz');
-    const meta = await callApi<VolumeMeta>(first, 'volume.open', { fileId: first.files.grant(path, 'dialog').fileId });
+    const meta = (await callApi<OpenedStudy>(first, 'volume.open', { fileId: first.files.grant(path, 'dialog').fileId })).meta;
     progress.length = 0;
     const run = callApi<SegmentSummary>(first, 'segment.start', { volumeId: meta.volumeId, batch: 2 });
     await expect.poll(() => progress.length, { timeout: 30_000, interval: 5 }).toBeGreaterThan(0);
@@ -217,7 +217,7 @@ describe('segmentation with the shipped demo model', () => {
 
     const second = workstationIn(sessionsDir);
     try {
-      const again = await callApi<VolumeMeta>(second, 'volume.open', { fileId: second.files.grant(path, 'dialog').fileId });
+      const again = (await callApi<OpenedStudy>(second, 'volume.open', { fileId: second.files.grant(path, 'dialog').fileId })).meta;
       const state = await callApi<LabelState>(second, 'labels.get', { volumeId: again.volumeId });
       expect(Array.from(state.sliceStatus).filter((st) => st === 1)).toHaveLength(summary.completed);
     } finally {

@@ -1,0 +1,73 @@
+/**
+ * The open studies of a workstation, by volume id. Two opened volumes of one source (the same
+ * file, or the same series of a folder) are one study: they share its labels and journal, and
+ * the study closes with the last of them.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { UserFacingError } from '../../../common/contract/result.js';
+import { axialAxis } from '../../../common/geometry.js';
+import type { Volume } from '../imaging/volume.js';
+import { LabelSession } from '../labels/label-session.js';
+import { Study } from './study.js';
+
+interface Entry {
+  readonly study: Promise<Study>;
+  /** Opened volumes of this study. */
+  readonly volumes: Set<string>;
+}
+
+export class Studies {
+  readonly #byKey = new Map<string, Entry>();
+  readonly #keyOf = new Map<string, string>();
+
+  /** `sessionsDir`: where label sessions (journal and snapshots) live; one folder per study. */
+  constructor(private readonly sessionsDir: string) {}
+
+  /** Open (or join) the study of a volume just read; `key` names its source. */
+  async open(volumeId: string, volume: Volume, key: string): Promise<Study> {
+    let entry = this.#byKey.get(key);
+    if (entry) {
+      const study = await entry.study;
+      study.replaceVolume(volume);
+    } else {
+      const dir = join(this.sessionsDir, createHash('sha256').update(key).digest('hex').slice(0, 24));
+      const opening = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume.direction) }).then(
+        ({ session, restored }) => new Study(key, volume, session, restored),
+      );
+      entry = { study: opening, volumes: new Set() };
+      this.#byKey.set(key, entry);
+      opening.catch(() => this.#byKey.delete(key));
+    }
+    entry.volumes.add(volumeId);
+    this.#keyOf.set(volumeId, key);
+    return entry.study;
+  }
+
+  /** The study of an opened volume; a sentence when it is no longer open. */
+  get(volumeId: string): Promise<Study> {
+    const key = this.#keyOf.get(volumeId);
+    const entry = key === undefined ? undefined : this.#byKey.get(key);
+    if (!entry) return Promise.reject(new UserFacingError('not-found', 'That volume is no longer open; open the file again.'));
+    return entry.study;
+  }
+
+  /** A volume closed: save its study's labels, and close the study with its last volume. */
+  async close(volumeId: string): Promise<boolean> {
+    const key = this.#keyOf.get(volumeId);
+    this.#keyOf.delete(volumeId);
+    const entry = key === undefined ? undefined : this.#byKey.get(key);
+    if (!entry || key === undefined) return false;
+    entry.volumes.delete(volumeId);
+    const last = entry.volumes.size === 0;
+    if (last) this.#byKey.delete(key);
+    const { session } = await entry.study;
+    await session.save();
+    if (last) await session.close();
+    return true;
+  }
+
+  async dispose(): Promise<void> {
+    for (const id of [...this.#keyOf.keys()]) await this.close(id);
+  }
+}
