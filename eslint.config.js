@@ -57,4 +57,15 @@ export default tseslint.config(
     files: ['electron/services/**', 'electron/cli/**', 'electron/main/ipc.ts', 'electron/main/security.ts', 'e2e/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
   },
+  {
+    // Layers: reading, labels, export and studies never reach into the model runtime; what they
+    // share with it (the model's view of a slice) is preprocessing/.
+    files: ['electron/services/{imaging,labels,export,preprocessing,studies}/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noElectron], patterns: [{ group: ['**/inference/*'], message: 'Only the model host and the inference worker use inference/; shared preprocessing lives in preprocessing/.' }] },
+      ],
+    },
+  },
 );

@@ -1,7 +1,7 @@
 /** The eight Synapse organs the demo model segments, from TotalSegmentator's reference labels. */
 import type { VoxelArray } from '../common/contract/volume.js';
 import type { Geometry } from '../electron/services/imaging/volume.js';
-import { sliceFrame } from '../electron/services/inference/slice-frame.js';
+import { sliceFrame } from '../electron/services/preprocessing/slice-frame.js';
 
 /** TotalSegmentator `total` index → demo model class (shared/data README). */
 export const TOTAL_TO_MODEL: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 52: 7, 7: 8 };

@@ -13,7 +13,7 @@ import type { VolumeMeta } from '../../common/contract/volume.js';
 import { ModelCard } from '../../common/contract/model-card.js';
 import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { readVolume } from './imaging/read-volume.js';
-import { readSlice, sliceFrame } from './inference/slice-frame.js';
+import { readSlice, sliceFrame } from './preprocessing/slice-frame.js';
 import { createWorkstation, type Workstation } from './workstation.js';
 import { callApi } from '../../test-support/dispatch.js';
 

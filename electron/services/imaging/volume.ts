@@ -117,3 +117,15 @@ export function describeVolume(volumeId: string, v: Volume): VolumeMeta {
     ...(v.warnings === undefined || v.warnings.length === 0 ? {} : { warnings: [...v.warnings] }),
   };
 }
+
+/**
+ * The volume with its voxels in a SharedArrayBuffer (itself when they are already): worker
+ * threads then read them in place instead of receiving a structured-clone copy per message.
+ */
+export function inSharedMemory<V extends { readonly voxels: VoxelArray }>(v: V): V {
+  if (v.voxels.buffer instanceof SharedArrayBuffer) return v;
+  const bytes = new SharedArrayBuffer(v.voxels.byteLength);
+  new Uint8Array(bytes).set(new Uint8Array(v.voxels.buffer, v.voxels.byteOffset, v.voxels.byteLength));
+  const Ctor = v.voxels.constructor as new (b: SharedArrayBuffer) => VoxelArray;
+  return { ...v, voxels: new Ctor(bytes) };
+}

@@ -11,8 +11,9 @@ import { readNifti } from '../imaging/nifti.js';
 import type { Volume } from '../imaging/volume.js';
 import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import { createOrtEngine, type OrtEngine } from './ort-engine.js';
-import { readSlice, sliceFrame } from './slice-frame.js';
-import { applyWindow, preprocessingFor, segmentVolume, softmaxArgmax, type Engine, type SegmentProgress } from './segment-volume.js';
+import { readSlice, sliceFrame } from '../preprocessing/slice-frame.js';
+import { applyWindow, preprocessingFor } from '../preprocessing/model-input.js';
+import { segmentVolume, softmaxArgmax, type Engine, type SegmentProgress } from './segment-volume.js';
 import { resizeBilinear } from './resample.js';
 import * as ort from 'onnxruntime-node';
 

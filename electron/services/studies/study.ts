@@ -8,13 +8,21 @@ import type { ReviewSuggestion } from '../../../common/contract/learning.js';
 import type { LabelTool } from '../../../common/contract/label-tools.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import type { LabelChange, LabelState, ModelId } from '../../../common/contract/segmentation.js';
-import type { VoxelArray } from '../../../common/contract/volume.js';
-import type { Volume } from '../imaging/volume.js';
-import type { Segmentation } from '../inference/inference-service.js';
+import { inSharedMemory, type Volume } from '../imaging/volume.js';
 import type { LabelSession, RestoreReport } from '../labels/label-session.js';
 import { nextToReview } from '../labels/review-queue.js';
 import { SliceStatus, type Step } from '../labels/step.js';
 import { planTool } from '../labels/tools/plan.js';
+
+/** What a model run proposes for a study (the model host's result has this shape). */
+export interface ModelProposal {
+  /** Class per voxel, volume grid; meaningful on the completed slices. */
+  readonly labels: Uint8Array;
+  readonly completed: readonly number[];
+  /** Per slice along `sliceAxis`; NaN where not run. */
+  readonly uncertainty: Float64Array;
+  readonly sliceAxis: 0 | 1 | 2;
+}
 
 /** A LabelChange before the handler names the volume it answers for. */
 export type StudyChange = Omit<LabelChange, 'volumeId'>;
@@ -49,12 +57,7 @@ export class Study {
    * run; the renderer already has its own copy from the open.
    */
   volumeForWorker(): Volume {
-    const v = this.#volume;
-    if (v.voxels.buffer instanceof SharedArrayBuffer) return v;
-    const bytes = new SharedArrayBuffer(v.voxels.byteLength);
-    new Uint8Array(bytes).set(new Uint8Array(v.voxels.buffer, v.voxels.byteOffset, v.voxels.byteLength));
-    const Ctor = v.voxels.constructor as new (b: SharedArrayBuffer) => VoxelArray;
-    this.#volume = { ...v, voxels: new Ctor(bytes) };
+    this.#volume = inSharedMemory(this.#volume);
     return this.#volume;
   }
 
@@ -122,7 +125,7 @@ export class Study {
    * Merge a model run like any other undoable step (never over locked classes, reviewed slices
    * or human edits) and remember its uncertainty for the review queue.
    */
-  async applyModelRun(run: Segmentation, model: ModelId): Promise<StudyChange> {
+  async applyModelRun(run: ModelProposal, model: ModelId): Promise<StudyChange> {
     const step = await this.session.applyModel(run.labels, run.completed, { model });
     if (run.sliceAxis === this.statusAxis) this.#rememberUncertainty(run.uncertainty, run.completed);
     return this.#change(step);

@@ -48,6 +48,8 @@ export class Study {
   canRedo = $state(false);
   /** Classes no edit or model run may change. */
   locked = $state.raw<readonly number[]>([]);
+  /** Models that wrote labels in this study; `labels.sliceModel` indexes it (1-based). */
+  models = $state.raw<LabelState['models']>([]);
   /** Set when an earlier session's unsaved edits were restored from the journal. */
   restoredNotice = $state<string | null>(null);
 
@@ -61,7 +63,8 @@ export class Study {
     this.volume?.write(change.indices, change.values);
     change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
     change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
-    if (change.models) this.labels = { ...state, models: change.models };
+    // Not a new LabelState: the label array and its touch log stay the ones the views hold.
+    if (change.models) this.models = change.models;
     this.canUndo = change.canUndo;
     this.canRedo = change.canRedo;
     this.labelVersion++;
@@ -138,6 +141,7 @@ export class Study {
     this.canUndo = labels.canUndo;
     this.canRedo = labels.canRedo;
     this.locked = labels.locked;
+    this.models = labels.models;
     this.labelVersion++;
     const r = labels.restored;
     this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
