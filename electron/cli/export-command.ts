@@ -17,6 +17,7 @@ import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/load
 import { readVolume } from '../services/imaging/read-volume.js';
 import { loadModelFolder } from '../services/inference/model-folder.js';
 import type { Volume } from '../services/imaging/volume.js';
+import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
 
 export interface ExportOptions {
   readonly labels: string;
@@ -68,6 +69,8 @@ function cornerOffset(a: Volume, b: Volume): number {
 }
 
 export async function exportCommand(input: string, o: ExportOptions): Promise<LabelExportResult & { output: string }> {
+  // Before anything is read: the output must not replace the volume, its folder's images or the labels.
+  await refuseOverwritingInputs(o.out, [input, o.labels]);
   const { card } = await loadModelFolder(o.model);
   const volume = await openVolume(input, o.series);
   // Refused before the labels are read; the DICOM SEG writer would refuse it too, but later and

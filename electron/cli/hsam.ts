@@ -107,6 +107,10 @@ Batch mode is resumable: studies whose output exists are skipped unless --force.
         version,
       );
       out(`${JSON.stringify(summary, null, 2)}\n`);
+      // The summary says which; the exit status must say that something failed.
+      const studies = 'studies' in summary && Array.isArray(summary['studies']) ? (summary['studies'] as { status?: string }[]) : [];
+      const failed = studies.filter((st) => st.status === 'failed').length;
+      if (failed > 0) throw new CliError(`${failed} of ${studies.length} studies failed (their "error" is in the summary above); the others are done.`);
     });
 
   program

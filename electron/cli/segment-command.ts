@@ -4,6 +4,7 @@
  * file per series or volume file, resumable (finished outputs are skipped, every output is
  * written atomically so an interrupted run never leaves a file that looks finished).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import type { Result } from '../../common/contract/result.js';
 import type { ModelStatus } from '../../common/contract/segmentation.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
+import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
 
 export interface SegmentOptions {
@@ -47,9 +49,24 @@ function volumeFiles(dir: string, exclude: string): string[] {
 
 const stem = (name: string): string => name.replace(VOLUME_FILE, '').replace(/[^\w.-]+/g, '_');
 
+/**
+ * Give every job its own output: names that the stem folds together (`x y.nii.gz` and
+ * `x_y.nii.gz`) each get a short hash of their input, stable across reruns, so a resumed run
+ * finds the same files and no study's labels replace another's.
+ */
+function uniqueOutputs(jobs: { input: string; output: string }[]): void {
+  const count = new Map<string, number>();
+  for (const j of jobs) count.set(j.output, (count.get(j.output) ?? 0) + 1);
+  for (const j of jobs) {
+    if ((count.get(j.output) ?? 0) < 2) continue;
+    const tag = createHash('sha256').update(j.input).digest('hex').slice(0, 8);
+    j.output = j.output.replace(/\.labels\.nii\.gz$/, `-${tag}.labels.nii.gz`);
+  }
+}
+
 interface Job {
   readonly input: string;
-  readonly output: string;
+  output: string;
   /** Opens the study. */
   readonly open: () => Promise<OpenedStudy>;
 }
@@ -86,6 +103,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
     const jobs: Job[] = [];
 
     if (!isFolder) {
+      await refuseOverwritingInputs(opts.out, [input]);
       const fileId = ws.files.grant(input, 'command-line').fileId;
       jobs.push({ input, output: opts.out, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
     } else {
@@ -111,7 +129,13 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
           jobs.push({ input: f, output, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
         }
       }
-      if (batchMode) await mkdir(opts.out, { recursive: true });
+      if (batchMode) {
+        uniqueOutputs(jobs);
+        await mkdir(opts.out, { recursive: true });
+      }
+      // No study's labels may replace a volume file of the run (series inputs are folders: outputs beside them are fine).
+      const files = jobs.filter((j) => !j.input.includes('#')).map((j) => j.input);
+      for (const job of jobs) await refuseOverwritingInputs(job.output, files);
     }
 
     const results: Record<string, unknown>[] = [];

@@ -23,6 +23,7 @@ import type { StudyChange } from './studies/study.js';
 import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
+import { refuseOverwritingInputs } from './storage/output-guard.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -121,9 +122,9 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
   const loadedCard = () => models.requireCard('load the model whose classes these labels use');
 
   /** A volume just read becomes an open study: one answer with its geometry, voxels and labels. */
-  const open = async (v: Volume, studyKey: string): Promise<OpenedStudy> => {
+  const open = async (v: Volume, source: string, studyKey = source): Promise<OpenedStudy> => {
     const volumeId = randomUUID();
-    const study = await studies.open(volumeId, v, studyKey);
+    const study = await studies.open(volumeId, v, source, studyKey);
     return { meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) };
   };
   const progress =
@@ -169,7 +170,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     },
     'dicom.openSeries': async ({ scanId, seriesId }) => {
       const { scan, series } = scannedSeries(scanId, seriesId);
-      return open(await loadDicomSeries(series, progress(scan.fileId)), `${files.resolve(scan.fileId)}#${seriesId}`);
+      const folder = files.resolve(scan.fileId);
+      return open(await loadDicomSeries(series, progress(scan.fileId)), folder, `${folder}#${seriesId}`);
     },
     'file.chooseModelFolder': async () => {
       const path = await opts.dialogs.chooseFolder();
@@ -221,6 +223,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const files = FORMAT_FILES[format];
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
+      await refuseOverwritingInputs(path, [study.source]);
       return exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
     },
     'export.trainingSlices': async ({ volumeId }) => {

@@ -14,16 +14,14 @@
  * Key/value pairs (`key:=value`, where Slicer keeps segment names, colours and extents) are
  * returned by `readNrrdWithFields`, decoded as UTF-8 with NRRD's `\n` and `\\` escapes undone.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import type { VoxelArray } from '../../../common/contract/volume.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { fileError } from '../storage/file-error.js';
+import { checkVoxelBudget, gunzipBounded, readRegularFile, VOXEL_BUDGET_BYTES } from './safe-read.js';
 import { voxelTypeOf, type Mat3, type Vec3, type Volume } from './volume.js';
 
-const gunzipAsync = promisify(gunzip);
 
 export const isNrrdPath = (path: string): boolean => /\.(nrrd|nhdr)$/i.test(path);
 
@@ -74,9 +72,7 @@ function unescapeValue(v: string): string {
 
 export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> {
   const name = basename(path);
-  const file = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-    throw fileError(name, e);
-  });
+  const file = await readRegularFile(path, { name });
   if (file.subarray(0, 4).toString('latin1') !== 'NRRD') throw new UserFacingError('unreadable', `${name} is not a NRRD file.`);
 
   // The header ends at the first empty line; attached data starts right after it.
@@ -120,6 +116,7 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   }
   if (spatial.length > 3) throw bad(`${spatial.length} spatial axes; open a 3-D volume`);
   const dims = [0, 1, 2].map((i) => (spatial[i] === undefined ? 1 : (sizes[spatial[i]] as number))) as unknown as Vec3;
+  checkVoxelBudget(name, dims, ctor.BYTES_PER_ELEMENT);
 
   const columns: Vec3[] = [];
   const spacings = (field('spacings') ?? '').split(/\s+/).map(Number);
@@ -141,24 +138,20 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
 
   const dataFile = field('data file') ?? field('datafile');
   if (dataFile && /^LIST|%/.test(dataFile)) throw bad('multi-file NRRD data is not supported');
-  let raw: Buffer = file.subarray(dataStart);
-  if (dataFile) {
-    const dataPath = isAbsolute(dataFile) ? dataFile : join(dirname(path), dataFile);
-    raw = await readFile(dataPath).catch(() => {
-      throw bad(`its data file ${dataFile} cannot be read`);
-    });
-  }
   const encoding = (field('encoding') ?? 'raw').toLowerCase();
-  if (encoding === 'gzip' || encoding === 'gz') {
-    raw = await gunzipAsync(raw).catch(() => {
-      throw bad('the gzip-compressed data is corrupt or truncated');
-    });
-  } else if (encoding !== 'raw') throw bad(`NRRD encoding "${encoding}" is not supported (use raw or gzip)`);
-
+  const gzipped = encoding === 'gzip' || encoding === 'gz';
+  if (!gzipped && encoding !== 'raw') throw bad(`NRRD encoding "${encoding}" is not supported (use raw or gzip)`);
   const count = dims[0] * dims[1] * dims[2];
   const bytes = count * ctor.BYTES_PER_ELEMENT;
   // Raw detached data may carry a header of its own; NRRD says to skip from the end then.
   const skip = Number(field('byte skip') ?? 0);
+  if (!Number.isInteger(skip) || skip < -1) throw bad(`the "byte skip" field (${field('byte skip')}) is invalid`);
+  // What the header declares bounds what is read (raw) or inflated (gzip).
+  const declared = skip === -1 ? VOXEL_BUDGET_BYTES : skip + bytes;
+  let raw: Buffer = file.subarray(dataStart);
+  if (dataFile) raw = await readDataFile(path, dataFile, gzipped ? VOXEL_BUDGET_BYTES : declared);
+  if (gzipped) raw = await gunzipBounded(raw, declared, name);
+
   const offset = skip === -1 ? raw.length - bytes : skip;
   if (offset < 0 || offset + bytes > raw.length) {
     throw bad(`the data is truncated: ${bytes} bytes of voxels expected, ${Math.max(0, raw.length - Math.max(0, offset))} present`);
@@ -168,6 +161,24 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   if (bigEndian && ctor.BYTES_PER_ELEMENT > 1) swap(data, ctor.BYTES_PER_ELEMENT);
   const voxels = new ctor(data.buffer);
   return { volume: { name, dims, spacing, origin, direction, voxelType: voxelTypeOf(voxels), voxels }, keyValues };
+}
+
+/**
+ * A detached header's data file: a regular file in the header's folder (or below it), at most
+ * `maxBytes` long. A header may name any path; reading /dev/zero, a pipe or a file elsewhere on
+ * the disk as voxels is refused with the data file named.
+ */
+async function readDataFile(headerPath: string, dataFile: string, maxBytes: number): Promise<Buffer> {
+  const folder = await realpath(dirname(headerPath));
+  const wanted = isAbsolute(dataFile) ? dataFile : join(dirname(headerPath), dataFile);
+  const role = `the data file of ${basename(headerPath)},`;
+  const real = await realpath(wanted).catch((e: NodeJS.ErrnoException) => {
+    throw fileError(`${role} ${dataFile}`, e);
+  });
+  if (relative(folder, real).startsWith('..') || isAbsolute(relative(folder, real))) {
+    throw new UserFacingError('not-permitted', `Cannot read ${role} ${dataFile}: it is outside the header's folder; a detached header may only name data beside it.`);
+  }
+  return readRegularFile(real, { name: dataFile, role, maxBytes });
 }
 
 function swap(b: Uint8Array, w: number): void {

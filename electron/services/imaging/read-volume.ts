@@ -3,22 +3,20 @@
  * A folder opens directly only when it holds exactly one image series; otherwise the message
  * says to choose one (the app shows the series picker, the CLI takes --series).
  */
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserFacingError } from '../../../common/contract/result.js';
-import { fileError } from '../storage/file-error.js';
 import { loadDicomSeries, NoImageSeriesError, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
 import { isNiftiPath, readNifti } from './nifti.js';
 import { isNrrdPath, readNrrd } from './nrrd.js';
+import { statInput } from './safe-read.js';
 import type { Volume } from './volume.js';
 
 export async function readVolume(path: string, onProgress?: OnProgress): Promise<Volume> {
+  // Before anything reads it: a pipe, socket or device would block a reader or never end.
+  const info = await statInput(path, { folders: true });
+  if (info.isDirectory()) return readDicomFolder(path, onProgress);
   if (isNiftiPath(path)) return readNifti(path);
   if (isNrrdPath(path)) return readNrrd(path);
-  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw fileError(basename(path), e);
-  });
-  if (info.isDirectory()) return readDicomFolder(path, onProgress);
   return readDicomFile(path, onProgress);
 }
 

@@ -18,6 +18,9 @@ export interface ModelFolder {
 
 const bad = (message: string): UserFacingError => new UserFacingError('unreadable', message);
 
+/** Slice side a model may take: 4× the largest published H-SAM input. */
+const MAX_INPUT_SIZE = 2048;
+
 export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   const name = basename(dir);
   const info = await stat(dir).catch(() => null);
@@ -35,6 +38,10 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   const parsed = ModelCard.safeParse(json);
   if (!parsed.success) throw bad(`${name}/model.json is not a valid H-SAM model card:\n${z.prettifyError(parsed.error)}`);
   const card = parsed.data;
+  // Checked before any buffer is sized from it: a card may claim any size.
+  if (card.input.size > MAX_INPUT_SIZE) {
+    throw bad(`${name}/model.json gives an input size of ${card.input.size} pixels a side; H-SAM models take at most ${MAX_INPUT_SIZE} (the published ones 224 or 512).`);
+  }
 
   const paths = { encoder: join(dir, card.files.encoder.path), decoder: join(dir, card.files.decoder.path) };
   for (const [role, entry] of [

@@ -6,8 +6,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, platform } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { UserFacingError } from '../../../common/contract/result.js';
 import type { Engine } from './segment-volume.js';
 import type { ModelFolder } from './model-folder.js';
 
@@ -50,6 +51,41 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'unknown error';
 }
 
+/** A session for one graph; a file onnxruntime cannot parse is named in a sentence. */
+async function openGraph(path: string, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, opts).catch((e: unknown) => {
+    throw new UserFacingError('unreadable', `${basename(dirname(path))}/${basename(path)} is not an ONNX model onnxruntime can load (${firstLine(e)}).`);
+  });
+}
+
+/**
+ * The graphs against the card, when the model loads rather than at its first run: input and
+ * output names, element types and shapes (symbolic batch dimensions match anything).
+ */
+function checkGraphs(model: ModelFolder, encoder: ort.InferenceSession, decoder: ort.InferenceSession): void {
+  const { card } = model;
+  const s = card.input.size;
+  const emb = card.outputs.embeddings.shape.slice(1);
+  const expect = (session: ort.InferenceSession, path: string, side: 'input' | 'output', name: string, shape: readonly (number | string)[]): void => {
+    const file = `${basename(dirname(path))}/${basename(path)}`;
+    const names = side === 'input' ? session.inputNames : session.outputNames;
+    if (!names.includes(name)) {
+      throw new UserFacingError('unreadable', `${file} does not match model.json: it has no ${side} "${name}" (its ${side}s are ${names.map((n) => `"${n}"`).join(', ') || 'none'}).`);
+    }
+    const meta = (side === 'input' ? session.inputMetadata : session.outputMetadata).find((m) => m.name === name);
+    if (!meta?.isTensor) return;
+    if (meta.type !== 'float32') throw new UserFacingError('unreadable', `${file} does not match model.json: its ${side} "${name}" holds ${meta.type}, not float32.`);
+    const ok = meta.shape.length === 0 || (meta.shape.length === shape.length && meta.shape.every((d, i) => typeof d === 'string' || typeof shape[i] === 'string' || d === shape[i]));
+    if (!ok) {
+      throw new UserFacingError('unreadable', `${file} does not match model.json: its ${side} "${name}" has shape [${meta.shape.join(', ')}], the card says [${shape.join(', ')}].`);
+    }
+  };
+  expect(encoder, model.encoderPath, 'input', card.input.name, ['batch', 3, s, s]);
+  expect(encoder, model.encoderPath, 'output', 'embeddings', ['batch', ...emb]);
+  expect(decoder, model.decoderPath, 'input', 'embeddings', ['batch', ...emb]);
+  expect(decoder, model.decoderPath, 'output', 'logits', ['batch', card.classes.length, s, s]);
+}
+
 export async function createOrtEngine(model: ModelFolder, device: Device = 'auto'): Promise<OrtEngine> {
   const bundled = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
   const skipped: { provider: string; reason: string }[] = [];
@@ -83,17 +119,27 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
   }
   if (!sessions) {
     if (device === 'gpu' && skipped.length === 0) skipped.push({ provider: 'gpu', reason: 'no GPU provider for this platform' });
-    const encoder = await ort.InferenceSession.create(model.encoderPath, options('cpu'));
-    const decoder = await ort.InferenceSession.create(model.decoderPath, options('cpu'));
+    const encoder = await openGraph(model.encoderPath, options('cpu'));
+    const decoder = await openGraph(model.decoderPath, options('cpu')).catch(async (e: unknown) => {
+      await encoder.release();
+      throw e;
+    });
     sessions = { encoder, decoder, provider: 'cpu' };
   }
   const { encoder, decoder } = sessions;
+  try {
+    checkGraphs(model, encoder, decoder);
+  } catch (e) {
+    await encoder.release();
+    await decoder.release();
+    throw e;
+  }
   const s = model.card.input.size;
 
   return {
     report: { provider: sessions.provider, skipped },
     async encode(images, batch) {
-      const out = await encoder.run({ image: new ort.Tensor('float32', images, [batch, 3, s, s]) });
+      const out = await encoder.run({ [model.card.input.name]: new ort.Tensor('float32', images, [batch, 3, s, s]) });
       return out['embeddings']?.data as Float32Array;
     },
     async decode(embeddings, batch) {

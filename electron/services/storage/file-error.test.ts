@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,11 +22,13 @@ describe('file-system errors keep their kind', () => {
     }
   });
 
-  it('a folder where a file was expected says so', async () => {
+  it('a named pipe is refused before anything reads it (a read would never return)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hsam-ferr-'));
-    mkdirSync(join(dir, 'x.nii.gz'));
-    const e = await refusal(join(dir, 'x.nii.gz'));
-    expect([e.code, e.message]).toEqual(['unreadable', 'Cannot read x.nii.gz: it is a folder, not a file.']);
+    for (const name of ['pipe.nii.gz', 'pipe.nrrd', 'pipe']) {
+      execFileSync('mkfifo', [join(dir, name)]);
+      const e = await refusal(join(dir, name));
+      expect([e.code, e.message]).toEqual(['unreadable', `Cannot read ${name}: it is a named pipe (FIFO), not a file or folder.`]);
+    }
   });
 
   it('a refused file is not-permitted, never "file not found"', () => {

@@ -24,8 +24,8 @@ export class Studies {
   /** `sessionsDir`: where label sessions (journal and snapshots) live; one folder per study. */
   constructor(private readonly sessionsDir: string) {}
 
-  /** Open (or join) the study of a volume just read; `key` names its source. */
-  async open(volumeId: string, volume: Volume, key: string): Promise<Study> {
+  /** Open (or join) the study of a volume just read; `source` is its file or folder, `key` names it (path and series). */
+  async open(volumeId: string, volume: Volume, source: string, key = source): Promise<Study> {
     let entry = this.#byKey.get(key);
     if (entry) {
       const study = await entry.study;
@@ -33,7 +33,7 @@ export class Studies {
     } else {
       const dir = join(this.sessionsDir, createHash('sha256').update(key).digest('hex').slice(0, 24));
       const opening = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume.direction) }).then(
-        ({ session, restored }) => new Study(key, volume, session, restored),
+        ({ session, restored }) => new Study(key, source, volume, session, restored),
       );
       entry = { study: opening, volumes: new Set() };
       this.#byKey.set(key, entry);

@@ -35,6 +35,8 @@ export class Study {
   constructor(
     /** Names the source (path and series), so a reopened study finds its journal again. */
     readonly key: string,
+    /** The file or folder it was read from: no export may replace it (or one of its files). */
+    readonly source: string,
     volume: Volume,
     readonly session: LabelSession,
     readonly restored: RestoreReport | null,

@@ -15,8 +15,13 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./vendor.d.ts" />
 import dcmjs, { type DcmjsDataset, type DcmjsElement } from 'dcmjs';
+import { formatBytes } from '../safe-read.js';
 import type { Vec3 } from '../volume.js';
 import { normal, type Orientation } from './orientation.js';
+import { NATIVE_SYNTAXES } from './transfer-syntax.js';
+
+/** Deflated Explicit VR Little Endian: native pixels, but the file is compressed as a whole. */
+const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 dcmjs.log.setLevel('error');
 // dcmjs reports odd VRs in real files ("Invalid vr type") on its own logger; we judge files by
@@ -150,14 +155,51 @@ function item(ds: DcmjsDataset | undefined, tag: string, index = 0): DcmjsDatase
   return v && typeof v === 'object' ? (v as DcmjsDataset) : undefined;
 }
 
-function vec3(a: number[]): Vec3 | null {
-  return a.length >= 3 && a.slice(0, 3).every(Number.isFinite) ? [a[0] as number, a[1] as number, a[2] as number] : null;
+/** Attribute names for the sentences below. */
+const NAMES: Readonly<Record<string, string>> = {
+  '00200032': 'Image Position (Patient)',
+  '00200037': 'Image Orientation (Patient)',
+  '00281053': 'Rescale Slope',
+  '00281052': 'Rescale Intercept',
+  '3004000E': 'Dose Grid Scaling',
+};
+
+/**
+ * The first `n` values of an attribute as numbers; null when it is absent. Present but not
+ * numbers ("NaN", blanks, too few) is a broken file, said as such, never read as "absent".
+ */
+function finite(ds: DcmjsDataset | undefined, tag: string, n: number): number[] | null {
+  const raw = values(ds, tag);
+  if (raw.length === 0) return null;
+  const xs = raw.map((v) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN));
+  if (xs.length < n || !xs.slice(0, n).every(Number.isFinite)) {
+    throw new DicomFileError(`its ${NAMES[tag] ?? tag} is "${raw.map(String).join('\\')}", not ${n === 1 ? 'a number' : `${n} numbers`}`);
+  }
+  return xs.slice(0, n);
 }
 
-function orientation(a: number[]): Orientation | null {
-  if (a.length < 6 || !a.slice(0, 6).every(Number.isFinite)) return null;
-  return a.slice(0, 6) as unknown as Orientation;
+function vec3(ds: DcmjsDataset | undefined, tag: string): Vec3 | null {
+  const a = finite(ds, tag, 3);
+  return a && [a[0]!, a[1]!, a[2]!];
 }
+
+/** Two direction cosines, each a unit vector, at right angles; anything else has no plane. */
+function orientation(ds: DcmjsDataset | undefined): Orientation | null {
+  const a = finite(ds, '00200037', 6);
+  if (!a) return null;
+  const [rx, ry, rz, cx, cy, cz] = a as [number, number, number, number, number, number];
+  const unit = (x: number, y: number, z: number): boolean => Math.abs(Math.hypot(x, y, z) - 1) < 0.01;
+  if (!unit(rx, ry, rz) || !unit(cx, cy, cz) || Math.abs(rx * cx + ry * cy + rz * cz) > 0.01) {
+    throw new DicomFileError(`its Image Orientation (Patient) (${a.join(', ')}) is not two perpendicular unit vectors, so its slices have no plane`);
+  }
+  return a as unknown as Orientation;
+}
+
+/** A frame's rescale value: absent gives `fallback`; present but not a number is refused. */
+const rescale = (ds: DcmjsDataset | undefined, tag: string, fallback: number): number => finite(ds, tag, 1)?.[0] ?? fallback;
+
+/** The largest frame side we open: CT and MR images are at most a few thousand pixels a side. */
+const MAX_SIDE = 16384;
 
 /** Parse a whole file. `headerOnly` stops before the pixel data (scanning). */
 export function parseDicom(path: string, bytes: Uint8Array, headerOnly: boolean): { object: DicomObject; dataset: DcmjsDataset } {
@@ -218,6 +260,7 @@ export function parseDicom(path: string, bytes: Uint8Array, headerOnly: boolean)
   if (![8, 16, 32].includes(bitsAllocated)) {
     return other(`${bitsAllocated}-bit pixels (only 8, 16 and 32 bits per pixel can be opened)`);
   }
+  checkFrames(ds, format, transferSyntax, bytes.length);
 
   const shared = item(ds, '52009229');
   const spacingFrom = (d: DcmjsDataset | undefined): [number, number] | null => {
@@ -265,22 +308,44 @@ function voiWindow(ds: DcmjsDataset | undefined): { center: number; width: numbe
   return center !== null && width !== null && width > 0 ? { center, width } : null;
 }
 
+/**
+ * The declared image size against what the file can hold, before anything is allocated for it:
+ * a few-kilobyte file that claims a million frames, or a frame of 40 000 × 40 000 pixels, is
+ * refused with its figures instead of filling memory.
+ */
+function checkFrames(ds: DcmjsDataset, f: PixelFormat, transferSyntax: string, fileBytes: number): void {
+  if (f.rows > MAX_SIDE || f.columns > MAX_SIDE) {
+    throw new DicomFileError(`its images are ${f.columns} × ${f.rows} pixels, larger than a CT or MR image can be (at most ${MAX_SIDE} a side)`);
+  }
+  const frames = finite(ds, '00280008', 1)?.[0] ?? 1;
+  if (!Number.isInteger(frames) || frames < 1) throw new DicomFileError(`its Number of Frames is ${frames}, not a whole number of at least 1`);
+  const frameBytes = (f.rows * f.columns * f.bitsAllocated) / 8;
+  // Uncompressed pixels take their full size in the file; a compressed frame at least its item header.
+  const uncompressed = NATIVE_SYNTAXES.has(transferSyntax) && transferSyntax !== DEFLATED;
+  const least = uncompressed ? frames * frameBytes : frames * 8;
+  if (least > fileBytes) {
+    throw new DicomFileError(
+      `it declares ${frames} frame${frames === 1 ? '' : 's'} of ${f.columns} × ${f.rows} pixels (${formatBytes(frames * frameBytes)}) but the file is only ${formatBytes(fileBytes)}`,
+    );
+  }
+}
+
 /** Position, orientation and rescale of every frame, from whichever module the file uses. */
 function frameGeometry(ds: DcmjsDataset, shared: DcmjsDataset | undefined): FrameGeometry[] {
   const count = Math.max(1, num(ds, '00280008') ?? 1);
-  const topSlope = num(ds, '00281053') ?? num(ds, '3004000E') ?? 1; // RTDOSE: DoseGridScaling
-  const topIntercept = num(ds, '00281052') ?? 0;
-  const topPosition = vec3(nums(ds, '00200032'));
-  const topOrientation = orientation(nums(ds, '00200037'));
-  const sharedOrientation = orientation(nums(item(shared, '00209116'), '00200037'));
+  const topSlope = rescale(ds, '00281053', rescale(ds, '3004000E', 1)); // RTDOSE: DoseGridScaling
+  const topIntercept = rescale(ds, '00281052', 0);
+  const topPosition = vec3(ds, '00200032');
+  const topOrientation = orientation(ds);
+  const sharedOrientation = orientation(item(shared, '00209116'));
   const sharedTransform = item(shared, '00289145');
   const offsets = nums(ds, '3004000C');
   const frames: FrameGeometry[] = [];
   for (let f = 0; f < count; f++) {
     const own = item(ds, '52009230', f);
     const transform = item(own, '00289145') ?? sharedTransform;
-    const orient = orientation(nums(item(own, '00209116'), '00200037')) ?? sharedOrientation ?? topOrientation;
-    let position = vec3(nums(item(own, '00209113'), '00200032'));
+    const orient = orientation(item(own, '00209116')) ?? sharedOrientation ?? topOrientation;
+    let position = vec3(item(own, '00209113'), '00200032');
     if (!position && topPosition && count > 1 && offsets.length === count && orient) {
       // RTDOSE: frames sit at GridFrameOffsetVector along the slice normal from the top position.
       const n = normal(orient);
@@ -292,8 +357,8 @@ function frameGeometry(ds: DcmjsDataset, shared: DcmjsDataset | undefined): Fram
       frame: f,
       position,
       orientation: orient,
-      rescaleSlope: num(transform, '00281053') ?? topSlope,
-      rescaleIntercept: num(transform, '00281052') ?? topIntercept,
+      rescaleSlope: rescale(transform, '00281053', topSlope),
+      rescaleIntercept: rescale(transform, '00281052', topIntercept),
     });
   }
   return frames;

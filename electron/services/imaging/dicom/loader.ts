@@ -10,8 +10,8 @@
  * Rejected with a UserFacingError: folders that cannot be read or hold no DICOM image, unknown
  * series ids, and series that planStack refuses; a file that fails to decode names itself.
  */
-import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
 import type { FolderScan } from '../../../../common/contract/dicom.js';
 import type { VoxelType } from '../../../../common/contract/volume.js';
 import { UserFacingError } from '../../../../common/contract/result.js';
@@ -36,16 +36,31 @@ export interface ScanResult {
   readonly series: readonly ScannedSeries[];
 }
 
-async function listFiles(root: string): Promise<string[]> {
+/**
+ * The files under a folder. Links to files are followed (the read follows them; a chain is
+ * resolved by the system, and a loop is reported); links to folders are not (a folder that
+ * links to its parent would never end) and, like broken links, are listed as set aside.
+ */
+async function listFiles(root: string): Promise<{ files: string[]; skipped: { file: string; reason: string }[] }> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') throw new UserFacingError('not-found', `Cannot read ${basename(root)}: folder not found.`);
     if (e.code === 'ENOTDIR') throw new UserFacingError('unreadable', `Cannot read ${basename(root)}: not a folder.`);
     throw fileError(basename(root), e);
   });
-  return entries
-    .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== 'DICOMDIR')
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  const files: string[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'DICOMDIR') continue;
+    const path = join(e.parentPath, e.name);
+    if (e.isFile()) files.push(path);
+    else if (e.isSymbolicLink()) {
+      const target = await stat(path).catch((x: NodeJS.ErrnoException) => x);
+      if (target instanceof Error) skipped.push({ file: relative(root, path), reason: target.code === 'ELOOP' ? 'a link in a loop of links' : 'a broken link' });
+      else if (target.isFile()) files.push(path);
+      else skipped.push({ file: relative(root, path), reason: target.isDirectory() ? 'a link to a folder (not followed)' : 'a link to something that is not a file' });
+    } else if (!e.isDirectory()) skipped.push({ file: relative(root, path), reason: 'not a regular file (a pipe, socket or device)' });
+  }
+  return { files: files.sort(), skipped };
 }
 
 /**
@@ -60,13 +75,15 @@ function chunks<T>(items: readonly T[], workers: number, perWorker = 4): T[][] {
 }
 
 export async function scanDicomFolder(root: string, onProgress: OnProgress = () => {}): Promise<ScanResult> {
-  const files = await listFiles(root);
+  const { files, skipped } = await listFiles(root);
   const name = basename(root);
-  if (files.length === 0) throw new UserFacingError('unreadable', `${name} holds no files.`);
-  return scanDicomFiles(name, files, onProgress);
+  if (files.length === 0) {
+    const why = skipped.length > 0 ? ` (set aside: ${skipped.slice(0, 3).map((s) => `${s.file}, ${s.reason}`).join('; ')}${skipped.length > 3 ? '; …' : ''})` : '';
+    throw new UserFacingError('unreadable', `${name} holds no files${why}.`);
+  }
+  return scanDicomFiles(name, files, onProgress, skipped);
 }
 
-/** Scan given files; `name` (a folder or file name) is used in messages. */
 /**
  * Files that hold no DICOM image series. Says why in a sentence, and keeps the parts (what the
  * files were instead, the first unreadable file) so a caller can word it for its own context.
@@ -87,10 +104,16 @@ export class NoImageSeriesError extends UserFacingError {
   }
 }
 
-export async function scanDicomFiles(name: string, files: readonly string[], onProgress: OnProgress = () => {}): Promise<ScanResult> {
+/** Scan given files; `name` (a folder or file name) is used in messages; `setAside`: entries already passed over (links). */
+export async function scanDicomFiles(
+  name: string,
+  files: readonly string[],
+  onProgress: OnProgress = () => {},
+  setAside: readonly { file: string; reason: string }[] = [],
+): Promise<ScanResult> {
   const images: ImageObject[] = [];
   const others: OtherObject[] = [];
-  const unreadable: { file: string; reason: string }[] = [];
+  const unreadable: { file: string; reason: string }[] = [...setAside];
   // Reading a header is cheap next to starting a worker: a second one only for large folders.
   const workers = workersFor(files.length, 100);
   const parts = chunks(files, workers);
