@@ -88,7 +88,9 @@ describe('hsam segment', () => {
     cpSync(join(TOTALSEG, 'example_mr_sm.nii.gz'), join(studies, 'patient-c-mr.nii.gz'));
     const out = join(dir, 'labels');
     const first = await cli(['segment', studies, '--out', out, '--model', DEMO]);
-    expect(first.code).toBe(0);
+    // The MR study fails: the others are done, and the exit status says that something failed.
+    expect(first.code).toBe(1);
+    expect(first.err).toBe('hsam: 1 of 3 studies failed (their "error" is in the summary above); the others are done.\n');
     const rows = first.json['studies'] as { input: string; output: string; status: string; error?: string }[];
     expect(rows.map((s) => s.status)).toEqual(['done', 'done', 'failed']);
     expect(rows[2]?.error).toBe(

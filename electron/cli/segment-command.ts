@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { OpenedStudy } from '../../common/contract/api.js';
 import type { Result } from '../../common/contract/result.js';
 import type { ModelStatus } from '../../common/contract/segmentation.js';
@@ -108,7 +108,10 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
       jobs.push({ input, output: opts.out, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
     } else {
       const folderId = ws.files.grant(input, 'command-line').fileId;
-      const scan = unwrap(await ws.api.dicom.scanFolder({ fileId: folderId }));
+      const scanned = await ws.api.dicom.scanFolder({ fileId: folderId });
+      // A folder of volume files may hold no DICOM at all: in batch mode that is no series, not a failure.
+      const volumes = batchMode && !opts.series ? volumeFiles(input, opts.out) : [];
+      const scan = !scanned.ok && scanned.error.code === 'unreadable' && volumes.length > 0 ? { name: basename(input), scanId: '', series: [] } : unwrap(scanned);
       const series = opts.series ? scan.series.filter((s) => s.seriesId === opts.series || s.seriesInstanceUID === opts.series) : scan.series;
       if (opts.series && series.length === 0) throw new CliError(`${scan.name} has no series "${opts.series}".`);
       if (!batchMode && series.length !== 1) {
@@ -123,7 +126,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
         });
       }
       if (batchMode && !opts.series) {
-        for (const f of volumeFiles(input, opts.out)) {
+        for (const f of volumes) {
           const fileId = ws.files.grant(f, 'command-line').fileId;
           const output = join(opts.out, `${stem(relative(input, f))}.labels.nii.gz`);
           jobs.push({ input: f, output, open: async () => unwrap(await ws.api.volume.open({ fileId })) });

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -153,6 +154,8 @@ def read_manifest(set_dir: str) -> Dict[str, Any]:
     """The set's manifest.json as a dict, checked by ``check_manifest``; ValueError naming the
     file and the first broken rule otherwise."""
     path = os.path.join(set_dir, "manifest.json")
+    if not os.path.isfile(path):
+        raise ValueError(f"{set_dir} is not a training set: it has no manifest.json")
     with open(path) as f:
         try:
             m = json.load(f)
@@ -174,11 +177,29 @@ def resize_pair(image: np.ndarray, label: np.ndarray, size: int) -> Tuple[torch.
     return img[0, 0], lab[0, 0].long()
 
 
+def set_file(set_dir: str, name: str) -> str:
+    """The path of a slice file a list names: a regular file inside the set folder, or a
+    ValueError that says which name is refused and why (a list may name any path)."""
+    root = os.path.realpath(set_dir)
+    path = os.path.realpath(os.path.join(set_dir, name))
+    if os.path.isabs(name) or os.path.commonpath([root, path]) != root:
+        raise ValueError(f"the training set lists {name}, which is outside the set folder {set_dir}; "
+                         "a set may only list its own .npz files")
+    if not os.path.isfile(path):
+        what = "is missing" if not os.path.exists(path) else "is not a regular file"
+        raise ValueError(f"the training set lists {name}, which {what} in {set_dir}; export the slices again")
+    return path
+
+
 def load_slices(set_dir: str, names: Sequence[str], size: int, num_outputs: int) -> SliceSet:
     imgs, labs = [], []
     for name in names:
-        with np.load(os.path.join(set_dir, name)) as z:
-            image, label = z["image"], z["label"]
+        try:
+            with np.load(set_file(set_dir, name)) as z:
+                image, label = z["image"], z["label"]
+        except (OSError, KeyError, zipfile.BadZipFile, EOFError) as e:
+            raise ValueError(f"{name} in {set_dir} is not a training slice this trainer can read "
+                             f"(an .npz with image and label arrays): {e}") from None
         if image.ndim != 2 or image.shape != label.shape:
             raise ValueError(f"{name}: image {image.shape} and label {label.shape} must be equal 2-D shapes")
         if label.max(initial=0) >= num_outputs:

@@ -159,3 +159,50 @@ def test_sigterm_cancels_and_leaves_no_model_folder(tmp_path, base_model, train_
     assert proc.returncode == 143, err[-2000:]
     assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
     assert os.listdir(tmp_path) == []
+
+
+def _finetune(tmp_path, set_dir, model_dir):
+    return subprocess.run([sys.executable, HSAM, "finetune", "--set", set_dir, "--model", model_dir, "--out",
+                           str(tmp_path / "out"), "--steps", "2"], capture_output=True, text=True, timeout=300)
+
+
+def _error_event(proc):
+    lines = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return next(e for e in lines if e.get("event") == "error")
+
+
+def test_finetune_reads_only_files_inside_the_set(tmp_path, base_model, train_set):
+    import shutil
+
+    d = str(tmp_path / "set")
+    shutil.copytree(train_set, d)
+    # A slice file outside the set folder, named by the list: never read.
+    outside = tmp_path / "outside.npz"
+    shutil.copy(os.path.join(d, sorted(f for f in os.listdir(d) if f.endswith(".npz"))[0]), outside)
+    with open(os.path.join(d, "train.txt"), "a") as f:
+        f.write("../outside.npz\n")
+    proc = _finetune(tmp_path, d, base_model)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert _error_event(proc)["message"] == (
+        f"the training set lists ../outside.npz, which is outside the set folder {d}; a set may only list its own .npz files")
+
+
+def test_finetune_says_which_file_is_missing_or_not_a_checkpoint(tmp_path, base_model, train_set):
+    import shutil
+
+    d = str(tmp_path / "set")
+    shutil.copytree(train_set, d)
+    gone = sorted(f for f in os.listdir(d) if f.endswith(".npz"))[0]
+    os.remove(os.path.join(d, gone))
+    proc = _finetune(tmp_path, d, base_model)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"lists {gone}, which is missing in {d}" in _error_event(proc)["message"]
+
+    m = str(tmp_path / "model")
+    shutil.copytree(base_model, m)
+    with open(os.path.join(m, "model.pt"), "wb") as f:
+        f.write(b"not a checkpoint at all")
+    proc = _finetune(tmp_path, train_set, m)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert _error_event(proc)["message"].startswith(f"{m}/model.pt is not a checkpoint this trainer can read (")

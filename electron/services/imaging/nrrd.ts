@@ -149,7 +149,7 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   // What the header declares bounds what is read (raw) or inflated (gzip).
   const declared = skip === -1 ? VOXEL_BUDGET_BYTES : skip + bytes;
   let raw: Buffer = file.subarray(dataStart);
-  if (dataFile) raw = await readDataFile(path, dataFile, gzipped ? VOXEL_BUDGET_BYTES : declared);
+  if (dataFile) raw = await readDataFile(path, dataFile, gzipped ? VOXEL_BUDGET_BYTES : declared, !gzipped && skip !== -1);
   if (gzipped) raw = await gunzipBounded(raw, declared, name);
 
   const offset = skip === -1 ? raw.length - bytes : skip;
@@ -164,11 +164,11 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
 }
 
 /**
- * A detached header's data file: a regular file in the header's folder (or below it), at most
- * `maxBytes` long. A header may name any path; reading /dev/zero, a pipe or a file elsewhere on
+ * A detached header's data file: a regular file in the header's folder (or below it), of which
+ * at most `maxBytes` are read (`firstBytes`: raw data the header places at the start). A header may name any path; reading /dev/zero, a pipe or a file elsewhere on
  * the disk as voxels is refused with the data file named.
  */
-async function readDataFile(headerPath: string, dataFile: string, maxBytes: number): Promise<Buffer> {
+async function readDataFile(headerPath: string, dataFile: string, maxBytes: number, firstBytes: boolean): Promise<Buffer> {
   const folder = await realpath(dirname(headerPath));
   const wanted = isAbsolute(dataFile) ? dataFile : join(dirname(headerPath), dataFile);
   const role = `the data file of ${basename(headerPath)},`;
@@ -178,7 +178,7 @@ async function readDataFile(headerPath: string, dataFile: string, maxBytes: numb
   if (relative(folder, real).startsWith('..') || isAbsolute(relative(folder, real))) {
     throw new UserFacingError('not-permitted', `Cannot read ${role} ${dataFile}: it is outside the header's folder; a detached header may only name data beside it.`);
   }
-  return readRegularFile(real, { name: dataFile, role, maxBytes });
+  return readRegularFile(real, { name: dataFile, role, maxBytes, firstBytes });
 }
 
 function swap(b: Uint8Array, w: number): void {

@@ -62,12 +62,18 @@ export async function regularFileSize(path: string, name = basename(path), role 
   return (await statInput(path, { name, role })).size;
 }
 
-/** A regular file's bytes, at most `maxBytes` of them (more is refused, not truncated). */
-export async function readRegularFile(path: string, opts: { name?: string; role?: string; maxBytes?: number } = {}): Promise<Buffer> {
+/**
+ * A regular file's bytes. `maxBytes` bounds the read: a larger file is refused, or with
+ * `firstBytes` only its first `maxBytes` are read (data that a header says starts the file).
+ */
+export async function readRegularFile(path: string, opts: { name?: string; role?: string; maxBytes?: number; firstBytes?: boolean } = {}): Promise<Buffer> {
   const name = opts.name ?? basename(path);
-  const size = await regularFileSize(path, name, opts.role);
   const max = opts.maxBytes ?? Infinity;
-  if (size > max) throw new UserFacingError('unreadable', `Cannot read ${opts.role ? `${opts.role} ` : ''}${name}: it is ${formatBytes(size)}, more than the ${formatBytes(max)} expected.`);
+  let size = await regularFileSize(path, name, opts.role);
+  if (size > max && !opts.firstBytes) {
+    throw new UserFacingError('unreadable', `Cannot read ${opts.role ? `${opts.role} ` : ''}${name}: it is ${formatBytes(size)}, more than the ${formatBytes(max)} expected.`);
+  }
+  size = Math.min(size, max);
   const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     throw fileError(name, e);
   });
