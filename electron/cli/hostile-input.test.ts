@@ -4,7 +4,7 @@
  * table the app uses. For each: a non-zero exit (or an error value), one sentence naming what is
  * wrong and no stack or runtime text, an answer within seconds, and a bounded peak memory.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,6 +218,34 @@ describe('outputs that are inputs', () => {
   });
 });
 
+describe('outputs that are inputs, in the app', () => {
+  it('an export saved over the study it labels is refused and the study is unchanged', async () => {
+    const ct = join(dir, 'app-ct.nii.gz');
+    copyFileSync(SAMPLE, ct);
+    const before = sha(ct);
+    const app = createWorkstation({
+      version: 'test',
+      dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null), chooseSavePath: () => Promise.resolve(ct) },
+      emit: () => {},
+      sessionsDir: join(dir, 'app-sessions'),
+      defaultModelDir: DEMO,
+    });
+    try {
+      await callApi(app, 'model.load', { fileId: app.files.grant(DEMO, 'resource').fileId, device: 'cpu' });
+      const { meta } = await callApi<OpenedStudy>(app, 'volume.open', { fileId: app.files.grant(ct, 'dialog').fileId });
+      await callApi(app, 'labels.paint', { volumeId: meta.volumeId, indices: Uint32Array.of(0, 1, 2), value: 5 });
+      const r = await app.dispatch('export.labels', { volumeId: meta.volumeId, format: 'nifti' });
+      expect(r).toEqual({
+        ok: false,
+        error: { code: 'invalid-argument', message: 'Refused to write app-ct.nii.gz: it is the input app-ct.nii.gz, which would be replaced. Choose another output name.' },
+      });
+      expect(sha(ct)).toBe(before);
+    } finally {
+      await app.dispose();
+    }
+  });
+});
+
 describe('silent wrong results', () => {
   it('symlinked DICOM files are followed: a series of links and copies opens whole', async () => {
     const mixed = join(dir, 'linked');
@@ -251,6 +279,36 @@ describe('silent wrong results', () => {
     expect(new Set(outputs).size).toBe(2);
     expect(readdirSync(out).sort()).toEqual(outputs.map((o) => basename(o ?? '')).sort());
   }, 120_000);
+});
+
+describe('a killed run', () => {
+  it('kill -9 mid-batch leaves no partial output; the rerun removes its scratch folder and finishes the rest', async () => {
+    const studies = join(dir, 'killed');
+    mkdirSync(studies);
+    for (const n of ['a', 'b', 'c', 'd']) copyFileSync(SAMPLE, join(studies, `${n}.nii.gz`));
+    const out = join(dir, 'killed-out');
+    const child = spawn(process.execPath, [CLI, 'segment', studies, '--out', out, '--device', 'cpu'], { stdio: 'ignore' });
+    // Kill it as soon as the first study is written, while the next one runs.
+    const deadline = Date.now() + 60_000;
+    while (!(readdirSync(dir).includes('killed-out') && readdirSync(out).some((f) => f.endsWith('.labels.nii.gz')))) {
+      if (Date.now() > deadline) throw new Error('no output within 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const written = readdirSync(out);
+    // Only finished files (atomic writes: no temporaries, no half files), each a whole label volume.
+    expect(written.every((f) => /^[a-d]\.labels\.nii\.gz$/.test(f))).toBe(true);
+    for (const f of written) expect(gunzipSync(readFileSync(join(out, f))).length).toBe(352 + 122 * 101 * 30);
+    const scratch = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`hsam-cli-${child.pid}-`));
+    expect(scratch()).toHaveLength(1);
+    const again = hsam(['segment', studies, '--out', out, '--device', 'cpu']);
+    expect(again.code, again.err).toBe(0);
+    const statuses = (JSON.parse(again.out) as { studies: { status: string }[] }).studies.map((st) => st.status);
+    expect(statuses.filter((st) => st === 'skipped')).toHaveLength(written.length);
+    expect(statuses.filter((st) => st === 'done')).toHaveLength(4 - written.length);
+    expect(scratch()).toEqual([]);
+  }, 180_000);
 });
 
 describe('model folders that pass the card check but not the graphs', () => {

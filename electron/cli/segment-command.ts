@@ -5,9 +5,8 @@
  * written atomically so an interrupted run never leaves a file that looks finished).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { OpenedStudy } from '../../common/contract/api.js';
 import type { Result } from '../../common/contract/result.js';
@@ -16,6 +15,7 @@ import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
 import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
+import { makeScratch, removeStaleScratch } from './scratch-dir.js';
 
 export interface SegmentOptions {
   readonly model: string;
@@ -89,7 +89,8 @@ async function segmentOne(ws: Workstation, job: Job, model: ModelStatus, batch: 
 }
 
 export async function segmentCommand(input: string, opts: SegmentOptions, version: string): Promise<Record<string, unknown>> {
-  const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-cli-'));
+  removeStaleScratch();
+  const sessionsDir = makeScratch();
   const ws = createWorkstation({
     version,
     dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },

@@ -15,7 +15,7 @@ import type { VoxelArray } from '../../../common/contract/volume.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { fileError } from '../storage/file-error.js';
 import { geometryFromRasAffine, type Affine } from './geometry.js';
-import { checkVoxelBudget, gunzipBounded, gunzipPrefix, readRegularFile, regularFileSize } from './safe-read.js';
+import { checkVoxelBudget, gunzipBounded, gunzipPrefix, readRegularFile, regularFileSize } from '../storage/safe-read.js';
 import { voxelTypeOf, type Vec3, type Volume } from './volume.js';
 
 /** Bytes of a NIfTI-2 header (NIfTI-1's is 348): enough to read either. */

@@ -19,7 +19,7 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import type { VoxelArray } from '../../../common/contract/volume.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { fileError } from '../storage/file-error.js';
-import { checkVoxelBudget, gunzipBounded, readRegularFile, VOXEL_BUDGET_BYTES } from './safe-read.js';
+import { checkVoxelBudget, gunzipBounded, readRegularFile, VOXEL_BUDGET_BYTES } from '../storage/safe-read.js';
 import { voxelTypeOf, type Mat3, type Vec3, type Volume } from './volume.js';
 
 

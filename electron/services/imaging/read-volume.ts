@@ -8,7 +8,7 @@ import { UserFacingError } from '../../../common/contract/result.js';
 import { loadDicomSeries, NoImageSeriesError, scanDicomFiles, scanDicomFolder, type OnProgress } from './dicom/loader.js';
 import { isNiftiPath, readNifti } from './nifti.js';
 import { isNrrdPath, readNrrd } from './nrrd.js';
-import { statInput } from './safe-read.js';
+import { statInput } from '../storage/safe-read.js';
 import type { Volume } from './volume.js';
 
 export async function readVolume(path: string, onProgress?: OnProgress): Promise<Volume> {

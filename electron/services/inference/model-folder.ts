@@ -3,11 +3,12 @@
  * and the ONNX graphs it names present with the sizes it states. Every problem is reported as a
  * `UserFacingError` naming the file and what is wrong, before any session is created.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ModelCard } from '../../../common/contract/model-card.js';
 import { UserFacingError } from '../../../common/contract/result.js';
+import { readRegularFile } from '../storage/safe-read.js';
 
 export interface ModelFolder {
   readonly dir: string;
@@ -27,8 +28,14 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   if (!info?.isDirectory()) throw bad(`Model folder ${name} not found; choose the folder that holds model.json.`);
 
   const cardPath = join(dir, 'model.json');
-  const text = await readFile(cardPath, 'utf8').catch(() => null);
-  if (text === null) throw bad(`${name}/model.json is missing: this is not a model folder.`);
+  // Only a regular file, and a card-sized one: a pipe named model.json would block the read forever.
+  const text = await readRegularFile(cardPath, { name: `${name}/model.json`, maxBytes: 4 << 20 }).then(
+    (b) => b.toString('utf8'),
+    (e: unknown) => {
+      if (e instanceof UserFacingError && e.code === 'not-found') throw bad(`${name}/model.json is missing: this is not a model folder.`);
+      throw e;
+    },
+  );
   let json: unknown;
   try {
     json = JSON.parse(text);

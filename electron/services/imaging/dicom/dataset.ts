@@ -15,7 +15,7 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./vendor.d.ts" />
 import dcmjs, { type DcmjsDataset, type DcmjsElement } from 'dcmjs';
-import { formatBytes } from '../safe-read.js';
+import { formatBytes } from '../../storage/safe-read.js';
 import type { Vec3 } from '../volume.js';
 import { normal, type Orientation } from './orientation.js';
 import { NATIVE_SYNTAXES } from './transfer-syntax.js';

@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip, type InputType, type ZlibOptions } from 'node:zlib';
 import { UserFacingError } from '../../../common/contract/result.js';
-import { fileError } from '../storage/file-error.js';
+import { fileError } from './file-error.js';
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 
