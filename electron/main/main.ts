@@ -10,6 +10,7 @@ import { ipcEventChannel, type EventName, type EventPayload } from '../../common
 import { useBaselineWasmCompiler } from '../services/imaging/dicom/wasm.js';
 import { createWorkstation } from '../services/workstation.js';
 import { registerApi, registerDrop } from './ipc.js';
+import { appPaths } from './paths.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,
@@ -20,10 +21,9 @@ import {
   secureWebPreferences,
 } from './security.js';
 
-// dist/electron/main.cjs → the app root holds dist/ and resources/.
-const appRoot = join(__dirname, '..', '..');
-const rendererDir = join(appRoot, 'dist', 'renderer');
-const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(appRoot, 'resources');
+// dist/electron/main.cjs → the app root holds dist/ (the checkout, or app.asar when packaged).
+const paths = appPaths({ isPackaged: app.isPackaged, appRoot: join(__dirname, '..', '..'), resourcesPath: process.resourcesPath });
+const rendererDir = paths.rendererDir;
 
 useBaselineWasmCompiler();
 
@@ -42,12 +42,13 @@ const workstation = createWorkstation({
   version: app.getVersion(),
   emit,
   initialPath: pathFromArgv(process.argv, app.isPackaged),
-  samplePath: join(resourcesDir, 'sample', 'example_ct_sm.nii.gz'),
-  defaultModelDir: app.isPackaged ? join(process.resourcesPath, 'models', 'demo') : join(appRoot, 'native-models', 'models', 'demo'),
+  samplePath: paths.samplePath,
+  defaultModelDir: paths.defaultModelDir,
   sessionsDir: join(app.getPath('userData'), 'sessions'),
   dataDir: app.getPath('userData'),
-  labelSchemasDir: join(resourcesDir, 'label-schemas'),
-  trainerScript: app.isPackaged ? join(process.resourcesPath, 'native-models', 'hsam.py') : join(appRoot, 'native-models', 'hsam.py'),
+  labelSchemasDir: paths.labelSchemasDir,
+  trainerScript: paths.trainerScript,
+  licensesPath: paths.licensesPath,
   log: (line) => console.error(line),
   dialogs: {
     async chooseVolumeFile() {
