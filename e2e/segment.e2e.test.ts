@@ -5,10 +5,11 @@
  * be cancelled.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
 import { SAMPLE_PATH, type TestHost } from './host/test-host.js';
@@ -71,6 +72,32 @@ describe('one-click segmentation', () => {
     await expect.poll(async () => (await ws.labelCounts())[5]).toBe(counts[5]);
     await expect.poll(() => ws.colouredFraction('axial')).toBeGreaterThan(0.05);
     expect(await undo.isEnabled()).toBe(true);
+  });
+
+  it('a screenshot of the segmented study, as the README shows it', async () => {
+    // The README's picture is this test's: HSAM_SCREENSHOT=docs/screenshot.png npx vitest run e2e/segment.e2e.test.ts
+    const target = process.env['HSAM_SCREENSHOT'] ?? join(mkdtempSync(join(tmpdir(), 'hsam-e2e-shot-')), 'screenshot.png');
+    await page.screenshot({ path: target });
+    const png = PNG.sync.read(readFileSync(target));
+    expect([png.width, png.height]).toEqual(page.viewportSize() ? [page.viewportSize()!.width, page.viewportSize()!.height] : [png.width, png.height]);
+    expect(await ws.colouredFraction('axial')).toBeGreaterThan(0.05);
+  });
+
+  it('About: the versions it runs on, and the licence notices of everything bundled', async () => {
+    await page.getByTestId('open-about').click();
+    const versions = page.getByTestId('about-versions');
+    await versions.waitFor();
+    const text = (await versions.textContent()) ?? '';
+    expect(text).toContain(`Node.js${process.versions.node}`);
+    expect(text).toMatch(/onnxruntime1\.\d+\.\d+/);
+    expect(text).toContain('hsam-tiny-demo');
+    expect(text).toMatch(/Chromium\d+\./);
+    await page.getByTestId('show-licenses').click();
+    const notices = (await page.getByTestId('licenses').textContent()) ?? '';
+    // The production tree, the renderer's bundled libraries included.
+    for (const name of ['onnxruntime-node', 'dcmjs', 'zod', '@kitware/vtk.js', 'svelte']) expect(notices).toContain(name);
+    await page.getByTestId('close-about').click();
+    await expect.poll(() => page.getByTestId('about').count()).toBe(0);
   });
 
   it('the window gets the very labels the command line writes for the same study', async () => {

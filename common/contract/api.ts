@@ -32,6 +32,20 @@ export interface ChosenFile {
   readonly kind: 'file' | 'folder';
 }
 
+/** What the About dialog shows: this build and what it runs on. */
+export interface AboutInfo {
+  readonly app: { readonly name: string; readonly version: string };
+  /** Electron and its Chromium; null where the app runs outside Electron (the test host). */
+  readonly electron: string | null;
+  readonly chromium: string | null;
+  readonly node: string;
+  readonly onnxruntime: string;
+  /** The loaded model, or null. */
+  readonly model: { readonly name: string; readonly version: string; readonly provider: string } | null;
+  /** Whether the third-party licence notices ship with this installation (app.licenses). */
+  readonly licenses: boolean;
+}
+
 export interface Startup {
   readonly version: string;
   /** The file to open first: the command-line path, else the bundled sample, else none. */
@@ -67,6 +81,8 @@ function method<R>() {
 /** Every request the renderer (or the CLI) can make, keyed by channel `namespace.name`. */
 export const methods = {
   'app.getStartup': method<Startup>()(noArgs, 'App version and the file to open at start.'),
+  'app.about': method<AboutInfo>()(noArgs, 'The app, Electron, Chromium, Node, onnxruntime and model versions, for the About dialog.'),
+  'app.licenses': method<{ readonly text: string }>()(noArgs, 'The third-party licence notices of everything bundled (generated from the production dependency tree).'),
   'file.chooseVolume': method<ChosenFile>()(noArgs, 'Show the open dialog in main; cancelled if the user closes it.'),
   'file.chooseFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog in main (for DICOM); cancelled if the user closes it.'),
   'volume.open': method<OpenedStudy>()(

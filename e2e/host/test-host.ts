@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, EventPayload } from '../../common/contract/api.js';
 import { CONTENT_SECURITY_POLICY, resolveInside } from '../../electron/main/security.js';
 import { useBaselineWasmCompiler } from '../../electron/services/imaging/dicom/wasm.js';
+import { appPaths } from '../../electron/services/app-paths.js';
 import { createWorkstation, type Workstation } from '../../electron/services/workstation.js';
 import { decode, encode } from './wire.js';
 
@@ -85,6 +86,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hsam-host-data-')),
     labelSchemasDir: join(root, 'resources', 'label-schemas'),
     trainerScript: join(root, 'native-models', 'hsam.py'),
+    licensesPath: appPaths({ isPackaged: false, appRoot: root, resourcesPath: '' }).licensesPath,
     dialogs: {
       chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
       chooseFolder: () => Promise.resolve(dialogAnswers.shift() ?? null),

@@ -10,12 +10,11 @@
  * are not positive whole numbers. Ctrl+C cancels and removes the partial output.
  */
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserFacingError } from '../../common/contract/result.js';
 import { startFinetune, type FinetuneProgress, type FinetuneRun } from '../services/finetune/finetune-job.js';
 import { ModelRegistry } from '../services/finetune/model-registry.js';
 import { defaultPython } from '../services/finetune/python-env.js';
+import { cliPaths } from '../services/app-paths.js';
 import { defaultModelDir } from './segment-command.js';
 
 export interface FinetuneCommandOptions {
@@ -36,7 +35,7 @@ export interface FinetuneCommandOptions {
 }
 
 /** native-models/hsam.py; src (electron/cli) and dist (dist/cli) both sit two folders below the repository root. */
-export const defaultTrainerScript = (): string => join(fileURLToPath(new URL('../..', import.meta.url)), 'native-models', 'hsam.py');
+export const defaultTrainerScript = (): string => cliPaths(import.meta.url).trainerScript;
 
 const HOW = 'pass --python PATH (or set HSAM_PYTHON)';
 

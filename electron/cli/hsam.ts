@@ -3,7 +3,6 @@
  * Prints JSON on stdout; errors go to stderr with exit code 1 (2 for usage errors), never a
  * stack trace for bad input.
  */
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { stat } from 'node:fs/promises';
 import type { VolumeMeta } from '../../common/contract/volume.js';
@@ -13,6 +12,7 @@ import { readVolume } from '../services/imaging/read-volume.js';
 import { describeVolume } from '../services/imaging/volume.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
+import { cliPaths } from '../services/app-paths.js';
 import { exportCommand } from './export-command.js';
 import { LABEL_FORMATS, type LabelFormat } from '../../common/contract/learning.js';
 
@@ -129,7 +129,7 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
     .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string }) => {
       if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);
       if (!['auto', 'corrected', 'manual'].includes(o.provenance)) throw new CliError(`--provenance must be auto, corrected or manual, not "${o.provenance}".`);
-      const schemas = join(new URL('../..', import.meta.url).pathname, 'resources', 'label-schemas');
+      const schemas = cliPaths(import.meta.url).labelSchemasDir;
       const r = await exportCommand(volume, {
         ...o,
         format: o.format as LabelFormat,

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../services/storage/atomic-write.js';
 import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
 import { makeScratch, removeStaleScratch } from './scratch-dir.js';
+import { cliPaths } from '../services/app-paths.js';
 
 export interface SegmentOptions {
   readonly model: string;
@@ -163,8 +164,5 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
   }
 }
 
-export const defaultModelDir = (): string => {
-  // src (electron/cli) and dist (dist/cli) both sit two folders below the repository root.
-  const root = new URL('../..', import.meta.url).pathname;
-  return join(root, 'native-models', 'models', 'demo');
-};
+/** The bundled demo model, in a checkout or an installed app. */
+export const defaultModelDir = (): string => cliPaths(import.meta.url).defaultModelDir;

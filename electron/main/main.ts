@@ -10,7 +10,7 @@ import { ipcEventChannel, type EventName, type EventPayload } from '../../common
 import { useBaselineWasmCompiler } from '../services/imaging/dicom/wasm.js';
 import { createWorkstation } from '../services/workstation.js';
 import { registerApi, registerDrop } from './ipc.js';
-import { appPaths } from './paths.js';
+import { appPaths } from '../services/app-paths.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,

@@ -4,6 +4,9 @@
  * in (how a dialog is shown, where events go).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, dirname } from 'node:path';
 import { buildApi, type ChosenFile, type EventName, type EventPayload, type HsamApi, type OpenedStudy } from '../../common/contract/api.js';
 import { UserFacingError } from '../../common/contract/result.js';
@@ -57,6 +60,8 @@ export interface WorkstationOptions {
   readonly labelSchemasDir?: string | undefined;
   /** native-models/hsam.py, the few-shot trainer; without it fine-tuning is unavailable. */
   readonly trainerScript?: string | undefined;
+  /** The third-party licence notices shipped with the app (see scripts/dist.mjs). */
+  readonly licensesPath?: string | undefined;
   readonly log?: (line: string) => void;
 }
 
@@ -78,6 +83,15 @@ interface FolderScanState {
   readonly result: ScanResult;
   /** Previews asked for so far, by series id (the picker may ask again after a re-render). */
   readonly thumbnails: Map<string, Promise<SeriesThumbnail>>;
+}
+
+/** The onnxruntime-node package in use (its native library carries the same version). */
+function onnxruntimeVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** A study's change as the answer for one of its volumes. */
@@ -138,6 +152,25 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const active = await fineTuning.registry.active().catch(() => null);
       const dir = active?.available ? active.dir : opts.defaultModelDir;
       return { version: opts.version, initialFile, defaultModel: dir ? files.grant(dir, 'resource') : null };
+    },
+    'app.about': async () => {
+      const m = models.status;
+      return {
+        app: { name: 'H-SAM Workstation', version: opts.version },
+        electron: process.versions['electron'] ?? null,
+        chromium: process.versions['chrome'] ?? null,
+        node: process.versions.node,
+        onnxruntime: onnxruntimeVersion(),
+        model: m && { name: m.name, version: m.version, provider: m.provider },
+        licenses: opts.licensesPath !== undefined && existsSync(opts.licensesPath),
+      };
+    },
+    'app.licenses': async () => {
+      if (!opts.licensesPath) throw new UserFacingError('not-found', 'This installation has no licence notices file.');
+      const text = await readFile(opts.licensesPath, 'utf8').catch(() => {
+        throw new UserFacingError('not-found', 'The licence notices file of this installation is missing; build it with "npm run dist" (or see the README).');
+      });
+      return { text };
     },
     'file.chooseVolume': async () => {
       const path = await opts.dialogs.chooseVolumeFile();

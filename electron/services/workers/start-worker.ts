@@ -26,7 +26,16 @@ export function startWorker(callerUrl: string, sourceFile: string, bundledFile: 
     const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(code, { eval: true, ...options });
   }
-  const bundled = join(dirname(fileURLToPath(callerUrl)), bundledFile);
+  const bundled = workerFile(callerUrl, bundledFile);
   if (!existsSync(bundled)) throw new Error(`The worker ${bundledFile} is missing at ${bundled}; run "npm run build".`);
   return new Worker(bundled, options);
+}
+
+/**
+ * A worker bundle beside the bundle that starts it. In an installed app that bundle is inside
+ * resources/app.asar and the workers are unpacked beside the archive (app.asar.unpacked):
+ * worker threads cannot start from an archive.
+ */
+export function workerFile(callerUrl: string, bundledFile: string): string {
+  return join(dirname(fileURLToPath(callerUrl)), bundledFile).replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
 }

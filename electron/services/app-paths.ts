@@ -4,7 +4,8 @@
  * sample, label schemas, trainer and licence notices beside them as extra resources). Pure, so
  * the packaged-tree test checks the very paths main computes.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface AppPaths {
   readonly rendererDir: string;
@@ -30,4 +31,14 @@ export function appPaths(o: { readonly isPackaged: boolean; readonly appRoot: st
     trainerScript: join(shipped ?? o.appRoot, 'native-models', 'hsam.py'),
     licensesPath: shipped ? join(shipped, 'third-party-licenses.txt') : join(o.appRoot, 'build', 'third-party-licenses.txt'),
   };
+}
+
+/**
+ * The same paths for the command line, from where its bundle lies: dist/cli/hsam.js in a
+ * checkout, or resources/app.asar.unpacked/dist/cli/hsam.js in an installed app.
+ */
+export function cliPaths(bundleUrl: string): AppPaths {
+  const appRoot = join(dirname(fileURLToPath(bundleUrl)), '..', '..');
+  const isPackaged = basename(appRoot) === 'app.asar.unpacked';
+  return appPaths({ isPackaged, appRoot, resourcesPath: dirname(appRoot) });
 }
