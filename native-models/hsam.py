@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """H-SAM Workstation model tool.
 
-  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx, model.json)
-  export      our model.pt -> model folder
+  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx, model.json; --int8)
+  export      our model.pt -> model folder (--int8: also encoder.int8.onnx)
+  quantize    add encoder.int8.onnx to an existing model folder
   make-random random weights in the official two-file layout (tests)
   reference   PyTorch outputs for a deterministic input, as raw .bin files (parity test)
   finetune    few-shot fine-tuning on an exported training set -> new model folder (JSON-lines progress on stdout)
@@ -38,12 +39,17 @@ def main(argv=None) -> int:
     c.add_argument("--name", default="hsam")
     c.add_argument("--version", default="1.0.0")
     c.add_argument("--out", required=True)
+    c.add_argument("--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)")
 
     e = sub.add_parser("export", help="our model.pt -> model folder")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--out", required=True)
     e.add_argument("--name", default=None)
     e.add_argument("--version", default=None)
+    e.add_argument("--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)")
+
+    q = sub.add_parser("quantize", help="add encoder.int8.onnx to an existing model folder (card updated)")
+    q.add_argument("--model", required=True, help="model folder with encoder.onnx and model.json")
 
     r = sub.add_parser("make-random", help="random weights in the official two-file layout")
     r.add_argument("--size", default="tiny", choices=["tiny", "b", "l", "h"])
@@ -105,11 +111,14 @@ def main(argv=None) -> int:
 
     if a.cmd == "convert":
         names = a.classes.split(",") if a.classes else None
-        card = pl.convert(a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command)
+        card = pl.convert(a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command, a.int8)
         pl.log(f"wrote {a.out}: {', '.join(f['path'] for f in card['files'].values())}")
     elif a.cmd == "export":
-        pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command)
+        pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command, a.int8)
         pl.log(f"wrote {a.out}")
+    elif a.cmd == "quantize":
+        pl.quantize_folder(a.model, command)
+        pl.log(f"wrote {a.model}/encoder.int8.onnx")
     elif a.cmd == "make-random":
         pl.make_random(a.size, a.img_size, a.num_classes, a.rank, a.seed, a.sam_out, a.hsam_out)
     elif a.cmd == "reference":

@@ -12,6 +12,8 @@ Fields (format "hsam-model-card/1"):
                  has baseline: the parent's held-out Dice {perClass, mean, model, ...} on the
                  same slices as quality
   quality        {metric, heldOut, perClass, mean, notes} or null when unmeasured
+  variants?      {int8: {encoder, decoder, weights, activations, device, measured}}: other graphs
+                 for the same model; the app runs int8 on the CPU (decoder may be the fp32 file)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .build import HSamConfig
 
 CARD_FORMAT = "hsam-model-card/1"
+INT8_ENCODER = "encoder.int8.onnx"
 
 # Synapse multi-organ order used by H-SAM (docs/HSAM.md section 2).
 SYNAPSE_CLASSES = ["spleen", "kidney_right", "kidney_left", "gallbladder", "liver", "stomach", "aorta", "pancreas"]
@@ -111,7 +114,24 @@ def build_card(
         "files": files,
         "provenance": dict(provenance, created=provenance.get("created") or now_iso()),
         "quality": quality,
+        **variants(out_dir),
     }
+
+
+def variants(out_dir: str) -> Dict[str, Any]:
+    """The card's ``variants`` when the folder has an int8 encoder (``measured`` is filled in by
+    whoever measured it: speed and accuracy come from onnxruntime, which only the app side has)."""
+    enc = os.path.join(out_dir, INT8_ENCODER)
+    if not os.path.exists(enc):
+        return {}
+    return {"variants": {"int8": {
+        "encoder": file_entry(enc),
+        "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
+        "device": "cpu",
+        "weights": "int8, symmetric, one scale per output channel (MatMul/Gemm with constant weights)",
+        "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
+        "measured": None,
+    }}}
 
 
 def slice_orientation(orientation: Any) -> Dict[str, str]:

@@ -13,11 +13,13 @@ import numpy as np
 import torch
 
 from . import card as cardlib
+from .card import INT8_ENCODER
 from .build import HSamConfig, make_config
 from .checkpoint import load_official, load_ours, lora_rank, load_tensors, random_official, save_ours
 from .data import load_slices, read_manifest, split_set, write_set
 from .export import export_onnx
 from .model import HSam
+from .quantize import quantize_file
 from .train import TrainOptions, pooled_dice, predict_labels, train
 
 VIT = {"b": "vit_b", "l": "vit_l", "h": "vit_h", "tiny": "tiny"}
@@ -38,9 +40,10 @@ def write_model_folder(
     model: HSam, cfg: HSamConfig, out: str, *, name: str, version: str, description: str,
     class_names: Sequence[str], provenance: Dict[str, Any], quality: Optional[Dict[str, Any]] = None,
     half_checkpoint: bool = False, checkpoint: bool = True, orientation: Optional[str] = None,
-    resize: Optional[str] = None, meta: Optional[Dict[str, Any]] = None,
+    resize: Optional[str] = None, meta: Optional[Dict[str, Any]] = None, int8: bool = False,
 ) -> Dict[str, Any]:
-    """model.pt (unless ``checkpoint=False``) + encoder.onnx + decoder.onnx + model.json."""
+    """model.pt (unless ``checkpoint=False``) + encoder.onnx + decoder.onnx + model.json;
+    with ``int8`` also encoder.int8.onnx (see write_int8)."""
     os.makedirs(out, exist_ok=True)
     if checkpoint:
         save_ours(model, cfg, os.path.join(out, "model.pt"), meta=dict(meta or {}, classNames=list(class_names)),
@@ -48,6 +51,7 @@ def write_model_folder(
         if half_checkpoint:  # export exactly what a later load of model.pt gives
             model, _, _ = load_ours(os.path.join(out, "model.pt"))
     export_onnx(model, out)
+    write_int8(out, int8)
     kw: Dict[str, Any] = {}
     if orientation:
         kw["orientation"] = orientation
@@ -58,8 +62,32 @@ def write_model_folder(
     return c
 
 
+def write_int8(out: str, enabled: bool = True) -> None:
+    """encoder.int8.onnx beside encoder.onnx. The decoder stays fp32: its products are many and
+    small (tokens, hypernetworks), so quantizing them did not pay (demo decoder 12.8 → 12.7 ms/slice
+    at batch 8 in onnxruntime-node), and its logits feed the labels directly."""
+    path = os.path.join(out, INT8_ENCODER)
+    if enabled:
+        quantize_file(os.path.join(out, "encoder.onnx"), path)
+    elif os.path.exists(path):  # a stale int8 graph of an earlier export would not match the new weights
+        os.remove(path)
+
+
+def quantize_folder(model_dir: str, command: str) -> Dict[str, Any]:
+    """encoder.int8.onnx into an existing model folder; the card gains ``variants.int8`` (its
+    fp32 files, quality and provenance are kept; a previous ``measured`` is dropped, as it
+    described other graphs)."""
+    card = cardlib.read_card(model_dir)
+    write_int8(model_dir)
+    card.update(cardlib.variants(model_dir))
+    card["variants"]["int8"]["command"] = command
+    cardlib.write_card(card, model_dir)
+    return card
+
+
 def convert(sam: str, hsam: str, vit: str, img_size: int, num_classes: Optional[int], out: str,
-            name: str, version: str, class_names: Optional[List[str]], command: str) -> Dict[str, Any]:
+            name: str, version: str, class_names: Optional[List[str]], command: str,
+            int8: bool = False) -> Dict[str, Any]:
     hsam_sd = load_tensors(hsam)
     model, cfg = load_official(sam, hsam_sd, VIT[vit], img_size, num_classes)
     names = class_names or cardlib.default_class_names(cfg.num_classes)
@@ -69,11 +97,12 @@ def convert(sam: str, hsam: str, vit: str, img_size: int, num_classes: Optional[
         class_names=names,
         provenance={"source": "official H-SAM checkpoint", "sam": os.path.basename(sam),
                     "hsam": os.path.basename(hsam), "command": command},
-        meta={"loraRank": lora_rank(hsam_sd)},
+        meta={"loraRank": lora_rank(hsam_sd)}, int8=int8,
     )
 
 
-def export_checkpoint(checkpoint: str, out: str, name: Optional[str], version: Optional[str], command: str) -> Dict[str, Any]:
+def export_checkpoint(checkpoint: str, out: str, name: Optional[str], version: Optional[str], command: str,
+                      int8: bool = False) -> Dict[str, Any]:
     model, cfg, meta = load_ours(checkpoint)
     names = meta.get("classNames") or cardlib.default_class_names(cfg.num_classes)
     os.makedirs(out, exist_ok=True)
@@ -81,6 +110,7 @@ def export_checkpoint(checkpoint: str, out: str, name: Optional[str], version: O
     if os.path.abspath(checkpoint) != os.path.abspath(dst):
         shutil.copyfile(checkpoint, dst)
     export_onnx(model, out)
+    write_int8(out, int8)
     c = cardlib.build_card(cfg, out, name or meta.get("name", "hsam"), version or meta.get("version", "0"),
                            f"H-SAM {cfg.name} at {cfg.img_size}", names,
                            {"source": os.path.basename(checkpoint), "command": command}, meta.get("quality"))

@@ -85,6 +85,7 @@ def quantize_model(model: onnx.ModelProto, min_elements: int = 0) -> Tuple[onnx.
             uses[name] -= 1
             if uses[name] == 0:
                 dropped.add(name)
+    _bias_second(new_nodes, inits, {n.output[0] for n in new_nodes if n.name.endswith("_int8_mul")})
     del g.node[:]
     g.node.extend(new_nodes)
     kept = [t for t in g.initializer if t.name not in dropped]
@@ -92,6 +93,15 @@ def quantize_model(model: onnx.ModelProto, min_elements: int = 0) -> Tuple[onnx.
     g.initializer.extend(kept + new_inits)
     onnx.checker.check_model(m)
     return m, count
+
+
+def _bias_second(nodes: List[onnx.NodeProto], inits: Dict[str, onnx.TensorProto], products: set) -> None:
+    """torch exports a Linear's bias as Add(bias, x @ W); onnxruntime folds the bias into
+    DynamicQuantizeMatMul only as Add(product, constant), so swap the (commutative) inputs."""
+    for n in nodes:
+        if n.op_type == "Add" and n.input[0] in inits and n.input[1] in products:
+            a, b = n.input[0], n.input[1]
+            n.input[0], n.input[1] = b, a
 
 
 def _plan(node: onnx.NodeProto, inits: Dict[str, onnx.TensorProto],

@@ -16,19 +16,21 @@ def tiny_graph(rng):
     w2 = rng.normal(size=(8, 24)).astype(np.float32)
     b2 = rng.normal(size=8).astype(np.float32)
     w3 = rng.normal(size=(16, 4)).astype(np.float32)
+    b1 = rng.normal(size=24).astype(np.float32)
     nodes = [
-        helper.make_node("MatMul", ["x", "w1"], ["h"], name="/mm1"),
+        helper.make_node("MatMul", ["x", "w1"], ["h0"], name="/mm1"),
+        helper.make_node("Add", ["b1", "h0"], ["h"]),  # as torch exports a Linear's bias
         helper.make_node("Relu", ["h"], ["r"]),
         helper.make_node("Reshape", ["r", "shape"], ["r2"]),
         helper.make_node("Gemm", ["r2", "w2", "b2"], ["y"], transB=1, name="/gemm"),
         helper.make_node("MatMul", ["x", "w3"], ["z"], name="/mm3"),
     ]
     inits = [numpy_helper.from_array(a, n) for a, n in
-             [(w1, "w1"), (w2, "w2"), (b2, "b2"), (w3, "w3"), (np.array([-1, 24], np.int64), "shape")]]
+             [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (w3, "w3"), (np.array([-1, 24], np.int64), "shape")]]
     g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 16])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [10, 8]),
                            helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 5, 4])], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (w1, w2, b2, w3)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (w1, b1, w2, b2, w3)
 
 
 def run(model, feeds):
@@ -80,7 +82,7 @@ def test_weights_are_int8_per_output_column():
 
 def test_quantized_graph_uses_integer_operators_and_matches_numpy():
     rng = np.random.default_rng(1)
-    model, (w1, w2, b2, w3) = tiny_graph(rng)
+    model, (w1, b1, w2, b2, w3) = tiny_graph(rng)
     q, count = quantize_model(model)
     assert count == 3
     ops = [n.op_type for n in q.graph.node]
@@ -89,6 +91,9 @@ def test_quantized_graph_uses_integer_operators_and_matches_numpy():
     assert ops.count("MatMulInteger") == 3
     int8 = {t.name for t in q.graph.initializer if t.data_type == TensorProto.INT8}
     assert len(int8) == 3 and not {"w1", "w2", "w3"} & {t.name for t in q.graph.initializer}
+    # the bias comes second, where onnxruntime folds it into DynamicQuantizeMatMul
+    add = next(n for n in q.graph.node if n.op_type == "Add" and "b1" in n.input)
+    assert list(add.input) == ["h0", "b1"]
     x = rng.normal(size=(2, 5, 16)).astype(np.float32)
     y, z = run(q, {"x": x})
     yf, zf = run(model, {"x": x})
@@ -100,7 +105,7 @@ def test_quantized_graph_uses_integer_operators_and_matches_numpy():
         return np.clip(np.rint(a / s) + zp, 0, 255) - zp, s
     xq, xs = dq(x)
     q1, s1 = quantize_weight(w1)
-    h = np.maximum((xq @ q1) * xs * s1, 0).reshape(-1, 24)
+    h = np.maximum((xq @ q1) * xs * s1 + b1, 0).reshape(-1, 24)
     hq, hs = dq(h)
     q2, s2 = quantize_weight(w2.T)
     np.testing.assert_allclose(y, (hq @ q2) * hs * s2 + b2, rtol=1e-5, atol=1e-5)

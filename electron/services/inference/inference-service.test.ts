@@ -27,6 +27,8 @@ describe('InferenceService', () => {
     expect(m.report.skipped.map((s) => s.provider)).toContain('cuda');
     expect(m.report.skipped[0]?.reason).toMatch(/\S/);
     expect(m.card.classes).toHaveLength(9);
+    // No GPU here, and the demo's card offers int8: the CPU runs the int8 encoder.
+    expect(m.report.precision).toBe('int8');
   });
 
   it('segments in the worker exactly as the pipeline does in-process', async () => {
