@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch.nn import functional as F
 
-from .build import HSamConfig, build_hsam, make_config
+from .build import OFFICIAL_DEAD_HEADS, HSamConfig, build_hsam, make_config
 from .model import HSam
 
 FORMAT = "hsam-workstation-checkpoint/1"
@@ -110,7 +110,14 @@ def config_from_checkpoints(vit: str, img_size: int, hsam_sd: StateDict, num_cla
     t = "mask_decoder2.transformer2.layers.0.cross_attn_token_to_image"
     overrides: Dict[str, Any] = {}
     if "mask_decoder2.norm1.weight" in hsam_sd:
-        overrides["dead_width"] = int(hsam_sd["mask_decoder2.norm1.weight"].shape[0])
+        width = int(hsam_sd["mask_decoder2.norm1.weight"].shape[0])
+        if width not in OFFICIAL_DEAD_HEADS:
+            raise ValueError(f"the checkpoint's stage-2 CMAttn is {width} wide; the official code builds it "
+                             f"{' or '.join(map(str, OFFICIAL_DEAD_HEADS))} wide (512 or 224 input), so its head count is unknown")
+        overrides["dead_width"] = width
+        overrides["dead_heads"] = OFFICIAL_DEAD_HEADS[width]
+    if "mask_decoder2.mlp.lin1.weight" in hsam_sd:
+        overrides["dead_mlp_dim"] = int(hsam_sd["mask_decoder2.mlp.lin1.weight"].shape[0])
     if "mask_decoder2.med_sel.0.weight" in hsam_sd:
         overrides["med_sel_in"] = int(hsam_sd["mask_decoder2.med_sel.0.weight"].shape[1])
     if f"{t}.norm1.weight" in hsam_sd:
