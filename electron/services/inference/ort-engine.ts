@@ -53,7 +53,11 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'unknown error';
 }
 
-export async function createOrtEngine(model: ModelFolder, device: Device = 'auto'): Promise<OrtEngine> {
+/**
+ * `precision` 'auto': the card's int8 graphs when it offers them and the sessions run on the CPU,
+ * else fp32; 'fp32' forces the fp32 graphs (the benchmark compares both).
+ */
+export async function createOrtEngine(model: ModelFolder, device: Device = 'auto', precision: 'auto' | 'fp32' = 'auto'): Promise<OrtEngine> {
   const bundled = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
   const skipped: { provider: string; reason: string }[] = [];
   const options = (provider: string): ort.InferenceSession.SessionOptions => ({
@@ -84,22 +88,23 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
       skipped.push({ provider, reason: firstLine(e) });
     }
   }
-  let precision: Precision = 'fp32';
+  let used: Precision = 'fp32';
   if (!sessions) {
     if (device === 'gpu' && skipped.length === 0) skipped.push({ provider: 'gpu', reason: 'no GPU provider for this platform' });
     // On the CPU the int8 encoder runs its products as integer kernels (DynamicQuantizeMatMul):
     // ViT-B@512 and the demo's encoder take well under half the fp32 time. GPUs keep fp32.
-    const graphs = model.int8 ?? model;
+    const int8 = precision === 'auto' ? model.int8 : null;
+    const graphs = int8 ?? model;
     const encoder = await ort.InferenceSession.create(graphs.encoderPath, options('cpu'));
     const decoder = await ort.InferenceSession.create(graphs.decoderPath, options('cpu'));
     sessions = { encoder, decoder, provider: 'cpu' };
-    if (model.int8) precision = 'int8';
+    if (int8) used = 'int8';
   }
   const { encoder, decoder } = sessions;
   const s = model.card.input.size;
 
   return {
-    report: { provider: sessions.provider, skipped, precision },
+    report: { provider: sessions.provider, skipped, precision: used },
     async encode(images, batch) {
       const out = await encoder.run({ image: new ort.Tensor('float32', images, [batch, 3, s, s]) });
       return out['embeddings']?.data as Float32Array;
