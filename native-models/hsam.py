@@ -89,6 +89,8 @@ def main(argv=None) -> int:
                    help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
                         "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)")
     d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
+    d.add_argument("--augment", default="basic", choices=["basic", "strong"],
+                   help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic")
 
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
         return run_finetune(pl, a, command)
     elif a.cmd == "train-demo":
         pl.train_demo(a.data or default_data_dir(), a.work, a.out, a.steps, a.batch_size, a.lr, a.seed, command,
-                      sources=a.sources.split(","), version=a.version or pl.DEMO_VERSION)
+                      sources=a.sources.split(","), version=a.version or pl.DEMO_VERSION, augment=a.augment)
     elif a.cmd == "demo-eval-set":
         pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0

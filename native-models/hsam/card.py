@@ -108,7 +108,7 @@ def build_card(
                            "meaning": "image embedding E, input of decoder.onnx; cache per slice"},
             "logits": {"dtype": "float32", "shape": ["batch", n, s, s],
                        "meaning": "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"},
-            "labels": {"dtype": "uint8", "shape": ["batch", s, s], "meaning": "argmax over classes of softmax(logits)"},
+            "labels": {"dtype": "uint8", "shape": ["batch", s, s], "meaning": "argmax over classes of the logits (= of their softmax)"},
         },
         "classes": class_table(class_names),
         "files": files,

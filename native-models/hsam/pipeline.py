@@ -147,7 +147,7 @@ def reference(model_dir: str, out: str, batch: int, seed: int) -> Dict[str, Any]
     with torch.no_grad():
         emb = model.encode(x)
         res = model.decode(emb)
-        labels = res["logits"].softmax(dim=1).argmax(dim=1).to(torch.uint8)
+        labels = res["logits"].argmax(dim=1).to(torch.uint8)
     os.makedirs(out, exist_ok=True)
     arrays = {"image": x, "embeddings": emb, "logits": res["logits"], "labels": labels}
     meta: Dict[str, Any] = {}
@@ -363,7 +363,8 @@ def demo_notes(train_count: int, sources: Sequence[str], steps: int, batch_size:
 
 
 def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, lr: float, seed: int,
-               command: str, sources: Optional[Sequence[str]] = None, version: str = DEMO_VERSION) -> Dict[str, Any]:
+               command: str, sources: Optional[Sequence[str]] = None, version: str = DEMO_VERSION,
+               augment: str = "basic") -> Dict[str, Any]:
     """Train the shipped demo from scratch on ``sources`` (default demo.DEFAULT_SOURCES: ct_sm only); the
     card also records the Dice on every slice of each demo source left out (provenance.unseenStudies)."""
     from .demo import DEFAULT_SOURCES, SOURCES, check_sources, demo_slices
@@ -381,7 +382,8 @@ def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, 
     tr = load_slices(work, train_names, cfg.img_size, cfg.num_outputs)
     emit({"event": "start", "steps": steps, "trainSlices": len(train_names), "valSlices": len(val_names),
           "sources": sources})
-    opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode="all", device="cpu")
+    opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode="all", device="cpu",
+                        augment_mode=augment)
     hist = train(model, tr, opts, progress=emit)
     va = load_slices(work, val_names, cfg.img_size, cfg.num_outputs)
     # Measure on the float16-stored weights that ship (write_model_folder reloads them).
@@ -405,7 +407,8 @@ def train_demo(data_dir: str, work: str, out: str, steps: int, batch_size: int, 
         "labelMap": {"spleen": 1, "kidney_right": 2, "kidney_left": 3, "gallbladder": 4, "liver": 5,
                      "stomach": 6, "aorta": 52, "pancreas": 7},
         "trainingSet": {"id": manifest["id"], "sources": sources, "train": train_names, "val": val_names},
-        "steps": steps, "batchSize": batch_size, "lr": lr, "seed": seed, "threads": torch.get_num_threads(),
+        "steps": steps, "batchSize": batch_size, "lr": lr, "seed": seed, "augment": augment,
+        "threads": torch.get_num_threads(),
         "seconds": round(hist["seconds"], 1), "finalLoss": round(hist["losses"][-1], 4),
         "command": command,
     }
