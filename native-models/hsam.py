@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """H-SAM Workstation model tool.
 
-  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx, model.json; --int8)
+  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx,
+              model.json; --int8: also encoder.int8.onnx)
   export      our model.pt -> model folder (--int8: also encoder.int8.onnx)
   quantize    add encoder.int8.onnx to an existing model folder
   make-random random weights in the official two-file layout (tests)
@@ -26,7 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(prog="hsam.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="hsam.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
 
     c = sub.add_parser("convert", help="official checkpoints -> model folder")
@@ -39,14 +42,18 @@ def main(argv=None) -> int:
     c.add_argument("--name", default="hsam")
     c.add_argument("--version", default="1.0.0")
     c.add_argument("--out", required=True)
-    c.add_argument("--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)")
+    c.add_argument(
+        "--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)"
+    )
 
     e = sub.add_parser("export", help="our model.pt -> model folder")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--out", required=True)
     e.add_argument("--name", default=None)
     e.add_argument("--version", default=None)
-    e.add_argument("--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)")
+    e.add_argument(
+        "--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)"
+    )
 
     q = sub.add_parser("quantize", help="add encoder.int8.onnx to an existing model folder (card updated)")
     q.add_argument("--model", required=True, help="model folder with encoder.onnx and model.json")
@@ -85,12 +92,19 @@ def main(argv=None) -> int:
     d.add_argument("--batch-size", type=int, default=8)
     d.add_argument("--lr", type=float, default=0.001)
     d.add_argument("--seed", type=int, default=2345)
-    d.add_argument("--sources", default="ct_sm",
-                   help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
-                        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)")
+    d.add_argument(
+        "--sources",
+        default="ct_sm",
+        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
+        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)",
+    )
     d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
-    d.add_argument("--augment", default="basic", choices=["basic", "strong"],
-                   help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic")
+    d.add_argument(
+        "--augment",
+        default="basic",
+        choices=["basic", "strong"],
+        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic",
+    )
 
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
@@ -98,9 +112,13 @@ def main(argv=None) -> int:
     v.add_argument("--sources", default="ct_sm", help="comma-separated demo volumes (default ct_sm)")
     v.add_argument("--all-slices", action="store_true", help="every slice, not only the held-out ones")
 
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
-                        "shared with the app, training steps were ~3x slower)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
+        "shared with the app, training steps were ~3x slower)",
+    )
     a = p.parse_args(argv)
     command = "/usr/bin/python3 native-models/hsam.py " + " ".join(shlex.quote(x) for x in argv)
     warnings.filterwarnings("ignore", category=UserWarning)  # torch.onnx tracer chatter
@@ -113,7 +131,9 @@ def main(argv=None) -> int:
 
     if a.cmd == "convert":
         names = a.classes.split(",") if a.classes else None
-        card = pl.convert(a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command, a.int8)
+        card = pl.convert(
+            a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command, a.int8
+        )
         pl.log(f"wrote {a.out}: {', '.join(f['path'] for f in card['files'].values())}")
     elif a.cmd == "export":
         pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command, a.int8)
@@ -128,8 +148,19 @@ def main(argv=None) -> int:
     elif a.cmd == "finetune":
         return run_finetune(pl, a, command)
     elif a.cmd == "train-demo":
-        pl.train_demo(a.data or default_data_dir(), a.work, a.out, a.steps, a.batch_size, a.lr, a.seed, command,
-                      sources=a.sources.split(","), version=a.version or pl.DEMO_VERSION, augment=a.augment)
+        pl.train_demo(
+            a.data or default_data_dir(),
+            a.work,
+            a.out,
+            a.steps,
+            a.batch_size,
+            a.lr,
+            a.seed,
+            command,
+            sources=a.sources.split(","),
+            version=a.version or pl.DEMO_VERSION,
+            augment=a.augment,
+        )
     elif a.cmd == "demo-eval-set":
         pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0

@@ -73,18 +73,29 @@ SIZES: Dict[str, Dict[str, Any]] = {
     "vit_l": dict(embed_dim=1024, depth=24, num_heads=16, global_attn_indexes=[5, 11, 17, 23]),
     "vit_h": dict(embed_dim=1280, depth=32, num_heads=16, global_attn_indexes=[7, 15, 23, 31]),
     "tiny": dict(
-        embed_dim=128, depth=4, num_heads=4, global_attn_indexes=[1, 3], window_size=8,
-        transformer_dim=128, decoder_mlp_dim=512, iou_head_hidden_dim=128,
+        embed_dim=128,
+        depth=4,
+        num_heads=4,
+        global_attn_indexes=[1, 3],
+        window_size=8,
+        transformer_dim=128,
+        decoder_mlp_dim=512,
+        iou_head_hidden_dim=128,
         # The dead CMAttn would operate on the g*g = 196 affinity columns at 224.
-        dead_width=196, dead_heads=4, dead_mlp_dim=392, masked_norm_sizes=[196, 9, 196],
+        dead_width=196,
+        dead_heads=4,
+        dead_mlp_dim=392,
+        masked_norm_sizes=[196, 9, 196],
     ),
 }
 # The official stage-2 decoders' dead CMAttn, per input size (official H-SAM code: MaskDecoder2 at
 # 512, MaskDecoder2_224 at 224): attention width = the embedding grid's g*g, its head count (7 at
 # 224: 196 is not a multiple of 8), and an MLP hidden width of 2048 at both sizes. Literal
 # constants in the released code, not a formula of the width.
-OFFICIAL_DEAD = {512: dict(dead_width=1024, dead_heads=8, dead_mlp_dim=2048),
-                 224: dict(dead_width=196, dead_heads=7, dead_mlp_dim=2048)}
+OFFICIAL_DEAD = {
+    512: dict(dead_width=1024, dead_heads=8, dead_mlp_dim=2048),
+    224: dict(dead_width=196, dead_heads=7, dead_mlp_dim=2048),
+}
 OFFICIAL_DEAD_HEADS = {v["dead_width"]: v["dead_heads"] for v in OFFICIAL_DEAD.values()}
 DEFAULT_IMG_SIZE = {"vit_b": 512, "vit_l": 512, "vit_h": 512, "tiny": 224}
 
@@ -119,7 +130,15 @@ def build_hsam(cfg: HSamConfig) -> HSam:
     prompt = PromptEncoder(cfg.transformer_dim, cfg.grid)
     dec1 = MaskDecoder(cfg.transformer_dim, n, cfg.decoder_mlp_dim, cfg.decoder_heads, cfg.iou_head_hidden_dim)
     dec2 = HierarchicalDecoder(
-        cfg.transformer_dim, n, cfg.decoder_mlp_dim, cfg.decoder_heads, cfg.iou_head_hidden_dim,
-        dead_width=cfg.dead_width, dead_heads=cfg.dead_heads, dead_mlp_dim=cfg.dead_mlp_dim, med_sel_in=cfg.med_sel_in, masked_norm_sizes=tuple(cfg.masked_norm_sizes),
+        cfg.transformer_dim,
+        n,
+        cfg.decoder_mlp_dim,
+        cfg.decoder_heads,
+        cfg.iou_head_hidden_dim,
+        dead_width=cfg.dead_width,
+        dead_heads=cfg.dead_heads,
+        dead_mlp_dim=cfg.dead_mlp_dim,
+        med_sel_in=cfg.med_sel_in,
+        masked_norm_sizes=tuple(cfg.masked_norm_sizes),
     )
     return HSam(encoder, prompt, dec1, dec2)

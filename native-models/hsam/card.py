@@ -86,8 +86,10 @@ def build_card(
     s, g, n = cfg.img_size, cfg.grid, cfg.num_outputs
     if len(class_names) != cfg.num_classes:
         raise ValueError(f"{len(class_names)} class names for {cfg.num_classes} classes")
-    files = {"encoder": file_entry(os.path.join(out_dir, "encoder.onnx")),
-             "decoder": file_entry(os.path.join(out_dir, "decoder.onnx"))}
+    files = {
+        "encoder": file_entry(os.path.join(out_dir, "encoder.onnx")),
+        "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
+    }
     if os.path.exists(os.path.join(out_dir, "model.pt")):
         files["checkpoint"] = file_entry(os.path.join(out_dir, "model.pt"))
     return {
@@ -97,18 +99,33 @@ def build_card(
         "description": description,
         "architecture": {"family": "H-SAM", "size": cfg.name, "config": cfg.to_dict(), "loraRank": lora_rank},
         "input": {
-            "name": "image", "dtype": "float32", "shape": ["batch", 3, s, s], "size": s,
+            "name": "image",
+            "dtype": "float32",
+            "shape": ["batch", 3, s, s],
+            "size": s,
             "layout": "one grayscale slice copied into all 3 channels; no mean/std normalisation",
         },
         "preprocessing": {
             "CT": dict(CT_PREPROCESSING, orientation=slice_orientation(orientation), resize=resize),
         },
         "outputs": {
-            "embeddings": {"dtype": "float32", "shape": ["batch", cfg.transformer_dim, g, g],
-                           "meaning": "image embedding E, input of decoder.onnx; cache per slice"},
-            "logits": {"dtype": "float32", "shape": ["batch", n, s, s],
-                       "meaning": "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"},
-            "labels": {"dtype": "uint8", "shape": ["batch", s, s], "meaning": "argmax over classes of the logits (= of their softmax)"},
+            "embeddings": {
+                "dtype": "float32",
+                "shape": ["batch", cfg.transformer_dim, g, g],
+                "meaning": "image embedding E, input of decoder.onnx; cache per slice",
+            },
+            "logits": {
+                "dtype": "float32",
+                "shape": ["batch", n, s, s],
+                "meaning": (
+                    "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"
+                ),
+            },
+            "labels": {
+                "dtype": "uint8",
+                "shape": ["batch", s, s],
+                "meaning": "argmax over classes of the logits (= of their softmax)",
+            },
         },
         "classes": class_table(class_names),
         "files": files,
@@ -124,14 +141,18 @@ def variants(out_dir: str) -> Dict[str, Any]:
     enc = os.path.join(out_dir, INT8_ENCODER)
     if not os.path.exists(enc):
         return {}
-    return {"variants": {"int8": {
-        "encoder": file_entry(enc),
-        "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
-        "device": "cpu",
-        "weights": "int8, symmetric, one scale per output channel (MatMul/Gemm with constant weights)",
-        "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
-        "measured": None,
-    }}}
+    return {
+        "variants": {
+            "int8": {
+                "encoder": file_entry(enc),
+                "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
+                "device": "cpu",
+                "weights": "int8, symmetric, one scale per output channel (MatMul/Gemm with constant weights)",
+                "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
+                "measured": None,
+            }
+        }
+    }
 
 
 def slice_orientation(orientation: Any) -> Dict[str, str]:

@@ -73,14 +73,22 @@ def export_onnx(model: HSam, out_dir: str) -> Dict[str, str]:
         # which are fixed per graph, never on the dynamic batch.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
-            EncoderGraph(model), (image,), enc_path, opset_version=OPSET,
-            input_names=["image"], output_names=["embeddings"],
+            EncoderGraph(model),
+            (image,),
+            enc_path,
+            opset_version=OPSET,
+            input_names=["image"],
+            output_names=["embeddings"],
             dynamic_axes={"image": {0: "batch"}, "embeddings": {0: "batch"}},
             do_constant_folding=True,
         )
         torch.onnx.export(
-            DecoderGraph(model), (emb,), dec_path, opset_version=OPSET,
-            input_names=["embeddings"], output_names=["logits", "labels"],
+            DecoderGraph(model),
+            (emb,),
+            dec_path,
+            opset_version=OPSET,
+            input_names=["embeddings"],
+            output_names=["logits", "labels"],
             dynamic_axes={"embeddings": {0: "batch"}, "logits": {0: "batch"}, "labels": {0: "batch"}},
             do_constant_folding=True,
         )
@@ -130,8 +138,10 @@ def graph_signature(path: str) -> Dict[str, Dict[str, tuple]]:
 def check_graph(path: str, inputs: Dict[str, tuple], outputs: Dict[str, tuple]) -> None:
     onnx.checker.check_model(path)
     s = graph_signature(path)
-    want = {"inputs": {k: (d, list(v)) for k, (d, v) in inputs.items()},
-            "outputs": {k: (d, list(v)) for k, (d, v) in outputs.items()}}
+    want = {
+        "inputs": {k: (d, list(v)) for k, (d, v) in inputs.items()},
+        "outputs": {k: (d, list(v)) for k, (d, v) in outputs.items()},
+    }
     got = {k: {n: (d, list(v)) for n, (d, v) in s[k].items()} for k in ("inputs", "outputs")}
     if got != want:
         raise RuntimeError(f"{os.path.basename(path)}: signature {got} differs from the contract {want}")

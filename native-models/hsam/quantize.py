@@ -104,8 +104,9 @@ def _bias_second(nodes: List[onnx.NodeProto], inits: Dict[str, onnx.TensorProto]
             n.input[0], n.input[1] = b, a
 
 
-def _plan(node: onnx.NodeProto, inits: Dict[str, onnx.TensorProto],
-          min_elements: int) -> Optional[Tuple[str, np.ndarray, Optional[str]]]:
+def _plan(
+    node: onnx.NodeProto, inits: Dict[str, onnx.TensorProto], min_elements: int
+) -> Optional[Tuple[str, np.ndarray, Optional[str]]]:
     """(activation name, W [K, N] float, bias name or None) when ``node`` is a product
     with a constant float weight matrix; None otherwise."""
     if node.op_type == "MatMul":

@@ -213,8 +213,16 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
         losses.append(float(loss))
         if progress:
             el = time.time() - t0
-            progress({"event": "progress", "step": it + 1, "steps": opts.steps, "loss": round(float(loss), 5),
-                      "lr": group["lr"], "elapsed_s": round(el, 2),
-                      "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1)})
+            progress(
+                {
+                    "event": "progress",
+                    "step": it + 1,
+                    "steps": opts.steps,
+                    "loss": round(float(loss), 5),
+                    "lr": group["lr"],
+                    "elapsed_s": round(el, 2),
+                    "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1),
+                }
+            )
     model.eval()
     return {"losses": losses, "seconds": time.time() - t0, "warmup": warmup}

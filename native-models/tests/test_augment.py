@@ -9,7 +9,7 @@ from hsam.train import augment_strong
 def test_image_and_labels_move_together_and_stay_in_range():
     s = 96
     yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing="ij")
-    organ = ((yy - 40) ** 2 + (xx - 55) ** 2 < 15**2)
+    organ = (yy - 40) ** 2 + (xx - 55) ** 2 < 15**2
     images = torch.where(organ, 0.8, 0.2).float()[None].repeat(8, 1, 1)
     labels = organ.long()[None].repeat(8, 1, 1) * 5
     a, b = augment_strong(images, labels, np.random.default_rng(3))

@@ -6,7 +6,13 @@ import torch
 
 from hsam import make_config
 from hsam.checkpoint import (
-    load_official, load_ours, official_to_ours, random_official, resize_pos_embed, resize_rel_pos, save_ours,
+    load_official,
+    load_ours,
+    official_to_ours,
+    random_official,
+    resize_pos_embed,
+    resize_rel_pos,
+    save_ours,
 )
 
 
@@ -24,12 +30,20 @@ def test_vit_b_hsam_checkpoint_matches_published_layout(vit_b_official):
     groups = {"w_": 0, "prompt_encoder.": 0, "prompt_encoder2.": 0, "mask_decoder.": 0, "mask_decoder2.": 0}
     for k in hsam:
         groups[next(g for g in groups if k.startswith(g))] += 1
-    assert groups == {"w_": 48, "prompt_encoder.": 24, "prompt_encoder2.": 24, "mask_decoder.": 150, "mask_decoder2.": 243}
+    assert groups == {
+        "w_": 48,
+        "prompt_encoder.": 24,
+        "prompt_encoder2.": 24,
+        "mask_decoder.": 150,
+        "mask_decoder2.": 243,
+    }
     shapes = {
-        "w_a_000": (5, 768), "w_b_023": (768, 5),
+        "w_a_000": (5, 768),
+        "w_b_023": (768, 5),
         "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix": (2, 128),
         "prompt_encoder.no_mask_embed.weight": (1, 256),
-        "mask_decoder.iou_token.weight": (1, 256), "mask_decoder.mask_tokens.weight": (9, 256),
+        "mask_decoder.iou_token.weight": (1, 256),
+        "mask_decoder.mask_tokens.weight": (9, 256),
         "mask_decoder.transformer.layers.0.cross_attn_token_to_image.q_proj.weight": (128, 256),
         "mask_decoder.transformer.layers.1.cross_attn_image_to_token.out_proj.weight": (256, 128),
         "mask_decoder.transformer.layers.0.self_attn.q_proj.weight": (256, 256),
@@ -146,8 +160,9 @@ def test_lora_folding_equals_unfolded_forward(tiny_official):
     cfg, sam, hsam = tiny_official
     folded, _ = load_official(sam, hsam, "tiny", 224, fold=True)
     unfolded, _ = load_official(sam, hsam, "tiny", 224, fold=False)
-    bare, _ = load_official(sam, {k: (torch.zeros_like(v) if k.startswith("w_b") else v) for k, v in hsam.items()},
-                            "tiny", 224)
+    bare, _ = load_official(
+        sam, {k: (torch.zeros_like(v) if k.startswith("w_b") else v) for k, v in hsam.items()}, "tiny", 224
+    )
     x = torch.rand(2, 3, 224, 224)
     with torch.no_grad():
         e_f, e_u, e_0 = folded.encode(x), unfolded.encode(x), bare.encode(x)

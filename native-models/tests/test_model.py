@@ -58,6 +58,7 @@ def test_prior_multiplies_softmaxed_weights_broadcast_over_heads():
 
 def _ref_block(blk: TwoWayBlock, q, k, qpe, kpe, first: bool):
     """HSAM.md section 1, 'Decoder blocks', written out independently."""
+
     def attn(a, x, y, z):
         return a(x, y, z)
 

@@ -25,11 +25,27 @@ def tiny_graph(rng):
         helper.make_node("Gemm", ["r2", "w2", "b2"], ["y"], transB=1, name="/gemm"),
         helper.make_node("MatMul", ["x", "w3"], ["z"], name="/mm3"),
     ]
-    inits = [numpy_helper.from_array(a, n) for a, n in
-             [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (w3, "w3"), (np.array([-1, 24], np.int64), "shape")]]
-    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 16])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [10, 8]),
-                           helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 5, 4])], inits)
+    inits = [
+        numpy_helper.from_array(a, n)
+        for a, n in [
+            (w1, "w1"),
+            (b1, "b1"),
+            (w2, "w2"),
+            (b2, "b2"),
+            (w3, "w3"),
+            (np.array([-1, 24], np.int64), "shape"),
+        ]
+    ]
+    g = helper.make_graph(
+        nodes,
+        "t",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 16])],
+        [
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, [10, 8]),
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 5, 4]),
+        ],
+        inits,
+    )
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (w1, b1, w2, b2, w3)
 
 
@@ -97,12 +113,14 @@ def test_quantized_graph_uses_integer_operators_and_matches_numpy():
     x = rng.normal(size=(2, 5, 16)).astype(np.float32)
     y, z = run(q, {"x": x})
     yf, zf = run(model, {"x": x})
+
     # exact integer arithmetic of the pattern, written out independently
     def dq(a):
         lo, hi = min(0.0, a.min()), max(0.0, a.max())
         s = np.float32((hi - lo) / 255)
         zp = np.clip(np.rint(-lo / s), 0, 255)
         return np.clip(np.rint(a / s) + zp, 0, 255) - zp, s
+
     xq, xs = dq(x)
     q1, s1 = quantize_weight(w1)
     h = np.maximum((xq @ q1) * xs * s1 + b1, 0).reshape(-1, 24)
