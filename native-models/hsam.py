@@ -9,6 +9,7 @@
   reference   PyTorch outputs for a deterministic input, as raw .bin files (parity test)
   finetune    few-shot fine-tuning on an exported training set -> new model folder (JSON-lines progress on stdout)
   train-demo  train the shipped tiny demo model on ../shared/data/totalsegmentator
+  demo-lopo   leave-one-patient-out Dice of train-demo runs into the demo's card
   demo-eval-set  the demo's held-out (or all) slices as raw .bin files (demo test)
 
 Run with Debian's interpreter: /usr/bin/python3 native-models/hsam.py <command> --help
@@ -106,6 +107,10 @@ def main(argv=None) -> int:
         help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic",
     )
 
+    lo = sub.add_parser("demo-lopo", help="leave-one-patient-out Dice of train-demo runs into a card")
+    lo.add_argument("--model", required=True, help="model folder whose card gets the figures")
+    lo.add_argument("runs", nargs="+", help="train-demo output folders, each trained on one patient")
+
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
     v.add_argument("--out", required=True)
@@ -161,6 +166,8 @@ def main(argv=None) -> int:
             version=a.version or pl.DEMO_VERSION,
             augment=a.augment,
         )
+    elif a.cmd == "demo-lopo":
+        pl.demo_lopo(a.model, a.runs, command)
     elif a.cmd == "demo-eval-set":
         pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0
