@@ -345,7 +345,8 @@ async function measureGflops(): Promise<Gflops[]> {
 function vitBFolder(): string {
   const hash = createHash('sha256');
   const code = join(NATIVE, 'hsam');
-  for (const f of [...readdirSync(code).filter((f) => f.endsWith('.py')).sort().map((f) => join(code, f)), join(NATIVE, 'hsam.py')]) {
+  const py = readdirSync(code, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.py')).sort().map((f) => join(code, f));
+  for (const f of [...py, join(NATIVE, 'hsam.py')]) {
     hash.update(f.slice(NATIVE.length)).update('\0').update(readFileSync(f)).update('\0');
   }
   const dir = join(tmpdir(), `hsam-bench-vitb512-${hash.digest('hex').slice(0, 16)}`);

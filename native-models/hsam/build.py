@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, List
 
-from .hierarchical_decoder import HierarchicalDecoder
-from .image_encoder import ImageEncoderViT
-from .mask_decoder import MaskDecoder
-from .model import HSam
-from .prompt_encoder import PromptEncoder
+from .modeling.hierarchical_decoder import HierarchicalDecoder
+from .modeling.image_encoder import ImageEncoderViT
+from .modeling.mask_decoder import MaskDecoder
+from .modeling.model import HSam
+from .modeling.prompt_encoder import PromptEncoder
 
 
 @dataclass(frozen=True)

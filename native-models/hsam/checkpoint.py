@@ -29,7 +29,7 @@ import torch
 from torch.nn import functional as F
 
 from .build import OFFICIAL_DEAD_HEADS, HSamConfig, build_hsam, make_config
-from .model import HSam
+from .modeling.model import HSam
 
 FORMAT = "hsam-workstation-checkpoint/1"
 StateDict = Dict[str, torch.Tensor]

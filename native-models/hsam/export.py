@@ -22,7 +22,7 @@ import onnx
 import torch
 from torch import nn
 
-from .model import HSam
+from .modeling.model import HSam
 
 OPSET = 17
 

@@ -18,7 +18,7 @@ from .build import HSamConfig, make_config
 from .checkpoint import load_official, load_ours, lora_rank, load_tensors, random_official, save_ours
 from .data import load_slices, read_manifest, split_set, write_set
 from .export import export_onnx
-from .model import HSam
+from .modeling.model import HSam
 from .quantize import quantize_file
 from .train import TrainOptions, pooled_dice, predict_labels, train
 

@@ -31,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 from .data import SliceSet
-from .model import HSam
+from .modeling.model import HSam
 
 ProgressFn = Callable[[Dict], None]
 
