@@ -106,8 +106,21 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
   return {
     report: { provider: sessions.provider, skipped, precision: used },
     async encode(images, batch) {
-      const out = await encoder.run({ image: new ort.Tensor('float32', images, [batch, 3, s, s]) });
-      return out['embeddings']?.data as Float32Array;
+      if (used === 'fp32' || batch === 1) {
+        const out = await encoder.run({ image: new ort.Tensor('float32', images, [batch, 3, s, s]) });
+        return out['embeddings']?.data as Float32Array;
+      }
+      // The int8 graph quantizes activations with one scale per tensor, i.e. per call: one slice
+      // per call keeps a slice's labels independent of which slices share its batch.
+      const per = 3 * s * s;
+      const parts: Float32Array[] = [];
+      for (let k = 0; k < batch; k++) {
+        const out = await encoder.run({ image: new ort.Tensor('float32', images.subarray(k * per, (k + 1) * per), [1, 3, s, s]) });
+        parts.push(out['embeddings']?.data as Float32Array);
+      }
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.forEach((p, k) => all.set(p, k * p.length));
+      return all;
     },
     async decode(embeddings, batch) {
       const dims = model.card.outputs.embeddings.shape.slice(1) as number[];
