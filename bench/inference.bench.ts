@@ -64,7 +64,10 @@ interface OursTiming {
   images: Float32Array;
   /** The first timed slice's logits [N,S,S], for the parity check. */
   firstLogits: Float32Array;
+  /** Every timed slice's logits [slices,N,S,S] of the first timed pass (int8 vs fp32). */
+  logits: Float32Array;
   provider: string;
+  precision: string;
 }
 
 interface Recorder extends Engine {
@@ -95,7 +98,7 @@ function recording(engine: Engine): Recorder {
       const last = calls.at(-1);
       if (last) last.decMs = performance.now() - t0;
       // segmentVolume softmaxes the logits in place: keep a copy of the raw values.
-      if (logits.length === 0) logits.push(out.slice());
+      logits.push(out.slice());
       return out;
     },
   };
@@ -106,11 +109,16 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? Number.NaN : ((s[(s.length - 1) >> 1] ?? 0) + (s[s.length >> 1] ?? 0)) / 2;
 };
 
-async function runOurs(modelDir: string, volumePath: string, opts: { batch: number; warmup: number[]; timed: number[]; passes: number }): Promise<OursTiming> {
+async function runOurs(
+  modelDir: string,
+  volumePath: string,
+  opts: { batch: number; warmup: number[]; timed: number[]; passes: number; precision: 'fp32' | 'int8' },
+): Promise<OursTiming> {
   const model = await loadModelFolder(modelDir);
+  if (opts.precision === 'int8' && !model.int8) throw new Error(`${modelDir}: the card offers no int8 variant`);
   const volume = await readVolume(volumePath);
   const t0 = performance.now();
-  const engine = await createOrtEngine(model, 'cpu');
+  const engine = await createOrtEngine(model, 'cpu', opts.precision === 'int8' ? 'auto' : 'fp32');
   const sessionMs = performance.now() - t0;
   try {
     await segmentVolume(volume, model.card, engine, { modality: volume.modality, batch: opts.batch, slices: opts.warmup });
@@ -148,6 +156,12 @@ async function runOurs(modelDir: string, volumePath: string, opts: { batch: numb
       images.set(im, at);
       at += im.length;
     }
+    const logits = new Float32Array(opts.timed.length * model.card.classes.length * s * s);
+    at = 0;
+    for (const l of first.logits) {
+      logits.set(l, at);
+      at += l.length;
+    }
     return {
       slices: opts.timed.length,
       best,
@@ -155,8 +169,10 @@ async function runOurs(modelDir: string, volumePath: string, opts: { batch: numb
       cores: cpuMs / wallMs,
       sessionMs,
       images,
-      firstLogits: (first.logits[0] ?? new Float32Array()).slice(0, model.card.classes.length * s * s),
+      firstLogits: logits.slice(0, model.card.classes.length * s * s),
+      logits,
       provider: engine.report.provider,
+      precision: engine.report.precision,
     };
   } finally {
     await engine.release();
@@ -329,7 +345,8 @@ async function measureGflops(): Promise<Gflops[]> {
 function vitBFolder(): string {
   const hash = createHash('sha256');
   const code = join(NATIVE, 'hsam');
-  for (const f of [...readdirSync(code).filter((f) => f.endsWith('.py')).sort().map((f) => join(code, f)), join(NATIVE, 'hsam.py')]) {
+  const py = readdirSync(code, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.py')).sort().map((f) => join(code, f));
+  for (const f of [...py, join(NATIVE, 'hsam.py')]) {
     hash.update(f.slice(NATIVE.length)).update('\0').update(readFileSync(f)).update('\0');
   }
   const dir = join(tmpdir(), `hsam-bench-vitb512-${hash.digest('hex').slice(0, 16)}`);
@@ -342,7 +359,7 @@ function vitBFolder(): string {
     const h = join(work, 'hsam.pth');
     console.error(`building the random ViT-B model folder in ${dir} (once; about a minute) …`);
     execFileSync(PYTHON, [cli, '--threads', '2', 'make-random', '--size', 'b', '--img-size', '512', '--num-classes', '8', '--sam-out', sam, '--hsam-out', h], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync(PYTHON, [cli, '--threads', '2', 'convert', '--sam', sam, '--hsam', h, '--vit', 'b', '--img-size', '512', '--num-classes', '8', '--out', join(work, 'model')], {
+    execFileSync(PYTHON, [cli, '--threads', '2', 'convert', '--sam', sam, '--hsam', h, '--vit', 'b', '--img-size', '512', '--num-classes', '8', '--int8', '--out', join(work, 'model')], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     rmSync(dir, { recursive: true, force: true });
@@ -354,6 +371,29 @@ function vitBFolder(): string {
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** max |Δ logits| and the share of pixels whose argmax label is the same, int8 vs fp32. */
+function agreementNote(fp: OursTiming, q: OursTiming): string {
+  const n = Math.round(fp.logits.length / fp.images.length * 3); // classes
+  const hw = fp.images.length / fp.slices / 3;
+  let diff = 0;
+  let same = 0;
+  for (let i = 0; i < fp.logits.length; i++) diff = Math.max(diff, Math.abs((fp.logits[i] ?? 0) - (q.logits[i] ?? 0)));
+  for (let k = 0; k < fp.slices; k++) {
+    for (let p = 0; p < hw; p++) {
+      let a = 0;
+      let b = 0;
+      for (let c = 1; c < n; c++) {
+        const at = (k * n + c) * hw + p;
+        if ((fp.logits[at] ?? 0) > (fp.logits[(k * n + a) * hw + p] ?? 0)) a = c;
+        if ((q.logits[at] ?? 0) > (q.logits[(k * n + b) * hw + p] ?? 0)) b = c;
+      }
+      if (a === b) same++;
+    }
+  }
+  const range = fp.logits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return `max |Δ logits| ${diff.toExponential(2)} (max |logit| ${r1(range)}), labels equal on ${(100 * same / (fp.slices * hw)).toFixed(2)} % of ${fp.slices} slices`;
+}
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -373,14 +413,18 @@ export async function run(): Promise<BenchTable> {
 
   // Demo: the 30 slices of 122×101, batch 4 (the pipeline's default); one warm-up batch, 3 passes.
   const demoBatch = 4;
-  const demo = await runOurs(demoDir, ct, { batch: demoBatch, warmup: range(0, demoBatch), timed: range(0, 30), passes: 3 });
+  const demoOpts = { batch: demoBatch, warmup: range(0, demoBatch), timed: range(0, 30), passes: 3 };
+  const demo = await runOurs(demoDir, ct, { ...demoOpts, precision: 'fp32' });
+  const demoInt8 = await runOurs(demoDir, ct, { ...demoOpts, precision: 'int8' });
   const demoTorch = runTorch(join(demoDir, 'model.pt'), demo, demo.slices, demoBatch, { warmup: 2, passes: 3, flops: true });
 
   // ViT-B: 512×512 DICOM slices at batch 1 (the encoder is compute-bound, a larger batch buys
   // nothing per slice and costs memory); one warm-up slice, then 8 slices.
   const vitBatch = 1;
   const gflopsBetween = await measureGflops();
-  const vit = await runOurs(vitB, dicom, { batch: vitBatch, warmup: [0], timed: range(6, 14), passes: 1 });
+  const vitOpts = { batch: vitBatch, warmup: [0], timed: range(6, 14), passes: 1 };
+  const vit = await runOurs(vitB, dicom, { ...vitOpts, precision: 'fp32' });
+  const vitInt8 = await runOurs(vitB, dicom, { ...vitOpts, precision: 'int8' });
   // 4 slices are enough for PyTorch (~3 s each); its FLOPs are HSAM.md's (profiler = analytic).
   const vitTorch = runTorch(join(vitB, 'model.pt'), vit, 4, vitBatch, { warmup: 1, passes: 1, flops: false });
 
@@ -430,12 +474,14 @@ export async function run(): Promise<BenchTable> {
 
   const demoGflop = (demoTorch.encoderGflop ?? Number.NaN) + (demoTorch.decoderGflop ?? Number.NaN);
   const demoTorchMs = demoTorch.encoderMs + demoTorch.decoderMs;
-  add(`demo tiny@224: CT 122×101`, `ours: ORT ${demo.provider}, batch ${demoBatch}`, demo.slices, demo.best, demo.medianMs, demo.cores, demoGflop, demoTorchMs / demo.best.totalMs);
+  add(`demo tiny@224: CT 122×101`, `ours: ORT ${demo.provider} ${demo.precision}, batch ${demoBatch}`, demo.slices, demo.best, demo.medianMs, demo.cores, demoGflop, demoTorchMs / demo.best.totalMs);
+  add('  same input', `ours: ORT ${demoInt8.provider} ${demoInt8.precision}, batch ${demoBatch}`, demoInt8.slices, demoInt8.best, demoInt8.medianMs, demoInt8.cores, demoGflop, demoTorchMs / demoInt8.best.totalMs);
   add('  same input', `PyTorch ${demoTorch.torch} eager, batch ${demoBatch}`, demo.slices, torchRow(demoTorch), demoTorch.medianMs, demoTorch.cores, demoGflop, null);
 
   const vitGflop = VIT_B_GFLOP.encoder + VIT_B_GFLOP.decoder;
   const vitTorchMs = vitTorch.encoderMs + vitTorch.decoderMs;
-  add(`ViT-B@512 random: DICOM 512×512`, `ours: ORT ${vit.provider}, batch ${vitBatch}`, vit.slices, vit.best, vit.medianMs, vit.cores, vitGflop, vitTorchMs / vit.best.totalMs);
+  add(`ViT-B@512 random: DICOM 512×512`, `ours: ORT ${vit.provider} ${vit.precision}, batch ${vitBatch}`, vit.slices, vit.best, vit.medianMs, vit.cores, vitGflop, vitTorchMs / vit.best.totalMs);
+  add('  same input', `ours: ORT ${vitInt8.provider} ${vitInt8.precision}, batch ${vitBatch}`, vitInt8.slices, vitInt8.best, vitInt8.medianMs, vitInt8.cores, vitGflop, vitTorchMs / vitInt8.best.totalMs);
   add('  same input', `PyTorch ${vitTorch.torch} eager, batch ${vitBatch}`, 4, torchRow(vitTorch), vitTorch.medianMs, vitTorch.cores, vitGflop, null);
 
   const blank = (n: number): string[] => Array.from({ length: n }, () => '');
@@ -464,6 +510,8 @@ export async function run(): Promise<BenchTable> {
     ],
     rows,
     notes: [
+      `int8 (the card's encoder.int8.onnx + the fp32 decoder) vs our fp32, fastest batches: demo ${r2(demo.best.totalMs / demoInt8.best.totalMs)}× (encoder ${r2(demo.best.encoderMs / demoInt8.best.encoderMs)}×), ViT-B ${r2(vit.best.totalMs / vitInt8.best.totalMs)}× (target ≥ 2; encoder ${r2(vit.best.encoderMs / vitInt8.best.encoderMs)}×); vs PyTorch eager: demo ${r2(demoTorchMs / demoInt8.best.totalMs)}× (target ≥ 2), ViT-B ${r2(vitTorchMs / vitInt8.best.totalMs)}× (target ≥ 10).`,
+      `int8 accuracy vs fp32 on the timed slices: demo ${agreementNote(demo, demoInt8)}; ViT-B (random weights) ${agreementNote(vit, vitInt8)}.`,
       'ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/JS are the fastest batch split up.',
       'ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, JS pre/post = the rest (windowing, bilinear resizing, softmax, argmax, uncertainty, writing).',
       `PyTorch: load_ours(model.pt), eval, no_grad, torch.set_num_threads(${THREADS}), warmed up; model.encode + model.decode on the exact tensors our encoder got, at the same batch; no softmax/argmax/resizing. max |Δ logits| vs ours, first slice: demo ${demoTorch.logitsMaxAbsDiff.toExponential(1)}, ViT-B ${vitTorch.logitsMaxAbsDiff.toExponential(1)}.`,

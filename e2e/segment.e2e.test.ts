@@ -36,7 +36,7 @@ describe('one-click segmentation', () => {
     const status = page.getByTestId('model-status');
     await status.waitFor({ timeout: 30_000 });
     const text = (await status.textContent()) ?? '';
-    expect(text).toContain('hsam-tiny-demo 0.2.0 on CPU');
+    expect(text).toContain('hsam-tiny-demo 0.2.0 on CPU, int8'); // the card offers int8; the CPU runs it
     expect(text).toContain('CUDA unavailable');
   });
 

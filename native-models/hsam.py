@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """H-SAM Workstation model tool.
 
-  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx, model.json)
-  export      our model.pt -> model folder
+  convert     official SAM + H-SAM checkpoints -> model folder (model.pt, encoder.onnx, decoder.onnx,
+              model.json; --int8: also encoder.int8.onnx)
+  export      our model.pt -> model folder (--int8: also encoder.int8.onnx)
+  quantize    add encoder.int8.onnx to an existing model folder
   make-random random weights in the official two-file layout (tests)
   reference   PyTorch outputs for a deterministic input, as raw .bin files (parity test)
   finetune    few-shot fine-tuning on an exported training set -> new model folder (JSON-lines progress on stdout)
   train-demo  train the shipped tiny demo model on ../shared/data/totalsegmentator
+  demo-lopo   leave-one-patient-out Dice of train-demo runs into the demo's card
   demo-eval-set  the demo's held-out (or all) slices as raw .bin files (demo test)
 
 Run with Debian's interpreter: /usr/bin/python3 native-models/hsam.py <command> --help
@@ -25,7 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(prog="hsam.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="hsam.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
 
     c = sub.add_parser("convert", help="official checkpoints -> model folder")
@@ -38,12 +43,21 @@ def main(argv=None) -> int:
     c.add_argument("--name", default="hsam")
     c.add_argument("--version", default="1.0.0")
     c.add_argument("--out", required=True)
+    c.add_argument(
+        "--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)"
+    )
 
     e = sub.add_parser("export", help="our model.pt -> model folder")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--out", required=True)
     e.add_argument("--name", default=None)
     e.add_argument("--version", default=None)
+    e.add_argument(
+        "--int8", action="store_true", help="also write encoder.int8.onnx (int8 weights, dynamic activations)"
+    )
+
+    q = sub.add_parser("quantize", help="add encoder.int8.onnx to an existing model folder (card updated)")
+    q.add_argument("--model", required=True, help="model folder with encoder.onnx and model.json")
 
     r = sub.add_parser("make-random", help="random weights in the official two-file layout")
     r.add_argument("--size", default="tiny", choices=["tiny", "b", "l", "h"])
@@ -79,10 +93,23 @@ def main(argv=None) -> int:
     d.add_argument("--batch-size", type=int, default=8)
     d.add_argument("--lr", type=float, default=0.001)
     d.add_argument("--seed", type=int, default=2345)
-    d.add_argument("--sources", default="ct_sm",
-                   help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
-                        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)")
+    d.add_argument(
+        "--sources",
+        default="ct_sm",
+        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
+        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)",
+    )
     d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
+    d.add_argument(
+        "--augment",
+        default="basic",
+        choices=["basic", "strong"],
+        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic",
+    )
+
+    lo = sub.add_parser("demo-lopo", help="leave-one-patient-out Dice of train-demo runs into a card")
+    lo.add_argument("--model", required=True, help="model folder whose card gets the figures")
+    lo.add_argument("runs", nargs="+", help="train-demo output folders, each trained on one patient")
 
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
@@ -90,9 +117,13 @@ def main(argv=None) -> int:
     v.add_argument("--sources", default="ct_sm", help="comma-separated demo volumes (default ct_sm)")
     v.add_argument("--all-slices", action="store_true", help="every slice, not only the held-out ones")
 
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
-                        "shared with the app, training steps were ~3x slower)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: with 2 OpenMP threads on this 2-core machine, "
+        "shared with the app, training steps were ~3x slower)",
+    )
     a = p.parse_args(argv)
     command = "/usr/bin/python3 native-models/hsam.py " + " ".join(shlex.quote(x) for x in argv)
     warnings.filterwarnings("ignore", category=UserWarning)  # torch.onnx tracer chatter
@@ -105,11 +136,16 @@ def main(argv=None) -> int:
 
     if a.cmd == "convert":
         names = a.classes.split(",") if a.classes else None
-        card = pl.convert(a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command)
+        card = pl.convert(
+            a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command, a.int8
+        )
         pl.log(f"wrote {a.out}: {', '.join(f['path'] for f in card['files'].values())}")
     elif a.cmd == "export":
-        pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command)
+        pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command, a.int8)
         pl.log(f"wrote {a.out}")
+    elif a.cmd == "quantize":
+        pl.quantize_folder(a.model, command)
+        pl.log(f"wrote {a.model}/encoder.int8.onnx")
     elif a.cmd == "make-random":
         pl.make_random(a.size, a.img_size, a.num_classes, a.rank, a.seed, a.sam_out, a.hsam_out)
     elif a.cmd == "reference":
@@ -117,8 +153,21 @@ def main(argv=None) -> int:
     elif a.cmd == "finetune":
         return run_finetune(pl, a, command)
     elif a.cmd == "train-demo":
-        pl.train_demo(a.data or default_data_dir(), a.work, a.out, a.steps, a.batch_size, a.lr, a.seed, command,
-                      sources=a.sources.split(","), version=a.version or pl.DEMO_VERSION)
+        pl.train_demo(
+            a.data or default_data_dir(),
+            a.work,
+            a.out,
+            a.steps,
+            a.batch_size,
+            a.lr,
+            a.seed,
+            command,
+            sources=a.sources.split(","),
+            version=a.version or pl.DEMO_VERSION,
+            augment=a.augment,
+        )
+    elif a.cmd == "demo-lopo":
+        pl.demo_lopo(a.model, a.runs, command)
     elif a.cmd == "demo-eval-set":
         pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0

@@ -35,6 +35,23 @@ export const Preprocessing = z.object({
 });
 export type Preprocessing = z.infer<typeof Preprocessing>;
 
+/**
+ * Another precision of the same model's graphs (optional; cards without it are fp32 only). The
+ * app runs `int8` on the CPU, fp32 on a GPU. `measured`: speed and accuracy against fp32, as
+ * whoever measured them wrote them (null when nobody did).
+ */
+export const ModelVariant = z.object({
+  encoder: FileEntry,
+  decoder: FileEntry,
+  device: z.literal('cpu'),
+  weights: z.string(),
+  activations: z.string(),
+  measured: z.record(z.string(), z.unknown()).nullable(),
+  /** The command that wrote the graphs, when not the card's own. */
+  command: z.string().optional(),
+});
+export type ModelVariant = z.infer<typeof ModelVariant>;
+
 export const ModelCard = z
   .object({
     format: z.literal(MODEL_CARD_FORMAT),
@@ -64,6 +81,7 @@ export const ModelCard = z
     quality: z
       .object({ metric: z.string(), heldOut: z.unknown(), perClass: z.record(z.string(), z.number()), mean: z.number(), notes: z.string() })
       .nullable(),
+    variants: z.object({ int8: ModelVariant.optional() }).optional(),
   })
   .superRefine((card, ctx) => {
     card.classes.forEach((c, i) => {

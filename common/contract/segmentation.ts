@@ -15,6 +15,8 @@ export interface ModelClass {
   readonly color: readonly [number, number, number];
 }
 
+export type Precision = 'fp32' | 'int8';
+
 export interface ModelStatus {
   readonly name: string;
   readonly version: string;
@@ -27,6 +29,8 @@ export interface ModelStatus {
   readonly provider: string;
   /** …and each faster one that was tried, with why it was not used. */
   readonly skipped: readonly { readonly provider: string; readonly reason: string }[];
+  /** The graphs in use: 'int8' (the card's int8 variant, on the CPU) or 'fp32'. */
+  readonly precision: Precision;
   /** Mean held-out Dice from the card, or null when the card states none. */
   readonly meanDice: number | null;
 }

@@ -93,7 +93,7 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
       'after',
       `
 Output (JSON on stdout):
-  one volume: { model: { name, version, provider, skipped }, input, output, status, slices, completed,
+  one volume: { model: { name, version, provider, precision (int8|fp32), skipped }, input, output, status, slices, completed,
                 cancelled, seconds, secondsPerSlice, changedVoxels, uncertainty: [per slice] }
   a folder of studies: { model, studies: [ { input, output, status: done|skipped|failed, ... } ] }
 Batch mode is resumable: studies whose output exists are skipped unless --force.`,

@@ -47,7 +47,7 @@ describe('hsam segment', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({
-      model: { name: 'hsam-tiny-demo', version: '0.2.0', provider: 'cpu' },
+      model: { name: 'hsam-tiny-demo', version: '0.2.0', provider: 'cpu', precision: 'int8' },
       status: 'done',
       slices: 30,
       completed: 30,

@@ -156,7 +156,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
         results.push({ input: job.input, output: job.output, status: 'failed', error: e instanceof Error ? e.message : String(e) });
       }
     }
-    const modelInfo = { name: model.name, version: model.version, provider: model.provider, skipped: model.skipped };
+    const modelInfo = { name: model.name, version: model.version, provider: model.provider, precision: model.precision, skipped: model.skipped };
     return batchMode ? { model: modelInfo, studies: results } : { model: modelInfo, ...results[0] };
   } finally {
     await ws.dispose();

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, List
 
-from .hierarchical_decoder import HierarchicalDecoder
-from .image_encoder import ImageEncoderViT
-from .mask_decoder import MaskDecoder
-from .model import HSam
-from .prompt_encoder import PromptEncoder
+from .modeling.hierarchical_decoder import HierarchicalDecoder
+from .modeling.image_encoder import ImageEncoderViT
+from .modeling.mask_decoder import MaskDecoder
+from .modeling.model import HSam
+from .modeling.prompt_encoder import PromptEncoder
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class HSamConfig:
     # Unused stage-2 modules, sized as in the checkpoints they must load.
     dead_width: int = 1024
     dead_heads: int = 8
+    dead_mlp_dim: int = 2048
     med_sel_in: int = 9
     masked_norm_sizes: List[int] = field(default_factory=lambda: [196, 9, 1024])
     sam_img_size: int = 1024  # the size SAM's published encoder tables were trained at
@@ -61,6 +62,9 @@ class HSamConfig:
 
     @staticmethod
     def from_dict(d: Dict[str, Any]) -> "HSamConfig":
+        d = dict(d)
+        # Files written before dead_mlp_dim existed built the dead MLP as 2 x width.
+        d.setdefault("dead_mlp_dim", 2 * d.get("dead_width", 1024))
         return HSamConfig(**d)
 
 
@@ -69,12 +73,30 @@ SIZES: Dict[str, Dict[str, Any]] = {
     "vit_l": dict(embed_dim=1024, depth=24, num_heads=16, global_attn_indexes=[5, 11, 17, 23]),
     "vit_h": dict(embed_dim=1280, depth=32, num_heads=16, global_attn_indexes=[7, 15, 23, 31]),
     "tiny": dict(
-        embed_dim=128, depth=4, num_heads=4, global_attn_indexes=[1, 3], window_size=8,
-        transformer_dim=128, decoder_mlp_dim=512, iou_head_hidden_dim=128,
+        embed_dim=128,
+        depth=4,
+        num_heads=4,
+        global_attn_indexes=[1, 3],
+        window_size=8,
+        transformer_dim=128,
+        decoder_mlp_dim=512,
+        iou_head_hidden_dim=128,
         # The dead CMAttn would operate on the g*g = 196 affinity columns at 224.
-        dead_width=196, dead_heads=4, masked_norm_sizes=[196, 9, 196],
+        dead_width=196,
+        dead_heads=4,
+        dead_mlp_dim=392,
+        masked_norm_sizes=[196, 9, 196],
     ),
 }
+# The official stage-2 decoders' dead CMAttn, per input size (official H-SAM code: MaskDecoder2 at
+# 512, MaskDecoder2_224 at 224): attention width = the embedding grid's g*g, its head count (7 at
+# 224: 196 is not a multiple of 8), and an MLP hidden width of 2048 at both sizes. Literal
+# constants in the released code, not a formula of the width.
+OFFICIAL_DEAD = {
+    512: dict(dead_width=1024, dead_heads=8, dead_mlp_dim=2048),
+    224: dict(dead_width=196, dead_heads=7, dead_mlp_dim=2048),
+}
+OFFICIAL_DEAD_HEADS = {v["dead_width"]: v["dead_heads"] for v in OFFICIAL_DEAD.values()}
 DEFAULT_IMG_SIZE = {"vit_b": 512, "vit_l": 512, "vit_h": 512, "tiny": 224}
 
 
@@ -87,6 +109,8 @@ def make_config(name: str, img_size: int | None = None, num_classes: int = 8, **
         raise ValueError(f"img_size must be a multiple of 16, got {size}")
     params = dict(SIZES[name])
     params.setdefault("med_sel_in", num_classes + 1 if name == "tiny" else 9)
+    if name != "tiny" and size in OFFICIAL_DEAD:
+        params.update(OFFICIAL_DEAD[size])
     cfg = HSamConfig(name=name, img_size=size, num_classes=num_classes, **params)
     return replace(cfg, **overrides) if overrides else cfg
 
@@ -106,7 +130,15 @@ def build_hsam(cfg: HSamConfig) -> HSam:
     prompt = PromptEncoder(cfg.transformer_dim, cfg.grid)
     dec1 = MaskDecoder(cfg.transformer_dim, n, cfg.decoder_mlp_dim, cfg.decoder_heads, cfg.iou_head_hidden_dim)
     dec2 = HierarchicalDecoder(
-        cfg.transformer_dim, n, cfg.decoder_mlp_dim, cfg.decoder_heads, cfg.iou_head_hidden_dim,
-        dead_width=cfg.dead_width, dead_heads=cfg.dead_heads, med_sel_in=cfg.med_sel_in, masked_norm_sizes=tuple(cfg.masked_norm_sizes),
+        cfg.transformer_dim,
+        n,
+        cfg.decoder_mlp_dim,
+        cfg.decoder_heads,
+        cfg.iou_head_hidden_dim,
+        dead_width=cfg.dead_width,
+        dead_heads=cfg.dead_heads,
+        dead_mlp_dim=cfg.dead_mlp_dim,
+        med_sel_in=cfg.med_sel_in,
+        masked_norm_sizes=tuple(cfg.masked_norm_sizes),
     )
     return HSam(encoder, prompt, dec1, dec2)

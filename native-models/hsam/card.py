@@ -12,6 +12,8 @@ Fields (format "hsam-model-card/1"):
                  has baseline: the parent's held-out Dice {perClass, mean, model, ...} on the
                  same slices as quality
   quality        {metric, heldOut, perClass, mean, notes} or null when unmeasured
+  variants?      {int8: {encoder, decoder, weights, activations, device, measured}}: other graphs
+                 for the same model; the app runs int8 on the CPU (decoder may be the fp32 file)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .build import HSamConfig
 
 CARD_FORMAT = "hsam-model-card/1"
+INT8_ENCODER = "encoder.int8.onnx"
 
 # Synapse multi-organ order used by H-SAM (docs/HSAM.md section 2).
 SYNAPSE_CLASSES = ["spleen", "kidney_right", "kidney_left", "gallbladder", "liver", "stomach", "aorta", "pancreas"]
@@ -83,8 +86,10 @@ def build_card(
     s, g, n = cfg.img_size, cfg.grid, cfg.num_outputs
     if len(class_names) != cfg.num_classes:
         raise ValueError(f"{len(class_names)} class names for {cfg.num_classes} classes")
-    files = {"encoder": file_entry(os.path.join(out_dir, "encoder.onnx")),
-             "decoder": file_entry(os.path.join(out_dir, "decoder.onnx"))}
+    files = {
+        "encoder": file_entry(os.path.join(out_dir, "encoder.onnx")),
+        "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
+    }
     if os.path.exists(os.path.join(out_dir, "model.pt")):
         files["checkpoint"] = file_entry(os.path.join(out_dir, "model.pt"))
     return {
@@ -94,23 +99,59 @@ def build_card(
         "description": description,
         "architecture": {"family": "H-SAM", "size": cfg.name, "config": cfg.to_dict(), "loraRank": lora_rank},
         "input": {
-            "name": "image", "dtype": "float32", "shape": ["batch", 3, s, s], "size": s,
+            "name": "image",
+            "dtype": "float32",
+            "shape": ["batch", 3, s, s],
+            "size": s,
             "layout": "one grayscale slice copied into all 3 channels; no mean/std normalisation",
         },
         "preprocessing": {
             "CT": dict(CT_PREPROCESSING, orientation=slice_orientation(orientation), resize=resize),
         },
         "outputs": {
-            "embeddings": {"dtype": "float32", "shape": ["batch", cfg.transformer_dim, g, g],
-                           "meaning": "image embedding E, input of decoder.onnx; cache per slice"},
-            "logits": {"dtype": "float32", "shape": ["batch", n, s, s],
-                       "meaning": "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"},
-            "labels": {"dtype": "uint8", "shape": ["batch", s, s], "meaning": "argmax over classes of softmax(logits)"},
+            "embeddings": {
+                "dtype": "float32",
+                "shape": ["batch", cfg.transformer_dim, g, g],
+                "meaning": "image embedding E, input of decoder.onnx; cache per slice",
+            },
+            "logits": {
+                "dtype": "float32",
+                "shape": ["batch", n, s, s],
+                "meaning": (
+                    "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"
+                ),
+            },
+            "labels": {
+                "dtype": "uint8",
+                "shape": ["batch", s, s],
+                "meaning": "argmax over classes of the logits (= of their softmax)",
+            },
         },
         "classes": class_table(class_names),
         "files": files,
         "provenance": dict(provenance, created=provenance.get("created") or now_iso()),
         "quality": quality,
+        **variants(out_dir),
+    }
+
+
+def variants(out_dir: str) -> Dict[str, Any]:
+    """The card's ``variants`` when the folder has an int8 encoder (``measured`` is filled in by
+    whoever measured it: speed and accuracy come from onnxruntime, which only the app side has)."""
+    enc = os.path.join(out_dir, INT8_ENCODER)
+    if not os.path.exists(enc):
+        return {}
+    return {
+        "variants": {
+            "int8": {
+                "encoder": file_entry(enc),
+                "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
+                "device": "cpu",
+                "weights": "int8, symmetric, one scale per output channel (MatMul/Gemm with constant weights)",
+                "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
+                "measured": None,
+            }
+        }
     }
 
 

@@ -28,8 +28,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from torch.nn import functional as F
 
-from .build import HSamConfig, build_hsam, make_config
-from .model import HSam
+from .build import OFFICIAL_DEAD_HEADS, HSamConfig, build_hsam, make_config
+from .modeling.model import HSam
 
 FORMAT = "hsam-workstation-checkpoint/1"
 StateDict = Dict[str, torch.Tensor]
@@ -100,7 +100,9 @@ def fold_lora_into(enc_sd: StateDict, lora, dim: int) -> None:
 
 
 # -------------------------------------------------------------- conversion --
-def config_from_checkpoints(vit: str, img_size: int, hsam_sd: StateDict, num_classes: Optional[int] = None) -> HSamConfig:
+def config_from_checkpoints(
+    vit: str, img_size: int, hsam_sd: StateDict, num_classes: Optional[int] = None
+) -> HSamConfig:
     """Config for ``vit`` at ``img_size`` with N and the unused stage-2
     module sizes read from the H-SAM tensors (they are literal constants in
     the released code, so read rather than assume)."""
@@ -110,7 +112,16 @@ def config_from_checkpoints(vit: str, img_size: int, hsam_sd: StateDict, num_cla
     t = "mask_decoder2.transformer2.layers.0.cross_attn_token_to_image"
     overrides: Dict[str, Any] = {}
     if "mask_decoder2.norm1.weight" in hsam_sd:
-        overrides["dead_width"] = int(hsam_sd["mask_decoder2.norm1.weight"].shape[0])
+        width = int(hsam_sd["mask_decoder2.norm1.weight"].shape[0])
+        if width not in OFFICIAL_DEAD_HEADS:
+            raise ValueError(
+                f"the checkpoint's stage-2 CMAttn is {width} wide; the official code builds it "
+                f"{' or '.join(map(str, OFFICIAL_DEAD_HEADS))} wide (512 or 224 input), so its head count is unknown"
+            )
+        overrides["dead_width"] = width
+        overrides["dead_heads"] = OFFICIAL_DEAD_HEADS[width]
+    if "mask_decoder2.mlp.lin1.weight" in hsam_sd:
+        overrides["dead_mlp_dim"] = int(hsam_sd["mask_decoder2.mlp.lin1.weight"].shape[0])
     if "mask_decoder2.med_sel.0.weight" in hsam_sd:
         overrides["med_sel_in"] = int(hsam_sd["mask_decoder2.med_sel.0.weight"].shape[1])
     if f"{t}.norm1.weight" in hsam_sd:
@@ -151,8 +162,9 @@ def official_to_ours(sam_sd: StateDict, hsam_sd: StateDict, cfg: HSamConfig, fol
     return out
 
 
-def load_official(sam_path_or_sd, hsam_path_or_sd, vit: str, img_size: int, num_classes: Optional[int] = None,
-                  fold: bool = True) -> Tuple[HSam, HSamConfig]:
+def load_official(
+    sam_path_or_sd, hsam_path_or_sd, vit: str, img_size: int, num_classes: Optional[int] = None, fold: bool = True
+) -> Tuple[HSam, HSamConfig]:
     """Build an HSam from the two official files with strict key matching.
 
     With ``fold=False`` the LoRA stays as separate parameters (used to test
@@ -175,12 +187,16 @@ def load_official(sam_path_or_sd, hsam_path_or_sd, vit: str, img_size: int, num_
 
 
 # ------------------------------------------------------------- our format --
-def save_ours(model: HSam, cfg: HSamConfig, path: str, meta: Optional[Dict[str, Any]] = None, half: bool = False) -> None:
+def save_ours(
+    model: HSam, cfg: HSamConfig, path: str, meta: Optional[Dict[str, Any]] = None, half: bool = False
+) -> None:
     """Save with LoRA folded. ``half`` stores float16 (used by the shipped
     demo to stay small); loading always returns float32."""
     model.image_encoder.fold_lora()
-    sd = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu().clone()
-          for k, v in model.state_dict().items()}
+    sd = {
+        k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu().clone()
+        for k, v in model.state_dict().items()
+    }
     torch.save({"format": FORMAT, "config": cfg.to_dict(), "state_dict": sd, "meta": dict(meta or {})}, path)
 
 

@@ -55,8 +55,16 @@ def read_list(path: str) -> List[str]:
 # allowed, as zod strips them. tests/test_trainset_fixtures.py keeps these in step with the schema.
 MANIFEST_FIELDS = {"format": True, "id": True, "created": True, "modality": True, "classes": True, "slices": True}
 CLASS_FIELDS = {"index": True, "name": True}
-SLICE_FIELDS = {"file": True, "study": True, "studyName": False, "sliceIndex": True, "proposedBy": True,
-                "time": True, "correctedClasses": True, "status": False}
+SLICE_FIELDS = {
+    "file": True,
+    "study": True,
+    "studyName": False,
+    "sliceIndex": True,
+    "proposedBy": True,
+    "time": True,
+    "correctedClasses": True,
+    "status": False,
+}
 SLICE_STATUS = ("corrected", "reviewed")
 _NPZ_NAME = re.compile(r"[^/\\]+\.npz")
 _MAX_SAFE_INT = 2**53 - 1  # zod's int(): a JavaScript safe integer
@@ -204,9 +212,9 @@ def load_slices(set_dir: str, names: Sequence[str], size: int, num_outputs: int)
             raise ValueError(f"{name}: image {image.shape} and label {label.shape} must be equal 2-D shapes")
         if label.max(initial=0) >= num_outputs:
             raise ValueError(f"{name}: label value {int(label.max())} >= number of model classes {num_outputs}")
-        i, l = resize_pair(image, label, size)
-        imgs.append(i)
-        labs.append(l)
+        im, lb = resize_pair(image, label, size)
+        imgs.append(im)
+        labs.append(lb)
     return SliceSet(torch.stack(imgs), torch.stack(labs), list(names))
 
 
@@ -235,11 +243,19 @@ def write_set(
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     rows = []
     for s in slices:
-        np.savez_compressed(os.path.join(set_dir, s["file"]), image=s["image"].astype(np.float32),
-                            label=s["label"].astype(np.uint8))
-        rows.append({"file": s["file"], "study": s.get("study", ""), "sliceIndex": int(s.get("sliceIndex", -1)),
-                     "proposedBy": s.get("proposedBy"), "time": s.get("time", now),
-                     "correctedClasses": list(s.get("correctedClasses", []))})
+        np.savez_compressed(
+            os.path.join(set_dir, s["file"]), image=s["image"].astype(np.float32), label=s["label"].astype(np.uint8)
+        )
+        rows.append(
+            {
+                "file": s["file"],
+                "study": s.get("study", ""),
+                "sliceIndex": int(s.get("sliceIndex", -1)),
+                "proposedBy": s.get("proposedBy"),
+                "time": s.get("time", now),
+                "correctedClasses": list(s.get("correctedClasses", [])),
+            }
+        )
     manifest = {
         "format": SET_FORMAT,
         "id": set_id or str(uuid.uuid4()),

@@ -79,7 +79,9 @@ def load_dicom_series(folder: str) -> Tuple[np.ndarray, np.ndarray]:
     dr, dc = (float(v) for v in ds[0].PixelSpacing)  # row spacing, column spacing
     pos = [np.array(d.ImagePositionPatient, dtype=float) for d in ds]
     dz = float(np.dot(normal, pos[1] - pos[0])) if len(ds) > 1 else 1.0
-    vol = np.stack([d.pixel_array.astype(np.float32) * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in ds], -1)
+    vol = np.stack(
+        [d.pixel_array.astype(np.float32) * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in ds], -1
+    )
     vol = vol.transpose(1, 0, 2)  # [rows, cols, z] -> [cols (i), rows (j), z]
     lps = np.eye(4)
     lps[:3, 0] = col_dir * dc
@@ -117,7 +119,9 @@ def _ct_dicom(data_dir: str) -> Tuple[np.ndarray, np.ndarray]:
     seg = nib.load(os.path.join(data_dir, "example_seg_dicom.nii.gz"))
     seg_arr, seg_aff = canonical(np.asarray(seg.dataobj), seg.affine)
     if hu.shape != seg_arr.shape or not np.allclose(aff, seg_aff, atol=1e-2):
-        raise ValueError(f"DICOM geometry {hu.shape} {aff.tolist()} does not match example_seg_dicom {seg_aff.tolist()}")
+        raise ValueError(
+            f"DICOM geometry {hu.shape} {aff.tolist()} does not match example_seg_dicom {seg_aff.tolist()}"
+        )
     return _slices(hu, seg_arr)
 
 
@@ -133,8 +137,17 @@ def demo_slices(data_dir: str, sources: Sequence[str] = DEFAULT_SOURCES) -> Tupl
     for vol_name, (img, lab) in volumes(data_dir, sources).items():
         for z in range(img.shape[0]):
             name = f"{vol_name}_z{z:03d}.npz"
-            slices.append({"file": name, "image": img[z], "label": lab[z], "study": vol_name, "sliceIndex": z,
-                           "proposedBy": None, "correctedClasses": []})
+            slices.append(
+                {
+                    "file": name,
+                    "image": img[z],
+                    "label": lab[z],
+                    "study": vol_name,
+                    "sliceIndex": z,
+                    "proposedBy": None,
+                    "correctedClasses": [],
+                }
+            )
             if z in HELD_OUT[vol_name]:
                 held.append(name)
     return slices, held

@@ -13,7 +13,9 @@
   few-shot runs still leave warm-up (the recipe's 250 assumes ~4000 iterations).
 - augmentation: p=0.45 rotation by an integer angle in [-20, 20) (nearest,
   image included), else p~0.41 random zoom-in crop; the recipe's elastic
-  branch is not implemented.
+  branch is not implemented. ``augment_mode="strong"`` (the demo, for patients
+  it never saw): intensity (contrast, brightness, noise), scale, rotation,
+  shift and a smooth elastic warp in one resampling (augment_strong).
 - seeded (torch + numpy), deterministic given seed and thread count.
 """
 
@@ -29,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 from .data import SliceSet
-from .model import HSam
+from .modeling.model import HSam
 
 ProgressFn = Callable[[Dict], None]
 
@@ -45,6 +47,7 @@ class TrainOptions:
     mode: str = "lora"  # "lora" | "all"
     lora_rank: int = 5
     augment: bool = True
+    augment_mode: str = "basic"  # "basic" | "strong"
     embedding_noise: float = 0.2
     device: str = "cpu"
 
@@ -95,6 +98,37 @@ def augment_batch(images: torch.Tensor, labels: torch.Tensor, rng: np.random.Gen
             x = torch.cat([im, lb], dim=1)
         out_i.append(x[0, 0])
         out_l.append(x[0, 1].round().long())
+    return torch.stack(out_i), torch.stack(out_l)
+
+
+def augment_strong(images: torch.Tensor, labels: torch.Tensor, rng: np.random.Generator):
+    """images float32 [B,S,S] in [0, 1], labels int64 [B,S,S] -> same shapes. Per sample, with
+    p=0.8 one warp: scale U(0.8, 1.25), rotation U(-20°, 20°), shift up to 8 %, plus an elastic
+    displacement (a 6x6 field of N(0, 0.04) in normalised units, bicubically smoothed); the image
+    resampled bilinear, the labels nearest. Then intensity, always: contrast U(0.8, 1.2) about
+    0.5, brightness U(-0.08, 0.08), Gaussian noise sigma U(0, 0.03), clipped to [0, 1] (the
+    window's range). Another scanner and patient differ in exactly these."""
+    b, s = images.shape[0], images.shape[-1]
+    x = torch.stack([images, labels.float()], dim=1)  # [B,2,S,S]
+    out_i, out_l = [], []
+    for k in range(b):
+        xi = x[k : k + 1]
+        if rng.random() < 0.8:
+            sc = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+            ang = math.radians(rng.uniform(-20, 20))
+            tx, ty = rng.uniform(-0.08, 0.08, size=2)
+            c, si = math.cos(ang) / sc, math.sin(ang) / sc
+            theta = torch.tensor([[c, -si, tx], [si, c, ty]], dtype=torch.float32)[None]
+            grid = F.affine_grid(theta, [1, 2, s, s], align_corners=False)
+            coarse = torch.from_numpy(rng.normal(0, 0.04, size=(1, 2, 6, 6)).astype(np.float32))
+            grid = grid + F.interpolate(coarse, size=(s, s), mode="bicubic", align_corners=False).permute(0, 2, 3, 1)
+            im = F.grid_sample(xi[:, :1], grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            lb = F.grid_sample(xi[:, 1:], grid, mode="nearest", padding_mode="zeros", align_corners=False)
+            xi = torch.cat([im, lb], dim=1)
+        img = (xi[0, 0] - 0.5) * rng.uniform(0.8, 1.2) + 0.5 + rng.uniform(-0.08, 0.08)
+        img = img + torch.from_numpy(rng.normal(0, rng.uniform(0, 0.03), size=(s, s)).astype(np.float32))
+        out_i.append(img.clamp(0, 1))
+        out_l.append(xi[0, 1].round().long())
     return torch.stack(out_i), torch.stack(out_l)
 
 
@@ -164,7 +198,7 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
         idx, order = order[: opts.batch_size], order[opts.batch_size :]
         imgs, labs = train_set.images[idx], train_set.labels[idx]
         if opts.augment:
-            imgs, labs = augment_batch(imgs, labs, rng)
+            imgs, labs = (augment_strong if opts.augment_mode == "strong" else augment_batch)(imgs, labs, rng)
         imgs, labs = imgs.to(dev), labs.to(dev)
         epoch = it * opts.batch_size / k
         w = stage_weight(epoch)
@@ -179,8 +213,16 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
         losses.append(float(loss))
         if progress:
             el = time.time() - t0
-            progress({"event": "progress", "step": it + 1, "steps": opts.steps, "loss": round(float(loss), 5),
-                      "lr": group["lr"], "elapsed_s": round(el, 2),
-                      "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1)})
+            progress(
+                {
+                    "event": "progress",
+                    "step": it + 1,
+                    "steps": opts.steps,
+                    "loss": round(float(loss), 5),
+                    "lr": group["lr"],
+                    "elapsed_s": round(el, 2),
+                    "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1),
+                }
+            )
     model.eval()
     return {"losses": losses, "seconds": time.time() - t0, "warmup": warmup}

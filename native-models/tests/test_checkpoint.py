@@ -6,7 +6,13 @@ import torch
 
 from hsam import make_config
 from hsam.checkpoint import (
-    load_official, load_ours, official_to_ours, random_official, resize_pos_embed, resize_rel_pos, save_ours,
+    load_official,
+    load_ours,
+    official_to_ours,
+    random_official,
+    resize_pos_embed,
+    resize_rel_pos,
+    save_ours,
 )
 
 
@@ -24,12 +30,20 @@ def test_vit_b_hsam_checkpoint_matches_published_layout(vit_b_official):
     groups = {"w_": 0, "prompt_encoder.": 0, "prompt_encoder2.": 0, "mask_decoder.": 0, "mask_decoder2.": 0}
     for k in hsam:
         groups[next(g for g in groups if k.startswith(g))] += 1
-    assert groups == {"w_": 48, "prompt_encoder.": 24, "prompt_encoder2.": 24, "mask_decoder.": 150, "mask_decoder2.": 243}
+    assert groups == {
+        "w_": 48,
+        "prompt_encoder.": 24,
+        "prompt_encoder2.": 24,
+        "mask_decoder.": 150,
+        "mask_decoder2.": 243,
+    }
     shapes = {
-        "w_a_000": (5, 768), "w_b_023": (768, 5),
+        "w_a_000": (5, 768),
+        "w_b_023": (768, 5),
         "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix": (2, 128),
         "prompt_encoder.no_mask_embed.weight": (1, 256),
-        "mask_decoder.iou_token.weight": (1, 256), "mask_decoder.mask_tokens.weight": (9, 256),
+        "mask_decoder.iou_token.weight": (1, 256),
+        "mask_decoder.mask_tokens.weight": (9, 256),
         "mask_decoder.transformer.layers.0.cross_attn_token_to_image.q_proj.weight": (128, 256),
         "mask_decoder.transformer.layers.1.cross_attn_image_to_token.out_proj.weight": (256, 128),
         "mask_decoder.transformer.layers.0.self_attn.q_proj.weight": (256, 256),
@@ -146,8 +160,9 @@ def test_lora_folding_equals_unfolded_forward(tiny_official):
     cfg, sam, hsam = tiny_official
     folded, _ = load_official(sam, hsam, "tiny", 224, fold=True)
     unfolded, _ = load_official(sam, hsam, "tiny", 224, fold=False)
-    bare, _ = load_official(sam, {k: (torch.zeros_like(v) if k.startswith("w_b") else v) for k, v in hsam.items()},
-                            "tiny", 224)
+    bare, _ = load_official(
+        sam, {k: (torch.zeros_like(v) if k.startswith("w_b") else v) for k, v in hsam.items()}, "tiny", 224
+    )
     x = torch.rand(2, 3, 224, 224)
     with torch.no_grad():
         e_f, e_u, e_0 = folded.encode(x), unfolded.encode(x), bare.encode(x)
@@ -177,3 +192,47 @@ def test_our_checkpoint_round_trip(tmp_path, tiny_official):
     with pytest.raises(ValueError):
         torch.save({"format": "other"}, str(tmp_path / "bad.pt"))
         load_ours(str(tmp_path / "bad.pt"))
+
+
+def test_vit_b_official_224_layout_converts_strictly():
+    """An official checkpoint trained at --img-size 224 (MaskDecoder2_224): its dead CMAttn is
+    196 wide with 7 heads and an MLP hidden width of 2048, literal constants of the official code."""
+    cfg = make_config("vit_b", img_size=224, num_classes=8)
+    assert (cfg.dead_width, cfg.dead_heads, cfg.dead_mlp_dim) == (196, 7, 2048)
+    sam, hsam = random_official(cfg, rank=5, seed=4)
+    for k, s in {
+        "mask_decoder2.self_attn.q_proj.weight": (196, 196),
+        "mask_decoder2.self_attn2.out_proj.weight": (196, 196),
+        "mask_decoder2.norm1.weight": (196,),
+        "mask_decoder2.mlp.lin1.weight": (2048, 196),
+        "mask_decoder2.mlp.lin2.weight": (196, 2048),
+        "mask_decoder2.med_sel.0.weight": (1, 9),
+    }.items():
+        assert tuple(hsam[k].shape) == s, k
+    model, got = load_official(sam, hsam, "vit_b", 224, num_classes=8)  # strict
+    assert (got.dead_width, got.dead_heads, got.dead_mlp_dim) == (196, 7, 2048)
+    assert model.mask_decoder2.self_attn.num_heads == 7
+    assert tuple(model.state_dict()["image_encoder.pos_embed"].shape) == (1, 14, 14, 768)
+    with torch.no_grad():
+        out = model.decode(model.encode(torch.rand(1, 3, 224, 224)))
+    assert tuple(out["logits"].shape) == (1, 9, 224, 224)
+
+
+def test_widths_come_from_the_tensors_not_a_formula(vit_b_official):
+    """512: 1024 wide, 8 heads, MLP 2048 (= 2 x 1024 only by coincidence); a width the official
+    code never builds is refused with a sentence, not a shape error."""
+    _, sam, hsam = vit_b_official
+    _, cfg = load_official(sam, hsam, "vit_b", 512, num_classes=8)
+    assert (cfg.dead_width, cfg.dead_heads, cfg.dead_mlp_dim) == (1024, 8, 2048)
+    odd = dict(hsam)
+    odd["mask_decoder2.norm1.weight"] = torch.ones(300)
+    with pytest.raises(ValueError, match="300 wide"):
+        load_official(sam, odd, "vit_b", 512, num_classes=8)
+
+
+def test_configs_written_before_dead_mlp_dim_load_as_built():
+    from hsam.build import HSamConfig
+
+    d = make_config("tiny").to_dict()
+    del d["dead_mlp_dim"]
+    assert HSamConfig.from_dict(d).dead_mlp_dim == 2 * d["dead_width"]

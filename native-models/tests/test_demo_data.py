@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from hsam.card import SYNAPSE_CLASSES
-from hsam.demo import DEFAULT_SOURCES, HELD_OUT, check_sources, default_data_dir, demo_slices, map_labels, volumes, window_ct
+from hsam.demo import (
+    DEFAULT_SOURCES,
+    HELD_OUT,
+    check_sources,
+    default_data_dir,
+    demo_slices,
+    map_labels,
+    volumes,
+    window_ct,
+)
 
 DEMO_CARD = os.path.join(os.path.dirname(__file__), "..", "models", "demo", "model.json")
 

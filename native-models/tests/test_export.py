@@ -41,10 +41,22 @@ def test_decoder_has_no_dead_branch_and_no_index_writes(exported):
     n_values = sum(int(np.prod(s)) for s in shapes)
     sd = model.state_dict()
     decoders = sum(v.numel() for k, v in sd.items() if k.startswith(("mask_decoder.", "mask_decoder2.")))
-    dead_prefixes = ("mask_decoder.iou_prediction_head", "mask_decoder2.iou_prediction_head", "mask_decoder2.med_sel",
-                     "mask_decoder2.self_attn", "mask_decoder2.norm", "mask_decoder2.mlp.")
-    dead = sum(v.numel() for k, v in sd.items() if k.startswith(dead_prefixes) or
-               any(f"{a}.norm{j}." in k for a in ("cross_attn_token_to_image", "cross_attn_image_to_token") for j in (1, 2, 3)))
+    dead_prefixes = (
+        "mask_decoder.iou_prediction_head",
+        "mask_decoder2.iou_prediction_head",
+        "mask_decoder2.med_sel",
+        "mask_decoder2.self_attn",
+        "mask_decoder2.norm",
+        "mask_decoder2.mlp.",
+    )
+    dead = sum(
+        v.numel()
+        for k, v in sd.items()
+        if k.startswith(dead_prefixes)
+        or any(
+            f"{a}.norm{j}." in k for a in ("cross_attn_token_to_image", "cross_attn_image_to_token") for j in (1, 2, 3)
+        )
+    )
     baked = 2 * cfg.transformer_dim * cfg.grid * cfg.grid  # PE and the dense embedding as constants
     assert dead > 0.1 * decoders
     assert n_values <= decoders - dead + baked + 1000  # + small folded constants

@@ -40,8 +40,17 @@ def base_model(tmp_path_factory):
     torch.manual_seed(0)
     cfg = make_config("tiny", img_size=224, num_classes=8)
     out = str(tmp_path_factory.mktemp("base"))
-    write_model_folder(build_hsam(cfg), cfg, out, name="base", version="0.0.1", description="random",
-                       class_names=SYNAPSE_CLASSES, provenance={"source": "test"}, meta={"name": "base"})
+    write_model_folder(
+        build_hsam(cfg),
+        cfg,
+        out,
+        name="base",
+        version="0.0.1",
+        description="random",
+        class_names=SYNAPSE_CLASSES,
+        provenance={"source": "test"},
+        meta={"name": "base"},
+    )
     return out
 
 
@@ -52,8 +61,17 @@ def train_set(tmp_path_factory):
     slices = []
     for i in range(6):
         img, lab = synthetic_slice(rng)
-        slices.append({"file": f"s{i}.npz", "image": img, "label": lab, "study": "synthetic", "sliceIndex": i,
-                       "proposedBy": {"name": "base", "version": "0.0.1"}, "correctedClasses": [1, 5]})
+        slices.append(
+            {
+                "file": f"s{i}.npz",
+                "image": img,
+                "label": lab,
+                "study": "synthetic",
+                "sliceIndex": i,
+                "proposedBy": {"name": "base", "version": "0.0.1"},
+                "correctedClasses": [1, 5],
+            }
+        )
     write_set(d, slices, SYNAPSE_CLASSES, set_id="test-set-1", val=["s5.npz"])
     return d
 
@@ -74,9 +92,28 @@ def test_training_set_format(train_set):
 def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, train_set):
     out = str(tmp_path / "ft")
     proc = subprocess.run(
-        [sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out", out,
-         "--steps", "16", "--batch-size", "2", "--device", "cpu", "--seed", "1"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            HSAM,
+            "finetune",
+            "--set",
+            train_set,
+            "--model",
+            base_model,
+            "--out",
+            out,
+            "--steps",
+            "16",
+            "--batch-size",
+            "2",
+            "--device",
+            "cpu",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     events = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -114,8 +151,10 @@ def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, 
     w0 = base.state_dict()["image_encoder.blocks.0.attn.qkv.weight"]
     w1 = model.state_dict()["image_encoder.blocks.0.attn.qkv.weight"]
     assert (w1 - w0).abs().max() > 0
-    assert torch.equal(base.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
-                       model.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"])  # frozen
+    assert torch.equal(
+        base.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
+        model.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
+    )  # frozen
 
 
 def test_finetune_rejects_a_set_with_other_classes(tmp_path, base_model):
@@ -123,8 +162,24 @@ def test_finetune_rejects_a_set_with_other_classes(tmp_path, base_model):
     img, lab = synthetic_slice(rng)
     d = str(tmp_path / "set")
     write_set(d, [{"file": "a.npz", "image": img, "label": lab}], ["foreground"])
-    proc = subprocess.run([sys.executable, HSAM, "finetune", "--set", d, "--model", base_model, "--out",
-                           str(tmp_path / "o"), "--steps", "1"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            HSAM,
+            "finetune",
+            "--set",
+            d,
+            "--model",
+            base_model,
+            "--out",
+            str(tmp_path / "o"),
+            "--steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0 and "classes" in proc.stderr
 
 
@@ -132,8 +187,24 @@ def test_finetune_refuses_a_non_empty_out_folder(tmp_path, base_model, train_set
     out = tmp_path / "taken"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    proc = subprocess.run([sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out",
-                           str(out), "--steps", "1"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            HSAM,
+            "finetune",
+            "--set",
+            train_set,
+            "--model",
+            base_model,
+            "--out",
+            str(out),
+            "--steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
     last = json.loads(proc.stdout.splitlines()[-1])
     assert last["event"] == "error" and last["kind"] == "input" and "not empty" in last["message"]
@@ -145,9 +216,28 @@ def test_sigterm_cancels_and_leaves_no_model_folder(tmp_path, base_model, train_
     import signal
 
     out = tmp_path / "ft"
-    proc = subprocess.Popen([sys.executable, HSAM, "finetune", "--set", train_set, "--model", base_model, "--out",
-                             str(out), "--steps", "500", "--batch-size", "1", "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            HSAM,
+            "finetune",
+            "--set",
+            train_set,
+            "--model",
+            base_model,
+            "--out",
+            str(out),
+            "--steps",
+            "500",
+            "--batch-size",
+            "1",
+            "--device",
+            "cpu",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if json.loads(line)["event"] == "progress":

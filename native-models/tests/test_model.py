@@ -7,8 +7,8 @@ from torch.nn import functional as F
 
 from hsam import build_hsam, make_config
 from hsam.checkpoint import load_official
-from hsam.image_encoder import window_partition, window_unpartition
-from hsam.transformer import MaskedAttention, TwoWayBlock
+from hsam.modeling.image_encoder import window_partition, window_unpartition
+from hsam.modeling.transformer import MaskedAttention, TwoWayBlock
 
 
 def test_released_cmattn_reduces_to_doubling(tiny_official):
@@ -58,6 +58,7 @@ def test_prior_multiplies_softmaxed_weights_broadcast_over_heads():
 
 def _ref_block(blk: TwoWayBlock, q, k, qpe, kpe, first: bool):
     """HSAM.md section 1, 'Decoder blocks', written out independently."""
+
     def attn(a, x, y, z):
         return a(x, y, z)
 

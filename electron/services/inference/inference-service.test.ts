@@ -1,7 +1,7 @@
 /** The inference service end to end: its worker thread, real sessions, the shared CT. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOTALSEG } from '../../../test-support/paths.js';
+import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { tinyModel } from '../../../test-support/tiny-model.js';
 import { readNifti } from '../imaging/nifti.js';
 import type { Volume } from '../imaging/volume.js';
@@ -27,6 +27,19 @@ describe('InferenceService', () => {
     expect(m.report.skipped.map((s) => s.provider)).toContain('cuda');
     expect(m.report.skipped[0]?.reason).toMatch(/\S/);
     expect(m.card.classes).toHaveLength(9);
+    expect(m.report.precision).toBe('fp32'); // this model's card offers no int8 variant
+  });
+
+  it('runs the int8 graphs on the CPU when the card offers them (the shipped demo does)', async () => {
+    const demo = await loadModelFolder(join(REPO_ROOT, 'native-models', 'models', 'demo'));
+    expect(demo.int8?.encoderPath).toMatch(/encoder\.int8\.onnx$/);
+    const engine = await createOrtEngine(demo, 'auto');
+    try {
+      expect(engine.report.provider).toBe('cpu');
+      expect(engine.report.precision).toBe('int8');
+    } finally {
+      await engine.release();
+    }
   });
 
   it('segments in the worker exactly as the pipeline does in-process', async () => {

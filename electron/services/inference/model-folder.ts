@@ -15,6 +15,8 @@ export interface ModelFolder {
   readonly card: ModelCard;
   readonly encoderPath: string;
   readonly decoderPath: string;
+  /** The card's int8 graphs, checked like the fp32 ones, or null when it offers none. */
+  readonly int8: { readonly encoderPath: string; readonly decoderPath: string } | null;
 }
 
 const bad = (message: string): UserFacingError => new UserFacingError('unreadable', message);
@@ -50,16 +52,24 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
     throw bad(`${name}/model.json gives an input size of ${card.input.size} pixels a side; H-SAM models take at most ${MAX_INPUT_SIZE} (the published ones 224 or 512).`);
   }
 
-  const paths = { encoder: join(dir, card.files.encoder.path), decoder: join(dir, card.files.decoder.path) };
-  for (const [role, entry] of [
+  const int8 = card.variants?.int8;
+  const files = [
     ['encoder', card.files.encoder],
     ['decoder', card.files.decoder],
-  ] as const) {
-    const s = await stat(paths[role]).catch(() => null);
+    ...(int8 ? ([['int8 encoder', int8.encoder], ['int8 decoder', int8.decoder]] as const) : []),
+  ] as const;
+  for (const [role, entry] of files) {
+    const s = await stat(join(dir, entry.path)).catch(() => null);
     if (!s) throw bad(`${name}/${entry.path} (the ${role}) is missing.`);
     if (s.size !== entry.bytes) {
       throw bad(`${name}/${entry.path} has ${s.size} bytes but model.json says ${entry.bytes}: the file is truncated or belongs to another model.`);
     }
   }
-  return { dir, card, encoderPath: paths.encoder, decoderPath: paths.decoder };
+  return {
+    dir,
+    card,
+    encoderPath: join(dir, card.files.encoder.path),
+    decoderPath: join(dir, card.files.decoder.path),
+    int8: int8 ? { encoderPath: join(dir, int8.encoder.path), decoderPath: join(dir, int8.decoder.path) } : null,
+  };
 }

@@ -61,6 +61,7 @@ export class ModelHost {
       modalities: Object.keys(card.preprocessing),
       provider: report.provider,
       skipped: report.skipped,
+      precision: report.precision,
       meanDice: card.quality?.mean ?? null,
     };
     return this.#status;

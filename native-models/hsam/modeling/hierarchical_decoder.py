@@ -33,6 +33,7 @@ class HierarchicalDecoder(nn.Module):
         iou_head_hidden_dim: int = 256,
         dead_width: int = 1024,
         dead_heads: int = 8,
+        dead_mlp_dim: int = 2048,
         med_sel_in: int = 9,
         masked_norm_sizes: tuple = (196, 9, 1024),
     ) -> None:
@@ -61,7 +62,7 @@ class HierarchicalDecoder(nn.Module):
         self.norm1 = nn.LayerNorm(dead_width)
         self.self_attn2 = Attention(dead_width, dead_heads)
         self.norm2 = nn.LayerNorm(dead_width)
-        self.mlp = MLPBlock(dead_width, 2 * dead_width, nn.ReLU)
+        self.mlp = MLPBlock(dead_width, dead_mlp_dim, nn.ReLU)
 
     def forward(self, src2: torch.Tensor, pe: torch.Tensor, prior: torch.Tensor, up1: torch.Tensor) -> torch.Tensor:
         b, c, h, w = src2.shape

@@ -87,7 +87,9 @@ class MaskedAttention(Attention):
         self.norm2 = nn.LayerNorm(norm_sizes[1])
         self.norm3 = nn.LayerNorm(norm_sizes[2])
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, prior: torch.Tensor
+    ) -> torch.Tensor:
         attn = self._weights(q, k)
         n_keys = attn.shape[-1]
         if n_keys == prior.shape[-1]:
@@ -130,7 +132,11 @@ class TwoWayBlock(nn.Module):
         self.dropout = nn.Dropout(0.2) if masked else nn.Identity()
 
     def forward(
-        self, queries: torch.Tensor, keys: torch.Tensor, query_pe: torch.Tensor, key_pe: torch.Tensor,
+        self,
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        query_pe: torch.Tensor,
+        key_pe: torch.Tensor,
         prior: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         q = queries + query_pe

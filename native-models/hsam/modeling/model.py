@@ -41,8 +41,11 @@ class HSam(nn.Module):
         return self.image_encoder(image)
 
     def decode(
-        self, emb: torch.Tensor, embedding_noise: float = 0.0,
-        pe: Optional[torch.Tensor] = None, dense: Optional[torch.Tensor] = None,
+        self,
+        emb: torch.Tensor,
+        embedding_noise: float = 0.0,
+        pe: Optional[torch.Tensor] = None,
+        dense: Optional[torch.Tensor] = None,
     ) -> Dict[str, torch.Tensor]:
         """E [B, C, g, g] -> dict of float32 logits (before softmax):
 

@@ -29,7 +29,11 @@ def upscaling(dim: int) -> nn.Sequential:
 
 class MaskDecoder(nn.Module):
     def __init__(
-        self, transformer_dim: int, num_mask_tokens: int, mlp_dim: int = 2048, num_heads: int = 8,
+        self,
+        transformer_dim: int,
+        num_mask_tokens: int,
+        mlp_dim: int = 2048,
+        num_heads: int = 8,
         iou_head_hidden_dim: int = 256,
     ) -> None:
         super().__init__()
