@@ -134,7 +134,7 @@ Batch mode is resumable: studies whose output exists are skipped unless --force.
     .option('--model <dir>', 'the model folder whose classes the labels use', defaultModelDir())
     .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
     .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
-    .option('--classes <file>', 'a JSON class table { "value": "name" } naming the labels instead of the model; file.json#key picks one of several tables (default: the first that names every value)')
+    .option('--classes <file>', 'a JSON class table { "value": "name" } naming the labels instead of the model; file.json#key picks one of several tables (default: the only one that names every value)')
     .option('--algorithm <name>', 'with --classes: the tool that made the labels (DICOM SEG algorithm name; default: the class table file name)')
     .addHelpText('after', `
 Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }

@@ -1,8 +1,9 @@
 /**
  * A class table from a JSON file of `{ "value": "name" }` (TotalSegmentator's class list), or
  * of several such tables under keys (`{ "total": {...}, "total_mr": {...} }`). `file.json#key`
- * picks a table by key; without a key, the first table (in file order) that names every value
- * of the label map is used, so TotalSegmentator's `total` is chosen for a CT map.
+ * picks a table by key; without a key, the one table that names every value of the label map
+ * (TotalSegmentator's `total` for its CT maps, whose values pass `total_mr`'s 50); when several
+ * do, the user must pick, since they name the same values differently.
  */
 import { readFile } from 'node:fs/promises';
 import type { ModelClass } from '../../contract/segmentation.js';
@@ -56,8 +57,12 @@ export async function readJsonClassTable(spec: string, values: readonly number[]
     table = flat;
   } else {
     if (nested.length === 0) throw new ClassTableError(`The class table ${file} is not of the form { "value": "name" } nor a set of such tables.`);
-    table = nested.find(([, t]) => wanted.every((v) => t.has(v)))?.[1];
-    if (!table) throw new ClassTableError(`No table in ${file} (${nested.map(([k]) => k).join(', ')}) names every label value; pick one with ${file}#<key>.`);
+    const fit = nested.filter(([, t]) => wanted.every((v) => t.has(v)));
+    // Two tables that both name every value would name them differently: the user must choose.
+    if (fit.length !== 1) {
+      throw new ClassTableError(`${fit.length === 0 ? 'No table' : `More than one table (${fit.map(([k]) => k).join(', ')})`} in ${file} names every label value; pick one with ${file}#<key>.`);
+    }
+    table = fit[0]![1];
   }
   const missing = wanted.filter((v) => !table.has(v));
   if (missing.length > 0) throw new ClassTableError(`The labels hold value${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the class table ${spec} does not name.`);
