@@ -6,6 +6,7 @@
  * .seg.nrrd, pydicom for the DICOM SEG (algorithm type per --provenance, voxels per segment).
  * Refusals: exit 1 with one line on stderr and nothing written; usage errors exit 2.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { pythonJson } from '../../test-support/python.js';
 import { referenceOnGrid } from '../../test-support/synapse.js';
 import { runHsam } from '../../test-support/cli.js';
+import { segAgainstNifti } from '../../test-support/seg-against-nifti.js';
 import type { LabelExportResult } from '../../common/contract/learning.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { readVolume } from '../services/imaging/read-volume.js';
@@ -198,6 +200,47 @@ describe('hsam export', () => {
     expect(affineCornerDistance(view.sform, sourceAffine, [512, 512, 20])).toBeLessThan(0.01);
   });
 
+  describe('labels on the series lattice in another voxel order', () => {
+    const REORDERED = "The labels were stored in another voxel order (axes permuted or flipped) than the volume; they were put back in the volume's order.";
+
+    it('i and j swapped: put back in the series order, same voxels', async () => {
+      const [ni, nj, nk] = series.dims;
+      const transposed = new Uint8Array(referenceLabels.length);
+      for (let k = 0; k < nk; k++) for (let j = 0; j < nj; j++) for (let i = 0; i < ni; i++) transposed[k * ni * nj + i * nj + j] = referenceLabels[k * ni * nj + j * ni + i]!;
+      const d = series.direction;
+      const swapped: Mat3 = [d[1], d[0], d[2], d[4], d[3], d[5], d[7], d[6], d[8]];
+      const path = writeLabels(join(dir, 'transposed.nii.gz'), series, transposed, swapped);
+      const r = await hsam(exportArgs(path, 'nifti', join(dir, 'transposed-out.nii.gz'), 'auto'));
+      expect(r.code, r.err).toBe(0);
+      expect(r.json!.warnings).toContain(REORDERED);
+      const back = await readVolume(join(dir, 'transposed-out.nii.gz'));
+      expect(Buffer.compare(Buffer.from(Uint8Array.from(back.voxels)), Buffer.from(referenceLabels))).toBe(0);
+    });
+
+    it("TotalSegmentator's labels (rows reversed, as dcm2niix writes) with its class table: a DICOM SEG of the source images that passes dciodvfy", async () => {
+      const out = join(dir, 'totalseg.seg.dcm');
+      const labels = join(TOTALSEG, 'example_seg_dicom.nii.gz');
+      const r = await hsam(['export', SERIES, '--labels', labels, '--classes', join(TOTALSEG, 'totalsegmentator_classes.json'), '--algorithm', 'TotalSegmentator', '--format', 'dicom-seg', '--out', out, '--provenance', 'auto']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.json!.warnings).toContain(REORDERED);
+      expect(r.json!.segments).toHaveLength(31);
+      expect(new Set(r.json!.segments.map((s) => s.algorithmType))).toEqual(new Set(['AUTOMATIC']));
+      const v = spawnSync('dciodvfy', [out], { encoding: 'utf8' });
+      expect(`${v.stdout}\n${v.stderr}`.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+      // pydicom + nibabel: every frame's pixels equal TotalSegmentator's labels at its source image.
+      expect(segAgainstNifti(out, SERIES, labels)).toEqual({ segments: 31, frames: 520, referenced: 20, sources: 20, mismatched: 0, labelled: 739_420 });
+    }, 120_000);
+
+    it('the NIfTI CT with TotalSegmentator labels and a table picked by key', async () => {
+      const out = join(dir, 'totalseg-sm.nii.gz');
+      const r = await hsam(['export', join(TOTALSEG, 'example_ct_sm.nii.gz'), '--labels', join(TOTALSEG, 'example_seg.nii.gz'), '--classes', `${join(TOTALSEG, 'totalsegmentator_classes.json')}#total`, '--format', 'nifti', '--out', out]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.json!.segments).toHaveLength(41);
+      const bad = await hsam(['export', join(TOTALSEG, 'example_ct_sm.nii.gz'), '--labels', join(TOTALSEG, 'example_seg.nii.gz'), '--classes', `${join(TOTALSEG, 'totalsegmentator_classes.json')}#ct`, '--format', 'nifti', '--out', join(dir, 'x9.nii.gz')]);
+      expect(bad).toEqual({ code: 1, json: null, err: `hsam: The class table ${join(TOTALSEG, 'totalsegmentator_classes.json')} has no table "ct" (it has total, total_mr).\n` });
+    });
+  });
+
   describe('refuses, exit 1 and nothing written', () => {
     const refused = async (args: string[], message: string): Promise<void> => {
       const out = args[args.indexOf('--out') + 1]!;
@@ -208,28 +251,8 @@ describe('hsam export', () => {
     it('labels of another grid: the NIfTI CT’s labels for the DICOM series', () =>
       refused(
         exportArgs(join(TOTALSEG, 'example_seg.nii.gz'), 'nifti', join(dir, 'x1.nii.gz'), 'auto'),
-        'The labels are 122×101×30 voxels but the volume is 512×512×20: they do not label this volume.',
+        "The labels (122×101×30 voxels of 3.000×3.000×3.000 mm from 178.0, -11.3, 94.3) are not on the volume's voxel lattice (512×512×20 of 0.977×0.977×2.000 mm from -249.5, -437.5, -804.5), in any axis order or direction. They do not label this volume.",
       ));
-
-    it('labels of the same size in another voxel order: rows reversed, or i and j swapped', async () => {
-      // TotalSegmentator's file runs its rows the other way from the series (511 rows of 0.977 mm).
-      await refused(
-        exportArgs(join(TOTALSEG, 'example_seg_dicom.nii.gz'), 'nifti', join(dir, 'x2.nii.gz'), 'auto'),
-        "The labels' geometry differs from the volume's by 499.02 mm at a corner: they do not label this volume.",
-      );
-      // The same labels transposed onto a grid with i and j swapped: first and last voxel where the
-      // series has them, every other corner not.
-      const [ni, nj, nk] = series.dims;
-      const transposed = new Uint8Array(referenceLabels.length);
-      for (let k = 0; k < nk; k++) for (let j = 0; j < nj; j++) for (let i = 0; i < ni; i++) transposed[k * ni * nj + i * nj + j] = referenceLabels[k * ni * nj + j * ni + i]!;
-      const d = series.direction;
-      const swapped: Mat3 = [d[1], d[0], d[2], d[4], d[3], d[5], d[7], d[6], d[8]];
-      const path = writeLabels(join(dir, 'transposed.nii.gz'), series, transposed, swapped);
-      await refused(
-        exportArgs(path, 'dicom-seg', join(dir, 'x3.seg.dcm'), 'auto'),
-        "The labels' geometry differs from the volume's by 499.02 mm at a corner: they do not label this volume.",
-      );
-    });
 
     it('a label value the model does not name', async () => {
       const labels = referenceLabels.slice();

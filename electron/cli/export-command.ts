@@ -3,10 +3,13 @@
  * exchange format, in the geometry of the volume it labels, with the model's class names,
  * colours and coded anatomy. The same writers as the app: atomic, read back before success.
  *
+ * Labels on the volume's voxel lattice in another voxel order (permuted or flipped axes, as
+ * dcm2niix writes) are put back in the volume's order, with a warning. `--classes` names the
+ * values from a JSON class table instead of the model (labels from another tool).
+ *
  * Rejected (before anything is written): a model folder that does not load, a DICOM SEG for a
- * volume that did not come from DICOM, labels whose grid or geometry differ from the volume's
- * (any of the eight corners of the grid more than 0.01 mm apart: a flipped or transposed voxel
- * order is another grid, even where two corners coincide), class values the model does not name.
+ * volume that did not come from DICOM, labels not on the volume's lattice, class values that
+ * neither the model nor the class table names.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -15,6 +18,8 @@ import { exportLabels, readLabelSchemas } from '../services/export/label-export.
 import type { AlgorithmType } from '../services/export/segments.js';
 import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/loader.js';
 import { readVolume } from '../services/imaging/read-volume.js';
+import { ClassTableError, readJsonClassTable } from '../services/interop/json-class-table.js';
+import { LabelGridError, reorientLabels } from '../services/interop/reorient-labels.js';
 import { loadModelFolder } from '../services/inference/model-folder.js';
 import type { Volume } from '../services/imaging/volume.js';
 import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
@@ -26,6 +31,10 @@ export interface ExportOptions {
   readonly model: string;
   readonly provenance: 'auto' | 'corrected' | 'manual';
   readonly series?: string;
+  /** A JSON class table (`file.json` or `file.json#key`) naming the label values instead of the model. */
+  readonly classes?: string;
+  /** The tool that made labels named by a class table (DICOM SEG algorithm name). */
+  readonly algorithm?: string;
   readonly schemas: string;
 }
 
@@ -49,25 +58,6 @@ async function openVolume(input: string, series: string | undefined): Promise<Vo
   return loadDicomSeries(matches[0]!, () => {});
 }
 
-/** Where voxel `ijk` of a grid lies in the patient (LPS mm). */
-const corner = (g: Volume, ijk: readonly number[]): number[] =>
-  [0, 1, 2].map((r) => g.origin[r]! + [0, 1, 2].reduce((s, c) => s + g.direction[r * 3 + c]! * g.spacing[c]! * ijk[c]!, 0));
-
-/**
- * Largest distance along an axis (mm) between where two grids of the same dims put their eight
- * corners. The first and last voxel are not enough: a grid with its i and j axes swapped (square
- * slices of square pixels) puts both where the original does, in another voxel order.
- */
-function cornerOffset(a: Volume, b: Volume): number {
-  let worst = 0;
-  for (let n = 0; n < 8; n++) {
-    const ijk = [0, 1, 2].map((c) => ((n >> c) & 1 ? a.dims[c]! - 1 : 0));
-    const [pa, pb] = [corner(a, ijk), corner(b, ijk)];
-    for (let r = 0; r < 3; r++) worst = Math.max(worst, Math.abs(pa[r]! - pb[r]!));
-  }
-  return worst;
-}
-
 export async function exportCommand(input: string, o: ExportOptions): Promise<LabelExportResult & { output: string }> {
   // Before anything is read: the output must not replace the volume, its folder's images or the labels.
   await refuseOverwritingInputs(o.out, [input, o.labels]);
@@ -81,21 +71,30 @@ export async function exportCommand(input: string, o: ExportOptions): Promise<La
     );
   }
   const labels = await readVolume(o.labels);
-  if (labels.dims.join() !== volume.dims.join()) {
-    throw new ExportError(`The labels are ${labels.dims.join('×')} voxels but the volume is ${volume.dims.join('×')}: they do not label this volume.`);
+  let grid: ReturnType<typeof reorientLabels>;
+  try {
+    grid = reorientLabels(volume, labels, labels.voxels);
+  } catch (e) {
+    if (e instanceof LabelGridError) throw new ExportError(`${e.message} They do not label this volume.`);
+    throw e;
   }
-  const off = cornerOffset(volume, labels);
-  // Label files store geometry as float32; anything past a hundredth of a millimetre is another grid.
-  if (off > 0.01) throw new ExportError(`The labels' geometry differs from the volume's by ${off.toFixed(2)} mm at a corner: they do not label this volume.`);
-  const values = [...new Set<number>(labels.voxels)].sort((a, b) => a - b);
+  const values = [...new Set<number>(grid.voxels)].sort((a, b) => a - b);
+  const warnings: string[] = grid.reoriented ? [`The labels were stored in another voxel order (axes permuted or flipped) than the volume; they were put back in the volume's order.`] : [];
+  const classes = o.classes ? await readJsonClassTable(o.classes, values).catch((e: unknown) => {
+    throw e instanceof ClassTableError ? new ExportError(e.message) : e;
+  }) : card.classes;
+  const source = o.classes ? `the class table ${o.classes}` : `model ${card.name} ${card.version}`;
   const types = new Map<number, AlgorithmType>();
   for (const v of values) {
     if (v === 0) continue;
-    if (!card.classes.some((c) => c.index === v)) throw new ExportError(`The labels hold value ${v}, which model ${card.name} ${card.version} does not name (it has ${card.classes.length - 1} classes).`);
+    if (!classes.some((c) => c.index === v)) throw new ExportError(`The labels hold value ${v}, which ${source} does not name (it has ${classes.length - 1} classes).`);
     types.set(v, TYPES[o.provenance]);
   }
   const schema = await readLabelSchemas(o.schemas);
-  const model = o.provenance === 'manual' ? undefined : { name: card.name, version: card.version };
-  const r = await exportLabels({ format: o.format, path: o.out, volume, labels: Uint8Array.from(labels.voxels), classes: card.classes, schema, types, model });
-  return { ...r, output: o.out };
+  // Labels named by a class table came from another tool, not from this model: the algorithm is
+  // that tool, named by --algorithm or after the class table's file.
+  const tool = o.classes ? { name: o.algorithm ?? basename(o.classes.replace(/#.*$/, '')).replace(/\.json$/i, ''), version: 'unknown' } : { name: card.name, version: card.version };
+  const model = o.provenance === 'manual' ? undefined : tool;
+  const r = await exportLabels({ format: o.format, path: o.out, volume, labels: grid.voxels, classes, schema, types, model });
+  return { ...r, warnings: [...warnings, ...r.warnings], output: o.out };
 }

@@ -123,10 +123,12 @@ Batch mode is resumable: studies whose output exists are skipped unless --force.
     .option('--model <dir>', 'the model folder whose classes the labels use', defaultModelDir())
     .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
     .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
+    .option('--classes <file>', 'a JSON class table { "value": "name" } naming the labels instead of the model; file.json#key picks one of several tables (default: the only one that names every value)')
+    .option('--algorithm <name>', 'with --classes: the tool that made the labels (DICOM SEG algorithm name; default: the class table file name)')
     .addHelpText('after', `
 Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }
 A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
-    .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string }) => {
+    .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string; classes?: string; algorithm?: string }) => {
       if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);
       if (!['auto', 'corrected', 'manual'].includes(o.provenance)) throw new CliError(`--provenance must be auto, corrected or manual, not "${o.provenance}".`);
       const schemas = cliPaths(import.meta.url).labelSchemasDir;
