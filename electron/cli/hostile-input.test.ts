@@ -317,6 +317,8 @@ describe('model folders that pass the card check but not the graphs', () => {
     const folder = join(dir, name);
     cpSync(DEMO, folder, { recursive: true });
     const card = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as Record<string, unknown>;
+    // The fp32 graphs: without an int8 variant in the card, they are what the CPU loads.
+    delete card['variants'];
     edit(folder, card);
     writeFileSync(join(folder, 'model.json'), JSON.stringify(card));
     return hsam(['segment', SAMPLE, '--model', folder, '--out', join(dir, `${name}.nii.gz`), '--device', 'cpu']);
