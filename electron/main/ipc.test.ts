@@ -55,6 +55,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
     expect([...ipc.handlers.keys()].sort()).toEqual(channels.map(ipcChannel).sort());
     expect(channels).toEqual([
       'app.getStartup',
+      'app.about',
+      'app.licenses',
       'file.chooseVolume',
       'file.chooseFolder',
       'volume.open',
