@@ -191,8 +191,10 @@ def set_file(set_dir: str, name: str) -> str:
     root = os.path.realpath(set_dir)
     path = os.path.realpath(os.path.join(set_dir, name))
     if os.path.isabs(name) or os.path.commonpath([root, path]) != root:
-        raise ValueError(f"the training set lists {name}, which is outside the set folder {set_dir}; "
-                         "a set may only list its own .npz files")
+        raise ValueError(
+            f"the training set lists {name}, which is outside the set folder {set_dir}; "
+            "a set may only list its own .npz files"
+        )
     if not os.path.isfile(path):
         what = "is missing" if not os.path.exists(path) else "is not a regular file"
         raise ValueError(f"the training set lists {name}, which {what} in {set_dir}; export the slices again")
@@ -206,8 +208,10 @@ def load_slices(set_dir: str, names: Sequence[str], size: int, num_outputs: int)
             with np.load(set_file(set_dir, name)) as z:
                 image, label = z["image"], z["label"]
         except (OSError, KeyError, zipfile.BadZipFile, EOFError) as e:
-            raise ValueError(f"{name} in {set_dir} is not a training slice this trainer can read "
-                             f"(an .npz with image and label arrays): {e}") from None
+            raise ValueError(
+                f"{name} in {set_dir} is not a training slice this trainer can read "
+                f"(an .npz with image and label arrays): {e}"
+            ) from None
         if image.ndim != 2 or image.shape != label.shape:
             raise ValueError(f"{name}: image {image.shape} and label {label.shape} must be equal 2-D shapes")
         if label.max(initial=0) >= num_outputs:

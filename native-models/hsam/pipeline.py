@@ -305,8 +305,10 @@ def finetune(
         model, cfg, meta = load_ours(os.path.join(model_dir, "model.pt"))
     except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError, OSError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{model_dir}/model.pt is not a checkpoint this trainer can read ({first}); "
-                         "choose a model folder made by hsam.py convert, export or finetune") from None
+        raise ValueError(
+            f"{model_dir}/model.pt is not a checkpoint this trainer can read ({first}); "
+            "choose a model folder made by hsam.py convert, export or finetune"
+        ) from None
     names = [c["name"] for c in base["classes"][1:]]
     set_names = [c["name"] for c in manifest["classes"]]
     if set_names != ["background", *names]:

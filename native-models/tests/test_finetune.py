@@ -252,8 +252,24 @@ def test_sigterm_cancels_and_leaves_no_model_folder(tmp_path, base_model, train_
 
 
 def _finetune(tmp_path, set_dir, model_dir):
-    return subprocess.run([sys.executable, HSAM, "finetune", "--set", set_dir, "--model", model_dir, "--out",
-                           str(tmp_path / "out"), "--steps", "2"], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            HSAM,
+            "finetune",
+            "--set",
+            set_dir,
+            "--model",
+            model_dir,
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _error_event(proc):
@@ -275,7 +291,9 @@ def test_finetune_reads_only_files_inside_the_set(tmp_path, base_model, train_se
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert _error_event(proc)["message"] == (
-        f"the training set lists ../outside.npz, which is outside the set folder {d}; a set may only list its own .npz files")
+        f"the training set lists ../outside.npz, which is outside the set folder {d}; "
+        "a set may only list its own .npz files"
+    )
 
 
 def test_finetune_says_which_file_is_missing_or_not_a_checkpoint(tmp_path, base_model, train_set):
