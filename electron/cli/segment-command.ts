@@ -13,7 +13,7 @@ import type { Result } from '../../common/contract/result.js';
 import type { ModelStatus } from '../../common/contract/segmentation.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
-import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
+import { refuseOutputsThatAreInputs, refuseOverwritingInputs } from '../services/storage/output-guard.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
 import { makeScratch, removeStaleScratch } from './scratch-dir.js';
 import { cliPaths } from '../services/app-paths.js';
@@ -140,7 +140,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
       }
       // No study's labels may replace a volume file of the run (series inputs are folders: outputs beside them are fine).
       const files = jobs.filter((j) => !j.input.includes('#')).map((j) => j.input);
-      for (const job of jobs) await refuseOverwritingInputs(job.output, files);
+      await refuseOutputsThatAreInputs(jobs.map((j) => j.output), files);
     }
 
     const results: Record<string, unknown>[] = [];

@@ -20,6 +20,25 @@ const inside = (folder: string, path: string): boolean => {
   return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 };
 
+const replacesInput = (out: string, input: string): UserFacingError =>
+  new UserFacingError('invalid-argument', `Refused to write ${basename(out)}: it is the input ${basename(input)}, which would be replaced. Choose another output name.`);
+
+/**
+ * A batch's form: no output may be (or link to) one of the input files. Each input is resolved
+ * once, so an archive of thousands of studies costs one lookup per file, not one per pair.
+ */
+export async function refuseOutputsThatAreInputs(outputs: readonly string[], inputs: readonly string[]): Promise<void> {
+  const inputOf = new Map<string, string>();
+  for (const input of inputs) {
+    const real = await realpath(input).catch(() => null);
+    if (real) inputOf.set(real, input);
+  }
+  for (const out of outputs) {
+    const input = inputOf.get(await realTarget(out));
+    if (input !== undefined) throw replacesInput(out, input);
+  }
+}
+
 /**
  * Refuse `out` when it is (or links to) one of `inputs`, or an existing file inside an input
  * folder (a DICOM series' own file). A new file inside an input folder is allowed.
@@ -33,9 +52,7 @@ export async function refuseOverwritingInputs(out: string, inputs: readonly stri
   for (const input of inputs) {
     const real = await realpath(input).catch(() => null);
     if (!real) continue;
-    if (real === target) {
-      throw new UserFacingError('invalid-argument', `Refused to write ${basename(out)}: it is the input ${basename(input)}, which would be replaced. Choose another output name.`);
-    }
+    if (real === target) throw replacesInput(out, input);
     const isFolder = await stat(real).then(
       (s) => s.isDirectory(),
       () => false,
