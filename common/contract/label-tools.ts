@@ -30,6 +30,13 @@ const range = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo <= hi, '
 const voxel = z.tuple([slice, slice, slice]);
 const coordinate = z.number().min(-1e6).max(1e6);
 const maxVoxels = z.number().int().min(1).max(MAX_TOOL_VOXELS);
+/**
+ * Which current classes a tool may overwrite (enforced by main for every tool that sets
+ * voxels): 'nothing' (default: no other organ), 'background' only, 'all', or one chosen label.
+ */
+export const PaintOver = z.union([z.enum(['nothing', 'background', 'all']), z.object({ label: classIndex }).strict()]);
+export type PaintOver = z.output<typeof PaintOver>;
+const paintOver = PaintOver.optional();
 /** 2D tools: the slices along `axis` (just `slice` when given, else every one). */
 const plane = z.object({ axis, slice: slice.optional() }).strict();
 
@@ -46,6 +53,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       within: value.optional(),
       /** Segments of one stroke share an id and undo as one step, as with `labels.paint`. */
       stroke: z.string().min(1).max(64).optional(),
+      paintOver,
     })
     .strict(),
   z
@@ -61,6 +69,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       within: value.optional(),
       /** Refuse (rather than truncate) a region larger than this; default 16M. */
       maxVoxels: maxVoxels.optional(),
+      paintOver,
     })
     .strict(),
   z
@@ -78,6 +87,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       through: z.enum(['slice', 'volume']),
       range: range.optional(),
       within: value.optional(),
+      paintOver,
     })
     .strict(),
   z
@@ -98,6 +108,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       classIndex,
       /** Per slice in 2D; absent: holes enclosed in 3D. */
       plane: plane.optional(),
+      paintOver,
     })
     .strict(),
   z
@@ -108,6 +119,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       /** Two slices that both contain the class, with at least one slice between them. */
       from: slice,
       to: slice,
+      paintOver,
     })
     .strict()
     .refine((t) => t.to - t.from >= 2, 'interpolate: needs from < to with at least one slice between'),

@@ -176,7 +176,22 @@ describe('correction tools on the shared CT', () => {
     expect(all.every((i) => labelled[i] === 0 || s.mirror[i] === labelled[i])).toBe(true);
     mirrorChange(s.mirror, await call<LabelChange>('labels.undo', { volumeId: s.volumeId }));
     const { within: _, ...unlimited } = grow;
-    await apply(s, unlimited);
+    // The default paint-over rule ('nothing') keeps every other organ with no `within` at all.
+    const counts = (): number[] => [...others.keys()].map((c) => s.mirror.reduce((n, x) => n + (x === c ? 1 : 0), 0));
+    const countsBefore = counts();
+    await applyChecked(s, unlimited);
+    expect(counts()).toEqual(countsBefore);
+    expect(all.every((i) => labelled[i] === 0 || s.mirror[i] === labelled[i])).toBe(true);
+    mirrorChange(s.mirror, await call<LabelChange>('labels.undo', { volumeId: s.volumeId }));
+    // 'background' keeps them too; { label } overwrites that class only.
+    await apply(s, { ...unlimited, paintOver: 'background' });
+    expect(counts()).toEqual(countsBefore);
+    mirrorChange(s.mirror, await call<LabelChange>('labels.undo', { volumeId: s.volumeId }));
+    const [first] = [...others.keys()];
+    await apply(s, { ...unlimited, paintOver: { label: first! } });
+    expect(all.every((i) => labelled[i] === 0 || labelled[i] === first || s.mirror[i] === labelled[i])).toBe(true);
+    mirrorChange(s.mirror, await call<LabelChange>('labels.undo', { volumeId: s.volumeId }));
+    await apply(s, { ...unlimited, paintOver: 'all' });
     const leaky = dice((i) => s.mirror[i] === LIVER, (i) => ref[i] === LIVER, all);
     console.log(`region grow 3D, liver Dice: ${limited.toFixed(3)} limited to background, ${leaky.toFixed(3)} through other organs`);
     // Measured 0.846 and 0.630: in non-contrast CT the range alone leaks into stomach, spleen and muscle.

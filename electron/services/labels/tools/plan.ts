@@ -21,6 +21,7 @@ import { fillHoles } from './fill-holes.js';
 import type { Dims } from './grid.js';
 import { interpolate } from './interpolate.js';
 import { islands } from './islands.js';
+import { keepOverwritable, paintOverMask } from './paint-over.js';
 import { regionGrow } from './region-grow.js';
 import { revertIndices } from './revert.js';
 import { scissors } from './scissors.js';
@@ -47,16 +48,16 @@ export function planTool(t: LabelTool, ctx: ToolContext): LabelEdit {
       for (let n = 0; n < t.indices.length; n++) {
         if (t.indices[n]! >= size) throw new UserFacingError('invalid-argument', `Voxel index ${t.indices[n]} is outside the volume (${size} voxels).`);
       }
-      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0, overwritable: paintOverMask(t.paintOver, t.value) });
       return { kind: 'set', indices: filterIndices(t.indices, f), value: t.value, ...(t.stroke === undefined ? {} : { stroke: t.stroke }) };
     }
     case 'region-grow': {
-      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0, overwritable: paintOverMask(t.paintOver, t.value) });
       const indices = regionGrow(dims, f, { seed: t.seed, axis: t.axis ?? null, maxVoxels: t.maxVoxels ?? max });
       return { kind: 'set', indices, value: t.value };
     }
     case 'scissors': {
-      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0 });
+      const f = candidateFilter(labels, image, { range: t.range, within: t.within, labelledOnly: t.value === 0, overwritable: paintOverMask(t.paintOver, t.value) });
       return { kind: 'set', indices: scissors(dims, f, t, max), value: t.value };
     }
     case 'islands': {
@@ -65,10 +66,13 @@ export function planTool(t: LabelTool, ctx: ToolContext): LabelEdit {
     }
     case 'fill-holes': {
       const plane = t.plane ? { axis: t.plane.axis, slice: t.plane.slice ?? null } : null;
-      return { kind: 'set', indices: fillHoles(dims, labels, { classIndex: t.classIndex, plane }, max), value: t.classIndex };
+      const indices = fillHoles(dims, labels, { classIndex: t.classIndex, plane }, max);
+      return { kind: 'set', indices: keepOverwritable(indices, labels, paintOverMask(t.paintOver, t.classIndex)), value: t.classIndex };
     }
-    case 'interpolate':
-      return { kind: 'set', indices: interpolate(dims, labels, { ...t, spacing: ctx.spacing }, max), value: t.classIndex };
+    case 'interpolate': {
+      const indices = interpolate(dims, labels, { ...t, spacing: ctx.spacing }, max);
+      return { kind: 'set', indices: keepOverwritable(indices, labels, paintOverMask(t.paintOver, t.classIndex)), value: t.classIndex };
+    }
     case 'revert':
       return { kind: 'revert', indices: revertIndices(dims, labels, ctx.source, ctx.origin, t) };
   }

@@ -50,6 +50,7 @@ function whySeedFails(f: CandidateFilter, i: number): string {
   if (f.within >= 0 && l !== f.within) return `The clicked voxel has class ${l}, not ${f.within}; click inside the region to grow.`;
   if (l === f.without) return `The clicked voxel already has class ${l}.`;
   if (f.labelledOnly && l === 0) return 'The clicked voxel has no class; there is nothing to erase there.';
+  if (f.classOk[l] === 0) return `The clicked voxel has class ${l}, which the paint-over rule keeps; choose another rule to overwrite it.`;
   const value = f.image?.[i] ?? NaN;
   return `The clicked voxel's intensity (${value}) is outside the range [${f.lo}, ${f.hi}]; click inside the structure or widen the range.`;
 }

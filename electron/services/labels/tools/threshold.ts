@@ -32,6 +32,8 @@ export interface FilterOptions {
   readonly within?: number | undefined;
   readonly without?: number | undefined;
   readonly labelledOnly?: boolean | undefined;
+  /** Per class 0–255: 0 when the paint-over rule forbids overwriting it (paint-over.ts). */
+  readonly overwritable?: Uint8Array | undefined;
 }
 
 export function candidateFilter(labels: Uint8Array, image: VoxelArray | null, o: FilterOptions): CandidateFilter {
@@ -43,7 +45,7 @@ export function candidateFilter(labels: Uint8Array, image: VoxelArray | null, o:
   const within = o.within ?? -1;
   const without = o.without ?? -1;
   const labelledOnly = o.labelledOnly ?? false;
-  const classOk = Uint8Array.from({ length: 256 }, (_, c) => ((within < 0 || c === within) && c !== without && !(labelledOnly && c === 0) ? 1 : 0));
+  const classOk = Uint8Array.from({ length: 256 }, (_, c) => ((within < 0 || c === within) && c !== without && !(labelledOnly && c === 0) && (o.overwritable?.[c] ?? 1) === 1 ? 1 : 0));
   return { labels, image: r ? image : null, lo: r?.[0] ?? 0, hi: r?.[1] ?? 0, within, without, labelledOnly, classOk };
 }
 
@@ -56,7 +58,7 @@ export function passes(f: CandidateFilter, i: number): boolean {
 }
 
 /** True when the filter lets every voxel through (callers can skip it). */
-export const passesAll = (f: CandidateFilter): boolean => f.image === null && f.within < 0 && f.without < 0 && !f.labelledOnly;
+export const passesAll = (f: CandidateFilter): boolean => f.image === null && f.classOk.every((x) => x === 1);
 
 /** The candidates that pass, in their order (threshold paint: a brush stroke limited to [lo, hi]). */
 export function filterIndices(indices: Uint32Array, f: CandidateFilter): Uint32Array {
