@@ -88,7 +88,7 @@ describe('hsam segment', () => {
     cpSync(join(TOTALSEG, 'example_mr_sm.nii.gz'), join(studies, 'patient-c-mr.nii.gz'));
     const out = join(dir, 'labels');
     const first = await cli(['segment', studies, '--out', out, '--model', DEMO]);
-    expect(first.code).toBe(0);
+    expect(first.code).toBe(1); // the MR study failed
     const rows = first.json['studies'] as { input: string; output: string; status: string; error?: string }[];
     expect(rows.map((s) => s.status)).toEqual(['done', 'done', 'failed']);
     expect(rows[2]?.error).toBe(

@@ -5,6 +5,7 @@
  * written atomically so an interrupted run never leaves a file that looks finished).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -14,6 +15,8 @@ import type { ModelStatus } from '../../common/contract/segmentation.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
+import { uniqueNames, writeRecord, type StudyStatus } from './segment-batch.js';
+import { takeShard, WHOLE, type Shard } from './shard.js';
 
 export interface SegmentOptions {
   readonly model: string;
@@ -22,6 +25,8 @@ export interface SegmentOptions {
   readonly batch?: number;
   readonly series?: string;
   readonly force: boolean;
+  /** Batch mode: this process's share of the studies. */
+  readonly shard?: Shard;
 }
 
 class CliError extends Error {}
@@ -114,21 +119,39 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
       if (batchMode) await mkdir(opts.out, { recursive: true });
     }
 
+    const shard = opts.shard ?? WHOLE;
+    const shardName = `${shard.index}/${shard.count}`;
+    if (batchMode) {
+      // Every shard names every output the same way before taking its share, so names stay unique.
+      const names = uniqueNames(jobs.map((j) => j.output.replace(/\.labels\.nii\.gz$/, '')));
+      jobs.splice(0, jobs.length, ...takeShard(jobs.map((j, i) => ({ ...j, output: `${names[i]!}.labels.nii.gz` })), shard));
+    }
+    const record = (job: Job, status: StudyStatus, extra: { startedAt?: string; seconds?: number; error?: string } = {}): Promise<void> =>
+      writeRecord(opts.out, { input: job.input, output: job.output, status, shard: shardName, host: hostname(), ...extra });
     const results: Record<string, unknown>[] = [];
+    if (batchMode) {
+      for (const job of jobs) if (opts.force || !statSync(job.output, { throwIfNoEntry: false })) await record(job, 'pending');
+    }
     for (const job of jobs) {
       if (batchMode && !opts.force && statSync(job.output, { throwIfNoEntry: false })) {
         results.push({ input: job.input, output: job.output, status: 'skipped', reason: 'output exists (use --force to redo)' });
         continue;
       }
+      const startedAt = new Date().toISOString();
+      const t0 = performance.now();
+      if (batchMode) await record(job, 'running', { startedAt });
       try {
         results.push(await segmentOne(ws, job, model, opts.batch));
+        if (batchMode) await record(job, 'done', { startedAt, seconds: (performance.now() - t0) / 1000 });
       } catch (e) {
         if (!batchMode) throw e;
-        results.push({ input: job.input, output: job.output, status: 'failed', error: e instanceof Error ? e.message : String(e) });
+        const error = e instanceof Error ? e.message : String(e);
+        results.push({ input: job.input, output: job.output, status: 'failed', error });
+        await record(job, 'failed', { startedAt, seconds: (performance.now() - t0) / 1000, error });
       }
     }
     const modelInfo = { name: model.name, version: model.version, provider: model.provider, skipped: model.skipped };
-    return batchMode ? { model: modelInfo, studies: results } : { model: modelInfo, ...results[0] };
+    return batchMode ? { model: modelInfo, shard: shardName, studies: results } : { model: modelInfo, ...results[0] };
   } finally {
     await ws.dispose();
     rmSync(sessionsDir, { recursive: true, force: true });
