@@ -12,6 +12,9 @@ import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/load
 import { readVolume } from '../services/imaging/read-volume.js';
 import { describeVolume } from '../services/imaging/volume.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
+import { readRecords, summarise } from './segment-batch.js';
+import { resolveShard } from './shard.js';
+import { clusterSegment } from './cluster-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
 import { exportCommand } from './export-command.js';
 import { LABEL_FORMATS, type LabelFormat } from '../../common/contract/learning.js';
@@ -82,8 +85,10 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
   program
     .command('segment')
     .description('Segment every slice of a volume with an H-SAM model; writes labels in the input geometry (NIfTI) and prints a JSON summary')
-    .argument('<input>', 'a volume file, a folder with one DICOM series (or --series), or a folder of studies (with --out a folder)')
-    .requiredOption('--out <path>', 'labels file (.nii.gz), or a folder for a folder of studies')
+    .argument('[input]', 'a volume file, a folder with one DICOM series (or --series), or a folder of studies (with --out a folder)')
+    .option('--out <path>', 'labels file (.nii.gz), or a folder for a folder of studies')
+    .option('--shard <i/n>', 'batch mode: segment share i of n (0-based); default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set')
+    .option('--report <dir>', 'summarise the batch in <dir> (done / failed / pending, timings) instead of segmenting')
     .option('--model <dir>', 'model folder (model.json + ONNX graphs)', defaultModelDir())
     .option('--device <device>', 'auto, cpu or gpu', 'auto')
     .option('--batch <n>', 'slices per batch', (v) => Number.parseInt(v, 10))
@@ -96,17 +101,36 @@ Output (JSON on stdout):
   one volume: { model: { name, version, provider, skipped }, input, output, status, slices, completed,
                 cancelled, seconds, secondsPerSlice, changedVoxels, uncertainty: [per slice] }
   a folder of studies: { model, studies: [ { input, output, status: done|skipped|failed, ... } ] }
-Batch mode is resumable: studies whose output exists are skipped unless --force.`,
+  --report <dir>: { done, failed, pending, seconds: { total, mean, max }, failures: [{ input, error }], unfinished: [input] }
+Batch mode is resumable: studies whose output exists are skipped unless --force. Each study has a
+record in <out>/.hsam/ (status, shard, host, seconds, error). Exit code 1 when a study failed.`,
     )
-    .action(async (input: string, o: { out: string; model: string; device: string; batch?: number; series?: string; force: boolean }) => {
+    .action(async (input: string | undefined, o: { out?: string; model: string; device: string; batch?: number; series?: string; force: boolean; shard?: string; report?: string }) => {
+      if (o.report !== undefined) {
+        const report = summarise(readRecords(o.report));
+        out(`${JSON.stringify(report, null, 2)}\n`);
+        if (report.failed > 0) throw new CliError(`${report.failed} ${report.failed === 1 ? 'study' : 'studies'} failed in ${o.report}.`);
+        return;
+      }
+      if (input === undefined || o.out === undefined) throw new CliError('segment needs an input and --out (or --report <dir>).');
+      const shard = resolveShard(o.shard, process.env);
       if (!['auto', 'cpu', 'gpu'].includes(o.device)) throw new CliError(`--device must be auto, cpu or gpu, not "${o.device}".`);
       if (o.batch !== undefined && !(o.batch >= 1 && o.batch <= 64)) throw new CliError('--batch must be a whole number from 1 to 64.');
       const summary = await segmentCommand(
         input,
-        { ...o, device: o.device as 'auto' | 'cpu' | 'gpu', ...(o.batch === undefined ? {} : { batch: o.batch }), ...(o.series ? { series: o.series } : {}) },
+        {
+          ...o,
+          out: o.out,
+          shard,
+          device: o.device as 'auto' | 'cpu' | 'gpu',
+          ...(o.batch === undefined ? {} : { batch: o.batch }),
+          ...(o.series ? { series: o.series } : {}),
+        },
         version,
       );
       out(`${JSON.stringify(summary, null, 2)}\n`);
+      const failed = Array.isArray(summary['studies']) ? (summary['studies'] as { status: string }[]).filter((s) => s.status === 'failed').length : 0;
+      if (failed > 0) throw new CliError(`${failed} ${failed === 1 ? 'study' : 'studies'} failed; see "studies" above and ${o.out}/.hsam/.`);
     });
 
   program
@@ -137,6 +161,34 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
     });
 
   addFinetuneCommand(program, out, err);
+
+  const wholeNumber = (name: string) => (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} must be a whole number of at least 1, not "${v}".`);
+    return n;
+  };
+  program
+    .command('cluster')
+    .description('Run work on a SLURM cluster')
+    .command('segment')
+    .description('Write and submit an sbatch array job: N tasks, each running hsam segment on its share of the folder')
+    .argument('<folder>', 'the folder of studies, on a file system every node sees')
+    .requiredOption('--out <dir>', 'the output folder, shared by every node')
+    .requiredOption('--nodes <n>', 'array tasks (one per node)', wholeNumber('--nodes'))
+    .option('--gpus-per-task <g>', 'GPUs per task', wholeNumber('--gpus-per-task'))
+    .option('--partition <p>', 'SLURM partition')
+    .option('--model <dir>', 'model folder', defaultModelDir())
+    .option('--device <device>', 'auto, cpu or gpu', 'auto')
+    .option('--dry-run', 'write and print the script without submitting it', false)
+    .addHelpText('after', `
+Output (JSON on stdout): { script, jobId (null with --dry-run), text }
+Follow it with: hsam segment --report <out>`)
+    .action(async (folder: string, o: { out: string; nodes: number; gpusPerTask?: number; partition?: string; model: string; device: string; dryRun: boolean }) => {
+      if (!['auto', 'cpu', 'gpu'].includes(o.device)) throw new CliError(`--device must be auto, cpu or gpu, not "${o.device}".`);
+      const bin = join(new URL('../..', import.meta.url).pathname, 'bin', 'hsam.mjs');
+      const r = await clusterSegment(folder, { ...o, device: o.device as 'auto' | 'cpu' | 'gpu', hsam: [process.execPath, bin] });
+      out(`${JSON.stringify(r, null, 2)}\n`);
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
