@@ -3,6 +3,8 @@
  * Prints JSON on stdout; errors go to stderr with exit code 1 (2 for usage errors), never a
  * stack trace for bad input.
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { stat } from 'node:fs/promises';
 import type { VolumeMeta } from '../../common/contract/volume.js';
@@ -11,6 +13,9 @@ import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/load
 import { readVolume } from '../services/imaging/read-volume.js';
 import { describeVolume } from '../services/imaging/volume.js';
 import { defaultModelDir, segmentCommand } from './segment-command.js';
+import { readRecords, summarise } from './segment-batch.js';
+import { resolveShard } from './shard.js';
+import { clusterSegment } from './cluster-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
 import { cliPaths } from '../services/app-paths.js';
 import { exportCommand } from './export-command.js';
@@ -82,8 +87,10 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
   program
     .command('segment')
     .description('Segment every slice of a volume with an H-SAM model; writes labels in the input geometry (NIfTI) and prints a JSON summary')
-    .argument('<input>', 'a volume file, a folder with one DICOM series (or --series), or a folder of studies (with --out a folder)')
-    .requiredOption('--out <path>', 'labels file (.nii.gz), or a folder for a folder of studies')
+    .argument('[input]', 'a volume file, a folder with one DICOM series (or --series), or a folder of studies (with --out a folder)')
+    .option('--out <path>', 'labels file (.nii.gz), or a folder for a folder of studies')
+    .option('--shard <i/n>', 'batch mode: segment share i of n (0-based); default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set')
+    .option('--report <dir>', 'summarise the batch in <dir> (done / failed / pending, timings) instead of segmenting')
     .option('--model <dir>', 'model folder (model.json + ONNX graphs)', defaultModelDir())
     .option('--device <device>', 'auto, cpu or gpu', 'auto')
     .option('--batch <n>', 'slices per batch', (v) => Number.parseInt(v, 10))
@@ -96,14 +103,31 @@ Output (JSON on stdout):
   one volume: { model: { name, version, provider, precision (int8|fp32), skipped }, input, output, status, slices, completed,
                 cancelled, seconds, secondsPerSlice, changedVoxels, uncertainty: [per slice] }
   a folder of studies: { model, studies: [ { input, output, status: done|skipped|failed, ... } ] }
-Batch mode is resumable: studies whose output exists are skipped unless --force.`,
+  --report <dir>: { done, failed, pending, seconds: { total, mean, max }, failures: [{ input, error }], unfinished: [input] }
+Batch mode is resumable: studies whose output exists are skipped unless --force. Each study has a
+record in <out>/.hsam/ (status, shard, host, seconds, error). Exit code 1 when a study failed.`,
     )
-    .action(async (input: string, o: { out: string; model: string; device: string; batch?: number; series?: string; force: boolean }) => {
+    .action(async (input: string | undefined, o: { out?: string; model: string; device: string; batch?: number; series?: string; force: boolean; shard?: string; report?: string }) => {
+      if (o.report !== undefined) {
+        const report = summarise(readRecords(o.report));
+        out(`${JSON.stringify(report, null, 2)}\n`);
+        if (report.failed > 0) throw new CliError(`${report.failed} ${report.failed === 1 ? 'study' : 'studies'} failed in ${o.report}.`);
+        return;
+      }
+      if (input === undefined || o.out === undefined) throw new CliError('segment needs an input and --out (or --report <dir>).');
+      const shard = resolveShard(o.shard, process.env);
       if (!['auto', 'cpu', 'gpu'].includes(o.device)) throw new CliError(`--device must be auto, cpu or gpu, not "${o.device}".`);
       if (o.batch !== undefined && !(o.batch >= 1 && o.batch <= 64)) throw new CliError('--batch must be a whole number from 1 to 64.');
       const summary = await segmentCommand(
         input,
-        { ...o, device: o.device as 'auto' | 'cpu' | 'gpu', ...(o.batch === undefined ? {} : { batch: o.batch }), ...(o.series ? { series: o.series } : {}) },
+        {
+          ...o,
+          out: o.out,
+          shard,
+          device: o.device as 'auto' | 'cpu' | 'gpu',
+          ...(o.batch === undefined ? {} : { batch: o.batch }),
+          ...(o.series ? { series: o.series } : {}),
+        },
         version,
       );
       out(`${JSON.stringify(summary, null, 2)}\n`);
@@ -144,6 +168,33 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
 
   addFinetuneCommand(program, out, err);
 
+  const wholeNumber = (name: string) => (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} must be a whole number of at least 1, not "${v}".`);
+    return n;
+  };
+  program
+    .command('cluster')
+    .description('Run work on a SLURM cluster')
+    .command('segment')
+    .description('Write and submit an sbatch array job: N tasks, each running hsam segment on its share of the folder')
+    .argument('<folder>', 'the folder of studies, on a file system every node sees')
+    .requiredOption('--out <dir>', 'the output folder, shared by every node')
+    .requiredOption('--nodes <n>', 'array tasks (one per node)', wholeNumber('--nodes'))
+    .option('--gpus-per-task <g>', 'GPUs per task', wholeNumber('--gpus-per-task'))
+    .option('--partition <p>', 'SLURM partition')
+    .option('--model <dir>', 'model folder', defaultModelDir())
+    .option('--device <device>', 'auto, cpu or gpu', 'auto')
+    .option('--dry-run', 'write and print the script without submitting it', false)
+    .addHelpText('after', `
+Output (JSON on stdout): { script, jobId (null with --dry-run), text }
+Follow it with: hsam segment --report <out>`)
+    .action(async (folder: string, o: { out: string; nodes: number; gpusPerTask?: number; partition?: string; model: string; device: string; dryRun: boolean }) => {
+      if (!['auto', 'cpu', 'gpu'].includes(o.device)) throw new CliError(`--device must be auto, cpu or gpu, not "${o.device}".`);
+      const r = await clusterSegment(folder, { ...o, device: o.device as 'auto' | 'cpu' | 'gpu', hsam: selfCommand() });
+      out(`${JSON.stringify(r, null, 2)}\n`);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -152,4 +203,16 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
     err(`hsam: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
+}
+
+/**
+ * The command that starts this same hsam on a cluster node (shared file system): this Node (or
+ * the installed app's Electron run as Node) and the built CLI, or the repository's bin/hsam.mjs
+ * when run from source.
+ */
+function selfCommand(): string[] {
+  const self = fileURLToPath(import.meta.url);
+  const entry = self.endsWith('.js') ? self : join(dirname(self), '..', '..', 'bin', 'hsam.mjs');
+  const asNode = process.env['ELECTRON_RUN_AS_NODE'] ? ['env', 'ELECTRON_RUN_AS_NODE=1'] : [];
+  return [...asNode, process.execPath, entry];
 }

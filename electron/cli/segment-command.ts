@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import type { OpenedStudy } from '../../common/contract/api.js';
@@ -17,6 +18,8 @@ import { refuseOutputsThatAreInputs, refuseOverwritingInputs } from '../services
 import { createWorkstation, type Workstation } from '../services/workstation.js';
 import { makeScratch, removeStaleScratch } from './scratch-dir.js';
 import { cliPaths } from '../services/app-paths.js';
+import { writeRecord, type StudyStatus } from './segment-batch.js';
+import { takeShard, WHOLE, type Shard } from './shard.js';
 
 export interface SegmentOptions {
   readonly model: string;
@@ -25,6 +28,8 @@ export interface SegmentOptions {
   readonly batch?: number;
   readonly series?: string;
   readonly force: boolean;
+  /** Batch mode: this process's share of the studies. */
+  readonly shard?: Shard;
 }
 
 class CliError extends Error {}
@@ -143,21 +148,38 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
       await refuseOutputsThatAreInputs(jobs.map((j) => j.output), files);
     }
 
+    const shard = opts.shard ?? WHOLE;
+    const shardName = `${shard.index}/${shard.count}`;
+    if (batchMode) {
+      // Every shard has named every output the same way (uniqueOutputs above) before taking its share.
+      jobs.splice(0, jobs.length, ...takeShard(jobs, shard));
+    }
+    const record = (job: Job, status: StudyStatus, extra: { startedAt?: string; seconds?: number; error?: string } = {}): Promise<void> =>
+      writeRecord(opts.out, { input: job.input, output: job.output, status, shard: shardName, host: hostname(), ...extra });
     const results: Record<string, unknown>[] = [];
+    if (batchMode) {
+      for (const job of jobs) if (opts.force || !statSync(job.output, { throwIfNoEntry: false })) await record(job, 'pending');
+    }
     for (const job of jobs) {
       if (batchMode && !opts.force && statSync(job.output, { throwIfNoEntry: false })) {
         results.push({ input: job.input, output: job.output, status: 'skipped', reason: 'output exists (use --force to redo)' });
         continue;
       }
+      const startedAt = new Date().toISOString();
+      const t0 = performance.now();
+      if (batchMode) await record(job, 'running', { startedAt });
       try {
         results.push(await segmentOne(ws, job, model, opts.batch));
+        if (batchMode) await record(job, 'done', { startedAt, seconds: (performance.now() - t0) / 1000 });
       } catch (e) {
         if (!batchMode) throw e;
-        results.push({ input: job.input, output: job.output, status: 'failed', error: e instanceof Error ? e.message : String(e) });
+        const error = e instanceof Error ? e.message : String(e);
+        results.push({ input: job.input, output: job.output, status: 'failed', error });
+        await record(job, 'failed', { startedAt, seconds: (performance.now() - t0) / 1000, error });
       }
     }
     const modelInfo = { name: model.name, version: model.version, provider: model.provider, precision: model.precision, skipped: model.skipped };
-    return batchMode ? { model: modelInfo, studies: results } : { model: modelInfo, ...results[0] };
+    return batchMode ? { model: modelInfo, shard: shardName, studies: results } : { model: modelInfo, ...results[0] };
   } finally {
     await ws.dispose();
     rmSync(sessionsDir, { recursive: true, force: true });
