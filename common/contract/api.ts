@@ -21,6 +21,7 @@ import {
 import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
+import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
 export interface ChosenFile {
@@ -177,6 +178,23 @@ export const methods = {
     z.object({ versionId: id }).strict(),
     'Load a registered model version (switch to a new one or roll back to an earlier one).',
   ),
+  'worklist.open': method<WorklistState>()(
+    z.object({ fileId: id }).strict(),
+    'Open a worklist: a chosen folder of studies (volume files and DICOM series folders) or a list file (one path a line); case statuses persist across restarts.',
+  ),
+  'worklist.get': method<WorklistState | null>()(noArgs, 'The open worklist (at start: the one open when the app last closed), or null.'),
+  'worklist.openCase': method<OpenedCase<OpenedStudy>>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), prefetchNext: z.boolean().optional() }).strict(),
+    "Open one case of the worklist as a study (labels written by hsam segment beside it are taken as the model's proposal on first open); with prefetchNext, the next unfinished case is pre-segmented in the background.",
+  ),
+  'worklist.setStatus': method<WorklistState>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), status: CaseStatus }).strict(),
+    "Set a case's status by hand (e.g. back to in progress).",
+  ),
+  'worklist.saveAndNext': method<{ readonly worklist: WorklistState; readonly next: number | null }>()(
+    z.object({ volumeId: id }).strict(),
+    'Save the open case, mark it reviewed, and name the next case that is not reviewed or exported (null when none is left).',
+  ),
   'volume.close': method<{ readonly closed: boolean }>()(
     z.object({ volumeId: id }).strict(),
     'Forget an opened volume and free its memory.',
@@ -202,6 +220,8 @@ export const events = {
     elapsedMs: z.number(),
     etaMs: z.number(),
   }),
+  /** The worklist changed in main (a status set by an edit, a run, an export, or the background pre-segmentation). */
+  worklistChanged: WorklistState,
   /** Progress of a fine-tuning run, after each training step and at each phase change. */
   finetuneProgress: z.object({
     phase: z.enum(['checking', 'training', 'evaluating', 'registering']),

@@ -27,6 +27,7 @@ import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } 
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
+import { WorklistHost, type CaseEvent } from './worklist/worklist-host.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -111,6 +112,13 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     emit: (p) => opts.emit('finetuneProgress', p),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  const worklist = new WorklistHost({ dataDir, studies, models, emit: (state) => opts.emit('worklistChanged', state), log: opts.log });
+  /** A study changed: its worklist case (if it is one) records it; a failed record never fails the edit. */
+  const marked = async <T>(volumeId: string, event: CaseEvent, result: T): Promise<T> => {
+    const study = await studies.get(volumeId);
+    await worklist.mark(study.source, event).catch((e: unknown) => opts.log?.(`worklist: ${e instanceof Error ? e.message : String(e)}`));
+    return result;
+  };
   /** Folder scans of this session, each with the previews made of its series so far. */
   const scans = new Map<string, FolderScanState>();
   const scannedSeries = (scanId: string, seriesId: string): { scan: FolderScanState; series: ScannedSeries } => {
@@ -136,11 +144,13 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
   const loadedCard = () => models.requireCard('load the model whose classes these labels use');
 
   /** A volume just read becomes an open study: one answer with its geometry, voxels and labels. */
-  const open = async (v: Volume, source: string, studyKey = source): Promise<OpenedStudy> => {
+  const openStudy = async (v: Volume, source: string, studyKey = source) => {
     const volumeId = randomUUID();
     const study = await studies.open(volumeId, v, source, studyKey);
-    return { meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) };
+    // The labels' state is taken when the answer is sent (see worklist.openCase: labels may be added first).
+    return { study, opened: (): OpenedStudy => ({ meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) }) };
   };
+  const open = async (v: Volume, source: string, studyKey = source): Promise<OpenedStudy> => (await openStudy(v, source, studyKey)).opened();
   const progress =
     (fileId: string): OnProgress =>
     (p) =>
@@ -216,10 +226,13 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'segment.start': ({ volumeId, batch }) =>
       runs.track(
         (async () => {
+          // The annotator's run comes first: the background one stops (it is redone on the next open).
+          await worklist.cancelPrefetch();
           const study = studies.get(volumeId);
           const volume = study.then((s) => s.volumeForWorker());
           const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
           const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model));
+          if (run.completed.length > 0) await marked(volumeId, { kind: 'model', by: `${run.model.name} ${run.model.version}` }, null);
           return {
             volumeId,
             model: run.model,
@@ -237,8 +250,9 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       ),
     'segment.cancel': async ({ volumeId }) => ({ cancelling: models.cancel(volumeId) }),
     'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
-    'labels.paint': async ({ volumeId, indices, value, stroke }) => forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke)),
-    'labels.apply': async ({ volumeId, tool }) => forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool)),
+    'labels.paint': async ({ volumeId, indices, value, stroke }) =>
+      marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke))),
+    'labels.apply': async ({ volumeId, tool }) => marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool))),
     'labels.undo': async ({ volumeId }) => {
       const c = await (await studies.get(volumeId)).undo(false);
       return c && forVolume(volumeId, c);
@@ -257,7 +271,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
       await refuseOverwritingInputs(path, [study.source]);
-      return exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
+      const result = await exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
+      return marked(volumeId, { kind: 'export' }, result);
     },
     'export.trainingSlices': async ({ volumeId }) => {
       const study = await studies.get(volumeId);
@@ -300,6 +315,17 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       await fineTuning.registry.activate(versionId);
       return status;
     },
+    'worklist.open': async ({ fileId }) => worklist.open(files.resolve(fileId)),
+    'worklist.get': () => worklist.get(),
+    'worklist.openCase': async ({ index, prefetchNext }) => {
+      const r = await worklist.openCase(index, async (c) => {
+        const { study, opened } = await openStudy(c.volume, c.source, c.key);
+        return { study, opened };
+      }, prefetchNext ?? false);
+      return { ...r, study: r.study() };
+    },
+    'worklist.setStatus': async ({ index, status }) => worklist.setStatus(index, status),
+    'worklist.saveAndNext': async ({ volumeId }) => worklist.saveAndNext(await studies.get(volumeId)),
     'volume.close': async ({ volumeId }) => ({ closed: await studies.close(volumeId) }),
   };
   const dispatch = createDispatcher(handlers, opts.log);
@@ -312,6 +338,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     studies,
     dispose: async () => {
       await fineTuning.dispose();
+      await worklist.cancelPrefetch();
       // Runs first: cancelled, their finished slices merged and saved with the rest.
       models.cancelAll();
       await runs.settled(30_000);
