@@ -51,6 +51,8 @@ export interface Startup {
   readonly version: string;
   /** The file to open first: the command-line path, else the bundled sample, else none. */
   readonly initialFile: ChosenFile | null;
+  /** The initial file is the bundled sample (no path was given): an open worklist goes first. */
+  readonly initialIsSample: boolean;
   /** The bundled demo model, to load unless the user picks another. */
   readonly defaultModel: ChosenFile | null;
 }

@@ -161,7 +161,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       // The version the user last switched to (a fine-tuned one), else the bundled demo.
       const active = await fineTuning.registry.active().catch(() => null);
       const dir = active?.available ? active.dir : opts.defaultModelDir;
-      return { version: opts.version, initialFile, defaultModel: dir ? files.grant(dir, 'resource') : null };
+      return { version: opts.version, initialFile, initialIsSample: !opts.initialPath, defaultModel: dir ? files.grant(dir, 'resource') : null };
     },
     'app.about': async () => {
       const m = models.status;

@@ -56,7 +56,7 @@ async function modelOf(path: string): Promise<ModelId> {
   const header = path.endsWith('.gz') ? await gunzipPrefix(path, 348).catch(() => null) : null;
   const text = header && header.length >= 228 ? header.subarray(148, 228).toString('latin1').replace(/\0.*$/s, '').trim() : '';
   const m = /^(.+) (\S+)$/.exec(text);
-  return m ? { name: m[1]!, version: m[2]! } : { name: 'hsam segment', version: '' };
+  return m ? { name: m[1]!, version: m[2]! } : { name: 'hsam segment', version: basename(path) };
 }
 
 /** The labels in the volume's voxel order (they were written in its geometry, possibly reordered). */

@@ -193,7 +193,7 @@ export class WorklistHost {
       const { labels, model } = await readPrecomputed(read.precomputed, study.volume);
       const all = Array.from({ length: study.session.sliceStatus.length }, (_, z) => z);
       await study.applyModelRun({ labels, completed: all, uncertainty: new Float64Array(all.length).fill(NaN), sliceAxis: study.statusAxis }, model);
-      await this.mark(c.path, { kind: 'model', by: `hsam segment (${model.name} ${model.version})`.replace(' ()', '') });
+      await this.mark(c.path, { kind: 'model', by: model.name === 'hsam segment' ? model.name : `hsam segment (${model.name} ${model.version})` });
       labelsFrom = 'hsam segment';
     }
     this.#current = index;

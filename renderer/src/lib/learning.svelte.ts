@@ -33,7 +33,15 @@ export class Learning {
   constructor(
     private readonly study: Study,
     private readonly segmenter: Segmenter,
-  ) {}
+  ) {
+    // What belongs to one study (its review position, its export and training-set results) starts afresh with the next.
+    study.onShow(() => {
+      this.review = null;
+      this.reviewDone = false;
+      this.lastExport = null;
+      this.lastTraining = null;
+    });
+  }
 
   listen(): () => void {
     return hsam.events.onDidFinetuneProgress((p) => {
@@ -65,8 +73,10 @@ export class Learning {
     this.exporting = format;
     try {
       const r = await hsam.export.labels({ volumeId: meta.volumeId, format });
-      if (r.ok) this.lastExport = r.value;
-      else this.study.report(r.error);
+      if (r.ok) {
+        this.lastExport = r.value;
+        this.study.succeeded('export');
+      } else this.study.report(r.error, 'export');
     } finally {
       this.exporting = null;
     }
@@ -79,7 +89,8 @@ export class Learning {
     try {
       await this.#try(async () => {
         this.lastTraining = unwrap(await hsam.export.trainingSlices({ volumeId: meta.volumeId }));
-      });
+        this.study.succeeded('training');
+      }, 'training');
     } finally {
       this.exporting = null;
     }
@@ -97,8 +108,10 @@ export class Learning {
     this.progress = { phase: 'checking', step: 0, steps: this.steps, loss: null, elapsedMs: 0, etaMs: 0 };
     try {
       const r = await hsam.finetune.start({ steps: this.steps });
-      if (r.ok) this.result = r.value;
-      else this.study.report(r.error);
+      if (r.ok) {
+        this.result = r.value;
+        this.study.succeeded('finetune');
+      } else this.study.report(r.error, 'finetune');
       await this.#refreshVersions();
     } finally {
       this.progress = null;
@@ -127,11 +140,11 @@ export class Learning {
     if (reg.ok) this.versions = reg.value.versions;
   }
 
-  async #try(work: () => Promise<void>): Promise<void> {
+  async #try(work: () => Promise<void>, source: string | null = null): Promise<void> {
     try {
       await work();
     } catch (e) {
-      this.study.report(e);
+      this.study.report(e, source);
     }
   }
 }
