@@ -84,6 +84,11 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'finetune.cancel',
       'models.list',
       'models.activate',
+      'worklist.open',
+      'worklist.get',
+      'worklist.openCase',
+      'worklist.setStatus',
+      'worklist.saveAndNext',
       'volume.close',
     ]);
   });

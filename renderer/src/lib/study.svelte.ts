@@ -86,10 +86,10 @@ export class Study {
   }
 
   /** Called with each newly shown study, so per-study state elsewhere starts afresh. */
-  readonly #onShow = new Set<() => void>();
+  #onShow: (() => void)[] = [];
   onShow(listener: () => void): () => void {
-    this.#onShow.add(listener);
-    return () => this.#onShow.delete(listener);
+    this.#onShow.push(listener);
+    return () => (this.#onShow = this.#onShow.filter((l) => l !== listener));
   }
 
   /** Open a study another way (a worklist case): the same loading state, errors and display. */
