@@ -4,9 +4,9 @@
  * background, Save & next, per-study state that starts afresh, a model folder chosen in the UI,
  * and a banner that goes when the action it reported succeeds.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
@@ -110,6 +110,36 @@ describe('worklist', () => {
     await expect.poll(() => banner.count()).toBe(0);
     expect(await page.getByTestId('model-status').innerText()).toContain('hsam-tiny-demo');
   }, 60_000);
+
+  it('an added label is painted, kept by a model run, and exported with its name', async () => {
+    // Case a (the c_copy labels are TotalSegmentator's 41 classes, which the demo model does not name).
+    await caseRow(0).click();
+    await current('a_ct.nii.gz');
+    await page.getByTestId('new-label-name').fill('lesion');
+    await page.getByTestId('add-label').click();
+    await expect.poll(() => page.getByTestId('extra-label-name').inputValue()).toBe('lesion');
+    // The new label is the active class: paint it.
+    await page.getByTestId('tool-brush').click();
+    const [x, y] = await ws.at('axial', [0.3, 0.3]);
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 12, y + 4, { steps: 3 });
+    await page.mouse.up();
+    await expect.poll(async () => (await ws.labelCounts())[9]).toBeGreaterThan(0);
+    const lesion = (await ws.labelCounts())[9]!;
+    await page.getByTestId('auto-segment').click();
+    await expect.poll(() => page.getByTestId('segment-progress').count(), { timeout: 60_000 }).toBe(0);
+    expect((await ws.labelCounts())[9]).toBe(lesion);
+    const out = join(mkdtempSync(join(tmpdir(), 'hsam-e2e-export-')), 'case.nii.gz');
+    host.dialogAnswers.push(out);
+    await page.getByTestId('export-nifti').click();
+    await expect.poll(() => page.getByTestId('export-result').textContent(), { timeout: 30_000 }).toContain('Saved case.nii.gz');
+    const exported = await readVolume(out);
+    expect((exported.voxels as Uint8Array).reduce((n, v) => n + (v === 9 ? 1 : 0), 0)).toBe(lesion);
+    // ITK-SNAP's label description beside it names the label.
+    const description = readdirSync(dirname(out)).find((f) => f.endsWith('.txt'));
+    expect(readFileSync(join(dirname(out), description!), 'utf8')).toMatch(/^\s*9\s+255\s+0\s+255\s+.*"lesion"/m);
+  }, 120_000);
 
   it('M over the 3D view maximizes the 3D view', async () => {
     const cell = page.getByTestId('view-3d-cell');

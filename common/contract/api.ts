@@ -22,6 +22,7 @@ import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
+import { LabelSet } from './label-set.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
 export interface ChosenFile {
@@ -196,6 +197,11 @@ export const methods = {
   'worklist.saveAndNext': method<{ readonly worklist: WorklistState; readonly next: number | null }>()(
     z.object({ volumeId: id }).strict(),
     'Save the open case, mark it reviewed, and name the next case that is not reviewed or exported (null when none is left).',
+  ),
+  'labelSet.get': method<LabelSet>()(noArgs, "The annotator's own labels beside the model's classes (kept across studies)."),
+  'labelSet.set': method<LabelSet>()(
+    LabelSet,
+    "Replace the annotator's own labels (add, rename, recolour); values and names may not clash with the loaded model's classes. Model runs never write or overwrite them.",
   ),
   'volume.close': method<{ readonly closed: boolean }>()(
     z.object({ volumeId: id }).strict(),

@@ -89,6 +89,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'worklist.openCase',
       'worklist.setStatus',
       'worklist.saveAndNext',
+      'labelSet.get',
+      'labelSet.set',
       'volume.close',
     ]);
   });

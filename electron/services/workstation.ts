@@ -28,6 +28,7 @@ import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
 import { WorklistHost, type CaseEvent } from './worklist/worklist-host.js';
+import { LabelSetStore } from './labels/label-set-store.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -112,6 +113,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     emit: (p) => opts.emit('finetuneProgress', p),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  const labelSet = new LabelSetStore(dataDir);
   const worklist = new WorklistHost({ dataDir, studies, models, emit: (state) => opts.emit('worklistChanged', state), log: opts.log });
   /** A study changed: its worklist case (if it is one) records it; a failed record never fails the edit. */
   const marked = async <T>(volumeId: string, event: CaseEvent, result: T): Promise<T> => {
@@ -231,7 +233,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
           const study = studies.get(volumeId);
           const volume = study.then((s) => s.volumeForWorker());
           const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
-          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model));
+          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, models.status?.classes.length));
           if (run.completed.length > 0) await marked(volumeId, { kind: 'model', by: `${run.model.name} ${run.model.version}` }, null);
           return {
             volumeId,
@@ -266,7 +268,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'review.next': async ({ volumeId }) => (await studies.get(volumeId)).nextToReview(),
     'export.labels': async ({ volumeId, format }) => {
       const study = await studies.get(volumeId);
-      const classes = loadedCard().classes;
+      // The annotator's own labels export with the model's classes (unknown names get generic codes and a warning).
+      const classes = [...loadedCard().classes, ...(await labelSet.extra())];
       const files = FORMAT_FILES[format];
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
@@ -326,6 +329,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     },
     'worklist.setStatus': async ({ index, status }) => worklist.setStatus(index, status),
     'worklist.saveAndNext': async ({ volumeId }) => worklist.saveAndNext(await studies.get(volumeId)),
+    'labelSet.get': () => labelSet.get(),
+    'labelSet.set': async (next) => labelSet.set(next, models.status?.classes ?? []),
     'volume.close': async ({ volumeId }) => ({ closed: await studies.close(volumeId) }),
   };
   const dispatch = createDispatcher(handlers, opts.log);

@@ -258,7 +258,7 @@ export class WorklistHost {
           const run = await this.ports.models.run(runKey, study.volumeForWorker(), { onProgress: () => {} });
           // Cancelled: the annotator moved elsewhere; a half-run case is not worth keeping.
           if (run.cancelled) return void (entry.state = 'cancelled');
-          await study.applyModelRun(run, run.model);
+          await study.applyModelRun(run, run.model, this.ports.models.status?.classes.length);
           entry.state = 'done';
           await this.mark(read.source, { kind: 'model', by: `${run.model.name} ${run.model.version}` });
         } finally {
