@@ -4,7 +4,8 @@
  * background, Save & next, per-study state that starts afresh, a model folder chosen in the UI,
  * and a banner that goes when the action it reported succeeds.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -140,6 +141,32 @@ describe('worklist', () => {
     const description = readdirSync(dirname(out)).find((f) => f.endsWith('.txt'));
     expect(readFileSync(join(dirname(out), description!), 'utf8')).toMatch(/^\s*9\s+255\s+0\s+255\s+.*"lesion"/m);
   }, 120_000);
+
+  it('a zipped model worse than its parent is added, flagged, not loaded, and offered only as "Use anyway"', async () => {
+    // A fine-tuned version as another machine would have made it: the demo's graphs, a card that
+    // says it scored below its parent on the same held-out slices; zipped by Python's zipfile.
+    const dir = mkdtempSync(join(tmpdir(), 'hsam-e2e-model-'));
+    const folder = join(dir, 'demo-ft');
+    cpSync(DEMO_MODEL, folder, { recursive: true });
+    const card = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { version: string; quality: { mean: number }; provenance: Record<string, unknown> };
+    const parent = card.version;
+    card.provenance['parent'] = { name: 'hsam-tiny-demo', version: parent };
+    card.provenance['baseline'] = { perClass: { liver: 0.8 }, mean: card.quality.mean + 0.1 };
+    card.version = `${parent}+ft.worse`;
+    writeFileSync(join(folder, 'model.json'), JSON.stringify(card, null, 2));
+    const zip = join(dir, 'demo-ft.zip');
+    execFileSync('/usr/bin/python3', ['-c', 'import shutil,sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2], "demo-ft")', zip.slice(0, -4), dir]);
+    host.dialogAnswers.push(zip);
+    await page.getByTestId('add-model-zip').click();
+    const notice = page.getByTestId('import-notice');
+    await expect
+      .poll(() => notice.innerText().catch(() => ''), { timeout: 30_000 })
+      .toMatch(new RegExp(`^hsam-tiny-demo ${parent.replaceAll('.', '\\.')}\\+ft\\.worse added but not loaded: Worse than ${parent.replaceAll('.', '\\.')}: mean Dice`));
+    const row = page.getByTestId('model-version').filter({ hasText: '+ft.worse' });
+    expect(await row.innerText()).toContain('worse');
+    expect(await row.getByTestId('use-version').innerText()).toBe('Use anyway');
+    expect(await page.getByTestId('model-status').innerText()).toContain(`hsam-tiny-demo ${parent} on CPU`);
+  }, 60_000);
 
   it('M over the 3D view maximizes the 3D view', async () => {
     const cell = page.getByTestId('view-3d-cell');

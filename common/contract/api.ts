@@ -14,6 +14,7 @@ import {
   type FinetuneResult,
   type LabelExportResult,
   type ModelRegistryState,
+  type ModelVersion,
   type PythonCheck,
   type ReviewSuggestion,
   type TrainingExportResult,
@@ -106,6 +107,11 @@ export const methods = {
     "A small preview of one series of a scan (its middle image), for the series picker; decoded off main's thread.",
   ),
   'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),
+  'file.chooseModelArchive': method<ChosenFile>()(noArgs, 'Show the open dialog for a zipped model folder (.zip).'),
+  'models.import': method<{ readonly registry: ModelRegistryState; readonly version: ModelVersion; readonly loaded: ModelStatus | null }>()(
+    z.object({ fileId: id }).strict(),
+    'Validate a chosen model folder (or a zipped one) and add it to the registry as a version; it is loaded unless its held-out Dice is below its parent\'s (then it waits, flagged, for "Use anyway").',
+  ),
   'model.load': method<ModelStatus>()(
     z.object({ fileId: id, device: z.enum(['auto', 'cpu', 'gpu']).optional() }).strict(),
     'Validate a model folder and start its sessions off the main thread; says which provider runs it and why not a faster one.',

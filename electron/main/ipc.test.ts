@@ -64,6 +64,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'dicom.openSeries',
       'dicom.thumbnail',
       'file.chooseModelFolder',
+      'file.chooseModelArchive',
+      'models.import',
       'model.load',
       'model.status',
       'segment.start',

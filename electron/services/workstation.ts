@@ -7,7 +7,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { versionVerdict } from '../../common/model-verdict.js';
+import { unpackModelArchive } from './models/model-archive.js';
+import { loadModelFolder } from './inference/model-folder.js';
 import { buildApi, type ChosenFile, type EventName, type EventPayload, type HsamApi, type OpenedStudy } from '../../common/contract/api.js';
 import { UserFacingError } from '../../common/contract/result.js';
 import type { LabelChange } from '../../common/contract/segmentation.js';
@@ -35,7 +39,9 @@ export interface Dialogs {
   /** Absolute path the user picked, or null if they cancelled. */
   chooseVolumeFile(): Promise<string | null>;
   /** Absolute path of the folder the user picked (DICOM), or null if they cancelled. */
-  chooseFolder(): Promise<string | null>;
+  chooseFolder(opts?: { readonly title: string }): Promise<string | null>;
+  /** A file to open of one kind (e.g. a zipped model), or null if they cancelled. */
+  chooseFile?(opts: { readonly title: string; readonly filter: string; readonly extensions: readonly string[] }): Promise<string | null>;
   /** Where to save an export (the user may change name and folder), or null if they cancelled. */
   chooseSavePath?(opts: { readonly title: string; readonly defaultName: string; readonly filter: string; readonly extensions: readonly string[] }): Promise<string | null>;
   /** The Python interpreter to run fine-tuning with, or null if they cancelled. */
@@ -219,9 +225,36 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       return open(await loadDicomSeries(series, progress(scan.fileId)), folder, `${folder}#${seriesId}`);
     },
     'file.chooseModelFolder': async () => {
-      const path = await opts.dialogs.chooseFolder();
+      const path = await opts.dialogs.chooseFolder({ title: 'Open model folder (model.json and its ONNX graphs)' });
       if (path === null) throw new UserFacingError('cancelled', 'No model folder was chosen.');
       return files.grant(path, 'dialog');
+    },
+    'file.chooseModelArchive': async () => {
+      const path = await opts.dialogs.chooseFile?.({ title: 'Open zipped model folder', filter: 'Zipped model folder', extensions: ['zip'] });
+      if (!path) throw new UserFacingError('cancelled', 'No model archive was chosen.');
+      return files.grant(path, 'dialog');
+    },
+    'models.import': async ({ fileId }) => {
+      const path = files.resolve(fileId);
+      const zipped = /\.zip$/i.test(path);
+      // A zip is unpacked beside the registry and moved in; a folder is copied (the user keeps theirs).
+      const staging = join(dataDir, 'models', `.unpacking-${randomUUID()}`);
+      try {
+        const dir = zipped ? await unpackModelArchive(path, staging) : path;
+        const { card } = await loadModelFolder(dir);
+        // The same model again (e.g. the demo's own folder): the registered version is used, not a copy.
+        const known = (await fineTuning.registry.state()).versions.find((x) => x.name === card.name && x.version === card.version);
+        const v = known ?? (await fineTuning.registry.register(dir, { mode: zipped ? 'move' : 'copy' }));
+        const version = (await fineTuning.registry.state()).versions.find((x) => x.id === v.id)!;
+        let loaded = null;
+        if (!versionVerdict(version).worse) {
+          loaded = await models.load((await fineTuning.registry.get(v.id)).dir);
+          await fineTuning.registry.activate(v.id);
+        }
+        return { registry: await fineTuning.registry.state(), version, loaded };
+      } finally {
+        if (zipped) await rm(staging, { recursive: true, force: true });
+      }
     },
     'model.load': async ({ fileId, device }) => models.load(files.resolve(fileId), device),
     'model.status': async () => models.status,

@@ -14,6 +14,7 @@ import type {
 } from '../../../common/contract/learning';
 import type { EventPayload } from '../../../common/contract/api';
 import { hsam, unwrap } from '../api/client';
+import { versionVerdict } from '../../../common/model-verdict';
 import type { Segmenter } from './segmenter.svelte';
 import type { Study } from './study.svelte';
 
@@ -29,6 +30,8 @@ export class Learning {
   result = $state.raw<FinetuneResult | null>(null);
   versions = $state.raw<readonly ModelVersion[]>([]);
   switching = $state(false);
+  /** What happened to the last model the user added (e.g. added but not loaded: worse than its parent). */
+  importNotice = $state<string | null>(null);
 
   constructor(
     private readonly study: Study,
@@ -120,6 +123,27 @@ export class Learning {
 
   async cancel(): Promise<void> {
     await hsam.finetune.cancel({});
+  }
+
+  /** Add a model folder (or a zipped one) the user chose: registered, and loaded unless it is worse than its parent. */
+  async importModel(kind: 'folder' | 'zip'): Promise<void> {
+    const chosen = kind === 'folder' ? await hsam.file.chooseModelFolder({}) : await hsam.file.chooseModelArchive({});
+    if (!chosen.ok) return this.study.report(chosen.error);
+    this.switching = true;
+    this.importNotice = null;
+    try {
+      const r = await hsam.models.import({ fileId: chosen.value.fileId });
+      if (!r.ok) return this.study.report(r.error, 'model');
+      this.study.succeeded('model');
+      this.versions = r.value.registry.versions;
+      const v = r.value.version;
+      if (r.value.loaded) {
+        this.segmenter.model = r.value.loaded;
+        this.importNotice = `${v.name} ${v.version} added and in use.`;
+      } else this.importNotice = `${v.name} ${v.version} added but not loaded: ${versionVerdict(v).sentence ?? ''} Choose "Use anyway" to try it.`;
+    } finally {
+      this.switching = false;
+    }
   }
 
   /** Switch to a version (a new one, or back to an earlier one). */
