@@ -243,7 +243,9 @@ def partial_dir(out: str, pid: Optional[int] = None) -> str:
     named after it and the process id, so a crashed or killed run never leaves a folder at
     ``out`` that looks like a model (the app removes ``.<name>.partial-<pid>`` after a kill)."""
     out = os.path.abspath(out)
-    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid or os.getpid()}")
+    if pid is None:  # under torchrun, the launcher's pid: the one the app knows
+        pid = os.getppid() if distributed.rank_from_env() else os.getpid()
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid}")
 
 
 def environment(device: str) -> Dict[str, Any]:
