@@ -31,9 +31,9 @@ export class SlurmCluster {
   }
 
   static async start(dir: string): Promise<SlurmCluster> {
-    for (const d of ['munge', 'spool', 'state', 'log']) mkdirSync(join(dir, d), { recursive: true });
     const missing = ['munged', 'slurmctld', 'slurmd'].filter((b) => !existsSync(join(SBIN, b)));
     if (missing.length) throw new Error(`SLURM cannot start: ${missing.join(', ')} not installed (apt-get install slurm-wlm slurm-client munge).`);
+    for (const d of ['munge', 'spool', 'state', 'log']) mkdirSync(join(dir, d), { recursive: true });
     const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
     const munge = join(dir, 'munge');
     chmodSync(munge, 0o700);
@@ -74,6 +74,17 @@ export class SlurmCluster {
     );
     writeFileSync(join(dir, 'cgroup.conf'), 'CgroupAutomount=no\nConstrainCores=no\nConstrainRAMSpace=no\n');
     const cluster = new SlurmCluster(dir, conf);
+    try {
+      await cluster.startDaemons(munge);
+      return cluster;
+    } catch (e) {
+      await cluster.stop(); // whatever did start
+      throw e;
+    }
+  }
+
+  private async startDaemons(munge: string): Promise<void> {
+    const conf = this.conf;
     const daemons: [string, string[]][] = [
       ['munged', ['--force', `--key-file=${join(munge, 'munge.key')}`, `--socket=${join(munge, 'munge.sock')}`, `--pid-file=${join(munge, 'munged.pid')}`, `--log-file=${join(munge, 'munged.log')}`, `--seed-file=${join(munge, 'seed')}`]],
       ['slurmctld', ['-f', conf, '-i']],
@@ -81,14 +92,14 @@ export class SlurmCluster {
     ];
     for (const [name, args] of daemons) {
       // Each daemon forks into the background and writes its pid file; its own exit is the start's verdict.
-      const r = spawnSync(join(SBIN, name), args, { encoding: 'utf8', env: cluster.env, timeout: 30_000 });
-      if (r.status !== 0) throw new Error(`SLURM cannot start: ${name} exited with ${r.status ?? r.signal}: ${r.stderr.trim()}\n${cluster.logs()}`);
+      const r = spawnSync(join(SBIN, name), args, { encoding: 'utf8', env: this.env, timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`SLURM cannot start: ${name} exited with ${r.status ?? r.signal}: ${r.stderr.trim()}\n${this.logs()}`);
     }
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const state = cluster.run('sinfo', ['-h', '-n', NODE, '-o', '%T']).stdout.trim();
-      if (state === 'idle') return cluster;
-      if (Date.now() > deadline) throw new Error(`SLURM cannot start: node ${NODE} is "${state}" after 30 s, not idle.\n${cluster.logs()}`);
+      const state = this.run('sinfo', ['-h', '-n', NODE, '-o', '%T']).stdout.trim();
+      if (state === 'idle') return;
+      if (Date.now() > deadline) throw new Error(`SLURM cannot start: node ${NODE} is "${state}" after 30 s, not idle.\n${this.logs()}`);
       await sleep(250);
     }
   }
