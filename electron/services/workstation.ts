@@ -26,7 +26,7 @@ import { describeVolume, type Volume } from './imaging/volume.js';
 import { InFlight } from './in-flight.js';
 import { ModelHost } from './models/model-host.js';
 import { Studies } from './studies/studies.js';
-import type { StudyChange } from './studies/study.js';
+import type { Study, StudyChange } from './studies/study.js';
 import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
@@ -262,11 +262,21 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       runs.track(
         (async () => {
           // The annotator's run comes first: the background one stops (it is redone on the next open).
-          await worklist.cancelPrefetch();
+          worklist.stopPrefetch();
           const study = studies.get(volumeId);
           const volume = study.then((s) => s.volumeForWorker());
-          const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
-          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, models.status?.classes.length));
+          const classCount = models.status?.classes.length;
+          let shown: Study | null = null;
+          void study.then((s) => (shown = s), () => {});
+          const run = await models.run(volumeId, volume, {
+            batch,
+            onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }),
+            // Labels appear slice by slice while the run goes on.
+            onSlices: (slices, labels) => {
+              if (shown) opts.emit('segmentLabels', { volumeId, ...shown.previewModelRun(labels, slices, classCount) });
+            },
+          });
+          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, classCount));
           if (run.completed.length > 0) await marked(volumeId, { kind: 'model', by: `${run.model.name} ${run.model.version}` }, null);
           return {
             volumeId,

@@ -133,6 +133,11 @@ export class Study {
     return this.#change(step);
   }
 
+  /** A running model's finished slices as merging them would set them, without merging (see LabelSession.previewModel). */
+  previewModelRun(labels: Uint8Array, slices: readonly number[], modelClasses?: number): { indices: Uint32Array; values: Uint8Array } {
+    return this.session.previewModel(labels, slices, modelClasses === undefined ? {} : { modelClasses });
+  }
+
   #rememberUncertainty(u: Float64Array, completed: readonly number[]): void {
     let kept = this.#uncertainty;
     if (!kept || kept.length !== u.length) kept = this.#uncertainty = new Float64Array(u.length).fill(NaN);
