@@ -4,11 +4,12 @@
  * colours and coded anatomy. The same writers as the app: atomic, read back before success.
  *
  * Labels on the volume's voxel lattice in another voxel order (permuted or flipped axes, as
- * dcm2niix writes) are put back in the volume's order, with a warning. `--classes` names the
+ * dcm2niix writes) are put back in the volume's order, with a warning; labels on another grid
+ * that overlaps the volume are resampled by nearest label, with a warning. `--classes` names the
  * values from a JSON class table instead of the model (labels from another tool).
  *
  * Rejected (before anything is written): a model folder that does not load, a DICOM SEG for a
- * volume that did not come from DICOM, labels not on the volume's lattice, class values that
+ * volume that did not come from DICOM, labels that do not overlap the volume, class values that
  * neither the model nor the class table names.
  */
 import { statSync } from 'node:fs';
@@ -19,7 +20,8 @@ import type { AlgorithmType } from '../services/export/segments.js';
 import { loadDicomSeries, scanDicomFolder } from '../services/imaging/dicom/loader.js';
 import { readVolume } from '../services/imaging/read-volume.js';
 import { ClassTableError, readJsonClassTable } from '../services/interop/json-class-table.js';
-import { LabelGridError, reorientLabels } from '../services/interop/reorient-labels.js';
+import { placeLabels } from '../services/interop/place-labels.js';
+import { LabelGridError } from '../services/interop/reorient-labels.js';
 import { loadModelFolder } from '../services/inference/model-folder.js';
 import type { Volume } from '../services/imaging/volume.js';
 import { refuseOverwritingInputs } from '../services/storage/output-guard.js';
@@ -71,15 +73,15 @@ export async function exportCommand(input: string, o: ExportOptions): Promise<La
     );
   }
   const labels = await readVolume(o.labels);
-  let grid: ReturnType<typeof reorientLabels>;
+  let grid: ReturnType<typeof placeLabels>;
   try {
-    grid = reorientLabels(volume, labels, labels.voxels);
+    grid = placeLabels(volume, labels, labels.voxels);
   } catch (e) {
     if (e instanceof LabelGridError) throw new ExportError(`${e.message} They do not label this volume.`);
     throw e;
   }
   const values = [...new Set<number>(grid.voxels)].sort((a, b) => a - b);
-  const warnings: string[] = grid.reoriented ? [`The labels were stored in another voxel order (axes permuted or flipped) than the volume; they were put back in the volume's order.`] : [];
+  const warnings: string[] = [...grid.warnings];
   const classes = o.classes ? await readJsonClassTable(o.classes, values).catch((e: unknown) => {
     throw e instanceof ClassTableError ? new ExportError(e.message) : e;
   }) : card.classes;
