@@ -147,7 +147,7 @@ record in <out>/.hsam/ (status, shard, host, seconds, error). Exit code 1 when a
     .option('--model <dir>', 'the model folder whose classes the labels use', defaultModelDir())
     .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
     .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
-    .option('--classes <file>', 'a JSON class table { "value": "name" } naming the labels instead of the model; file.json#key picks one of several tables (default: the only one that names every value)')
+    .option('--classes <file>', 'a class table naming the labels instead of the model: JSON { "value": "name" } (file.json#key picks one of several tables; default: the only one that names every value), an ITK-SNAP label description, a 3D Slicer colour table (.ctbl/.txt), or a .seg.nrrd or DICOM SEG whose segments name the values')
     .option('--algorithm <name>', 'with --classes: the tool that made the labels (DICOM SEG algorithm name; default: the class table file name)')
     .addHelpText('after', `
 Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }
