@@ -24,8 +24,11 @@ layers = np.zeros((2,) + d.shape, np.uint8)
 flat = np.zeros(d.shape, np.uint8); shared = 0
 for n, (name, layer, value, mask, _) in enumerate(segs):
     layers[layer][mask] = value
-    shared += int(np.count_nonzero(mask & (flat > 0)))
-    flat[mask] = n + 1
+# What each segment holds as written (a later segment of the same layer overwrote an earlier one).
+for n, (name, layer, value, mask, _) in enumerate(segs):
+    held = layers[layer] == value
+    shared += int(np.count_nonzero(held & (flat > 0)))
+    flat[held] = n + 1
 dirs = ' '.join('(' + ','.join(repr(float(x)) for x in lps[:3, c]) + ')' for c in range(3))
 h = ['NRRD0004', '# Slicer-layout segmentation written by the H-SAM test fixture', 'type: unsigned char', 'dimension: 4',
      'space: left-posterior-superior', 'sizes: 2 ' + ' '.join(str(s) for s in d.shape), 'space directions: none ' + dirs,
