@@ -27,6 +27,7 @@ import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } 
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
+import { importOntoStudy } from './interop/import-onto-study.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -239,6 +240,18 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
     'labels.paint': async ({ volumeId, indices, value, stroke }) => forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke)),
     'labels.apply': async ({ volumeId, tool }) => forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool)),
+    'labels.import': async ({ volumeId, fileId, as, classes }) => {
+      const study = await studies.get(volumeId);
+      const path = files.resolve(fileId);
+      const { studyChange, ...r } = await importOntoStudy(study, {
+        path,
+        as,
+        classesPath: classes === undefined ? undefined : files.resolve(classes),
+        modelClasses: models.card?.classes ?? [],
+        schema: await labelSchemas(),
+      });
+      return { ...r, change: forVolume(volumeId, studyChange) };
+    },
     'labels.undo': async ({ volumeId }) => {
       const c = await (await studies.get(volumeId)).undo(false);
       return c && forVolume(volumeId, c);
