@@ -41,6 +41,8 @@ export interface ExportOptions {
   /** The tool that made labels named by a class table (DICOM SEG algorithm name). */
   readonly algorithm?: string;
   readonly schemas: string;
+  /** DICOM SEG: BINARY (default, read everywhere) or LABELMAP (Label Map Segmentation, much smaller with many segments). */
+  readonly segType?: 'binary' | 'labelmap' | undefined;
 }
 
 export class ExportError extends Error {}
@@ -109,6 +111,8 @@ export async function exportCommand(input: string, o: ExportOptions): Promise<La
   // that tool, named by --algorithm or after the class table's file.
   const tool = o.classes ? { name: o.algorithm ?? basename(o.classes.replace(/#.*$/, '')).replace(/(\.seg)?\.(json|txt|ctbl|nrrd|dcm)$/i, ''), version: 'unknown' } : { name: card.name, version: card.version };
   const model = o.provenance === 'manual' ? undefined : tool;
-  const r = await exportLabels({ format: o.format, path: o.out, volume, labels: grid.voxels, classes, schema, types, model });
+  if (o.segType === 'labelmap' && o.format !== 'dicom-seg') throw new ExportError('--seg-type applies to --format dicom-seg.');
+  const segmentationType = o.segType === 'labelmap' ? 'LABELMAP' : undefined;
+  const r = await exportLabels({ format: o.format, path: o.out, volume, labels: grid.voxels, classes, schema, types, model, segmentationType });
   return { ...r, warnings: [...warnings, ...r.warnings], output: o.out };
 }
