@@ -32,19 +32,27 @@ for d in src:
     d.SOPInstanceUID = d.get("SOPInstanceUID") or d.file_meta.MediaStorageSOPInstanceUID
     d.SOPClassUID = d.get("SOPClassUID") or d.file_meta.MediaStorageSOPClassUID
 rows, cols = int(src[0].Rows), int(src[0].Columns); ps = [float(x) for x in src[0].PixelSpacing]
+# "half": the SEG on a coarser in-plane grid (half the rows and columns, twice the spacing, its
+# first pixel a quarter source pixel in), so its pixels fall off the source lattice without ties.
+half = a.get("half", False)
+src_rows, src_cols = rows, cols
+shift = np.zeros(3)
+if half:
+    rows, cols = rows // 2, cols // 2; ps = [2 * ps[0], 2 * ps[1]]
+    shift = 0.25 * (ps[1] / 2) * rowdir + 0.25 * (ps[0] / 2) * coldir
 img = nib.load(a["labels"]); lab = np.asarray(img.dataobj).astype(np.int32)
 inv = np.linalg.inv(np.diag([-1.0, -1.0, 1.0, 1.0]) @ img.affine)  # LPS -> NIfTI voxel
 rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
 values = []
 for d in src:
-    p = np.array(d.ImagePositionPatient, float)
+    p = np.array(d.ImagePositionPatient, float) + shift
     world = p[None, None, :] + cc[..., None] * ps[1] * rowdir + rr[..., None] * ps[0] * coldir
     ijk = np.rint(np.c_[world.reshape(-1, 3), np.ones(rows * cols)] @ inv[:3].T).astype(int)
     values.append(lab[ijk[:, 0], ijk[:, 1], ijk[:, 2]].reshape(rows, cols))
 values = np.stack(values)  # (slice, row, col)
 segs = [(v, n) for v, n in a["segments"]]
 masks = [values == v for v, _ in segs]
-box = np.zeros_like(masks[0]); box[4:12, 150:330, 150:330] = True
+box = np.zeros_like(masks[0]); box[4:12, rows * 150 // 512:rows * 330 // 512, cols * 150 // 512:cols * 330 // 512] = True
 masks.append(box); segs.append((0, "Region"))
 flat = np.zeros(values.shape, np.uint8); shared = 0
 for n, m in enumerate(masks):
@@ -86,7 +94,7 @@ for n, (_, name) in enumerate(segs):
     seq.append(s)
 ds.SegmentSequence = seq
 shared_fg = Dataset()
-pm = Dataset(); pm.PixelSpacing = src[0].PixelSpacing; pm.SliceThickness = src[0].SliceThickness; shared_fg.PixelMeasuresSequence = [pm]
+pm = Dataset(); pm.PixelSpacing = [repr(x) for x in ps]; pm.SliceThickness = src[0].SliceThickness; shared_fg.PixelMeasuresSequence = [pm]
 po = Dataset(); po.ImageOrientationPatient = src[0].ImageOrientationPatient; shared_fg.PlaneOrientationSequence = [po]
 ds.SharedFunctionalGroupsSequence = [shared_fg]
 dim_org = generate_uid(); ds.DimensionOrganizationSequence = [Dataset()]; ds.DimensionOrganizationSequence[0].DimensionOrganizationUID = dim_org
@@ -106,7 +114,7 @@ pixels = []; per = []
 for seg, k in frames:
     f = Dataset()
     fc = Dataset(); fc.DimensionIndexValues = ([seg] if seg else []) + [k + 1]; f.FrameContentSequence = [fc]
-    pp = Dataset(); pp.ImagePositionPatient = src[k].ImagePositionPatient; f.PlanePositionSequence = [pp]
+    pp = Dataset(); pp.ImagePositionPatient = [repr(float(x)) for x in np.array(src[k].ImagePositionPatient, float) + shift]; f.PlanePositionSequence = [pp]
     if seg:
         si = Dataset(); si.ReferencedSegmentNumber = seg; f.SegmentIdentificationSequence = [si]
     der = Dataset(); der.DerivationCodeSequence = [code("113076", "DCM", "Segmentation")]
@@ -140,6 +148,11 @@ if len(raw) % 2: raw += b"\0"
 ds.PixelData = raw
 ds["PixelData"].VR = "OB"
 ds.save_as(a["out"], write_like_original=False)
+if half:
+    # What a nearest-label reader must give on the source grid: source pixel c is SEG pixel round((c - 0.25) / 2).
+    r_idx = np.clip(np.rint((np.arange(src_rows) - 0.25) / 2).astype(int), 0, rows - 1)
+    c_idx = np.clip(np.rint((np.arange(src_cols) - 0.25) / 2).astype(int), 0, cols - 1)
+    flat = flat[:, r_idx][:, :, c_idx]
 flat.tofile(a["out"] + ".flat.u8"); values.astype(np.uint8).tofile(a["out"] + ".values.u8")
 print(json.dumps(dict(uids=[str(d.SOPInstanceUID) for d in src], shared=shared, frames=len(frames), names=[n for _, n in segs])))
 `;
@@ -157,7 +170,7 @@ export interface PydicomSeg {
 }
 
 /** `segments`: [label value in `labels`, segment label] each; a "Region" box segment is added last. */
-export function writePydicomSeg(o: { series: string; labels: string; out: string; type: 'BINARY' | 'FRACTIONAL' | 'LABELMAP'; segments: [number, string][] }): PydicomSeg {
+export function writePydicomSeg(o: { series: string; labels: string; out: string; type: 'BINARY' | 'FRACTIONAL' | 'LABELMAP'; segments: [number, string][]; half?: boolean }): PydicomSeg {
   const r = JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT, JSON.stringify(o)], { encoding: 'utf8' })) as Omit<PydicomSeg, 'flat' | 'values'>;
   return { ...r, flat: new Uint8Array(readFileSync(`${o.out}.flat.u8`)), values: new Uint8Array(readFileSync(`${o.out}.values.u8`)) };
 }

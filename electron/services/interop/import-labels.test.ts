@@ -67,6 +67,17 @@ describe('DICOM SEG written by pydicom onto the shared series', () => {
     });
   }
 
+  it('a SEG on a coarser grid (half the rows and columns, off the lattice) is resampled by nearest label, saying so', async () => {
+    const path = join(dir, 'half.dcm');
+    const f = writePydicomSeg({ series: SERIES, labels: CT_LABELS, out: path, type: 'BINARY', segments: SEGMENTS, half: true });
+    const r = await importLabelFile(path, series);
+    expect(differing(r.labels, f.flat)).toBe(0);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^The labels are on another grid \(256×256×20 voxels of 1\.953×1\.953×2\.000 mm from .*\) than the volume \(512×512×20 voxels of 0\.977×0\.977×2\.000 mm .*\); they were resampled onto the volume by nearest label\.$/),
+      `${f.shared} voxels lie in more than one segment of half.dcm; each was given the later segment.`,
+    ]);
+  }, 60_000);
+
   it('places a SEG by position on a volume without DICOM identity, saying so, and refuses one that does not overlap', async () => {
     const nifti = await readVolume(dcm2niix(SERIES, mkdtempSync(join(dir, 'd2n-'))));
     const { dicom: _none, ...plain } = series;
@@ -75,7 +86,7 @@ describe('DICOM SEG written by pydicom onto the shared series', () => {
     expect(r.warnings[0]).toBe("BINARY.dcm was placed by its frames' positions alone: the volume was not read from DICOM, so its frame of reference could not be checked.");
     expect(nifti.dims).toEqual([512, 512, 20]);
     const far = await readVolume(join(TOTALSEG, 'example_ct_sm.nii.gz'));
-    await expect(importLabelFile(join(dir, 'BINARY.dcm'), far)).rejects.toThrow(/^BINARY\.dcm: none of its \d+ labelled pixels falls inside the volume \(122×101×30 voxels\)\.$/);
+    await expect(importLabelFile(join(dir, 'BINARY.dcm'), far)).rejects.toThrow(/^BINARY\.dcm: The labels \(512×512×20 voxels of 0\.977×0\.977×2\.000 mm from .*\) do not overlap the volume \(122×101×30 voxels .*\) anywhere\. It does not label this volume\.$/);
   });
 });
 
