@@ -34,6 +34,7 @@ import { UserFacingError } from '../../../common/contract/result.js';
 import { readAppVersion } from '../app-version.js';
 import type { DicomIdentity, Vec3, Volume } from '../imaging/volume.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
+import { segPixelData } from './seg-pixel-data.js';
 import type { Code, ExportReport, ExportSegment, LabelExportInput } from './segments.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -322,7 +323,7 @@ function buildDataset(input: LabelExportInput, plan: Plan, sopInstanceUID: strin
         ReferencedInstanceSequence: [...instances].map(([uid, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: uid })),
       },
     ],
-    PixelData: plan.labelmap ? labelmapFrames(input, plan) : packFrames(input, plan),
+    PixelData: segPixelData(input.labels, v.dims, plan.frames.map((f) => ({ k: f.k, labelValue: f.segment?.segment.labelValue ?? null })), segmentNumbers(plan.segments)),
     // PixelPaddingValue is US or SS by dictionary; unsigned pixels make it US.
     _vrMap: plan.labelmap ? { PixelData: 'OB', PixelPaddingValue: 'US' } : { PixelData: 'OB' },
   };
@@ -345,41 +346,11 @@ function segmentItem(s: WrittenSegment): NaturalDataset {
 
 const codeItem = (c: Code): NaturalDataset => ({ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning });
 
-/**
- * All frames' bits, one bit per pixel, frames back to back without padding between them (as
- * DICOM packs BitsAllocated 1), the first pixel in the least significant bit; padded to even length.
- */
-function packFrames(input: LabelExportInput, plan: Plan): ArrayBuffer {
-  const [ni, nj, nk] = input.volume.dims;
-  const sliceSize = ni * nj;
-  const frameOf = new Int32Array(256 * nk).fill(-1);
-  plan.frames.forEach((f, n) => f.segment && (frameOf[f.segment.segment.labelValue * nk + f.k] = n));
-  const bytes = Math.ceil((plan.frames.length * sliceSize) / 8);
-  const out = new Uint8Array(bytes + (bytes % 2));
-  for (let k = 0; k < nk; k++) {
-    const base = k * sliceSize;
-    for (let p = 0; p < sliceSize; p++) {
-      const value = input.labels[base + p] as number;
-      if (value === 0) continue;
-      const bit = (frameOf[value * nk + k] as number) * sliceSize + p;
-      out[bit >>> 3]! |= 1 << (bit & 7);
-    }
-  }
-  return out.buffer;
-}
-
-/** LABELMAP frames: 8 bits per pixel, each the Segment Number of its voxel (0: none); padded to even length. */
-function labelmapFrames(input: LabelExportInput, plan: Plan): ArrayBuffer {
-  const [ni, nj] = input.volume.dims;
-  const sliceSize = ni * nj;
+/** Segment Number by label value (0: none), for LABELMAP pixels. */
+function segmentNumbers(segments: readonly WrittenSegment[]): Uint8Array {
   const number = new Uint8Array(256);
-  for (const s of plan.segments) number[s.segment.labelValue] = s.number;
-  const out = new Uint8Array(plan.frames.length * sliceSize + ((plan.frames.length * sliceSize) % 2));
-  plan.frames.forEach(({ k }, n) => {
-    const slice = input.labels.subarray(k * sliceSize, (k + 1) * sliceSize);
-    for (let p = 0; p < sliceSize; p++) out[n * sliceSize + p] = number[slice[p]!]!;
-  });
-  return out.buffer;
+  for (const s of segments) number[s.segment.labelValue] = s.number;
+  return number;
 }
 
 function encode(dcmjs: Dcmjs, dataset: NaturalDataset, sopInstanceUID: string, version: string, sopClassUID: string): Uint8Array {
