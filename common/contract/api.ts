@@ -19,6 +19,7 @@ import {
   type ReviewSuggestion,
   type TrainingExportResult,
 } from './learning.js';
+import { LabelImportArgs, type LabelImportResult } from './label-import.js';
 import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
@@ -145,6 +146,10 @@ export const methods = {
   'labels.apply': method<LabelChange>()(
     z.object({ volumeId: id, tool: LabelTool }).strict(),
     'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, revert to the proposal) as one undoable step, journaled before it returns; locked classes are kept.',
+  ),
+  'labels.import': method<LabelImportResult>()(
+    LabelImportArgs,
+    "Read a chosen label file (NIfTI, NRRD, 3D Slicer .seg.nrrd, DICOM SEG) onto a study as one undoable step, as a proposal or as the user's own labels; classes matched to the model's by name, the rest added as extra classes.",
   ),
   'labels.undo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Undo the last label step (AI runs included); null when there is none.'),
   'labels.redo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Redo the last undone step; null when there is none.'),

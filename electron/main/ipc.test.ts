@@ -73,6 +73,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'labels.get',
       'labels.paint',
       'labels.apply',
+      'labels.import',
       'labels.undo',
       'labels.redo',
       'labels.setSliceStatus',

@@ -33,6 +33,7 @@ import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
 import { WorklistHost, type CaseEvent } from './worklist/worklist-host.js';
 import { LabelSetStore } from './labels/label-set-store.js';
+import { importOntoStudy } from './interop/import-onto-study.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -298,6 +299,28 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'labels.paint': async ({ volumeId, indices, value, stroke }) =>
       marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke))),
     'labels.apply': async ({ volumeId, tool }) => marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool))),
+    'labels.import': async ({ volumeId, fileId, as, classes }) => {
+      const study = await studies.get(volumeId);
+      const path = files.resolve(fileId);
+      // The annotator's own labels count as known classes: a file's "lesion" is their "lesion".
+      const extra = await labelSet.extra();
+      const { studyChange, ...r } = await importOntoStudy(study, {
+        path,
+        as,
+        classesPath: classes === undefined ? undefined : files.resolve(classes),
+        modelClasses: models.card ? [...models.card.classes, ...extra] : [],
+        schema: await labelSchemas(),
+      });
+      // Classes new to both become labels of the annotator's own, kept for the next studies too.
+      const added = r.extraClasses.filter((c) => !extra.some((l) => l.index === c.index));
+      if (added.length > 0) {
+        await labelSet.set(
+          { extra: [...extra, ...added.map((c) => ({ index: c.index, name: c.name.slice(0, 64), color: [...c.color] as [number, number, number] }))] },
+          models.card?.classes ?? [],
+        );
+      }
+      return marked(volumeId, as === 'human' ? { kind: 'edit' } : { kind: 'model', by: `imported ${basename(path)}` }, { ...r, change: forVolume(volumeId, studyChange) });
+    },
     'labels.undo': async ({ volumeId }) => {
       const c = await (await studies.get(volumeId)).undo(false);
       return c && forVolume(volumeId, c);

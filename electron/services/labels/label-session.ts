@@ -186,6 +186,25 @@ export class LabelSession {
   }
 
   /**
+   * Labels from a file painted as the user's own, as one step: every voxel `labels` labels
+   * (0 leaves a voxel as it is), locked classes kept both ways; the slices reached become
+   * corrected. Nothing changed: no step.
+   */
+  paintLabels(labels: Uint8Array): Promise<Step> {
+    return this.#exclusive(async () => {
+      const visit: CandidateVisitor = (emit) => {
+        for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) emit(i, labels[i]!, Source.human);
+      };
+      const locked = this.lockedClasses;
+      const diff = makeDiff(this.labels, this.source, visit, (_i, cur, next) => locked.has(cur) || locked.has(next));
+      const touched = new Set<number>();
+      for (let n = 0; n < diff.indices.length; n++) touched.add(this.sliceOf(diff.indices[n]!));
+      const step = { diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) };
+      return diff.indices.length === 0 ? step : this.#commit(step);
+    });
+  }
+
+  /**
    * A model run: `modelLabels` (volume grid) on the slices in `slices` (status-axis indices).
    * Keeps locked classes, reviewed slices and human voxels unless told otherwise; the slices it
    * writes that were untouched become auto.

@@ -138,6 +138,22 @@ export class Study {
     return this.session.previewModel(labels, slices, modelClasses === undefined ? {} : { modelClasses });
   }
 
+  /**
+   * Labels read from a file (study class values, volume order) as one undoable step: as a
+   * proposal, merged like a model run (named `source`) on the slices the file labels; as the
+   * user's own, every labelled voxel painted in one step. Background in the
+   * file never erases a human label.
+   */
+  async importLabels(labels: Uint8Array, as: 'proposal' | 'human', source: ModelId): Promise<StudyChange> {
+    if (labels.length !== this.session.labels.length) throw new UserFacingError('internal', `Imported labels have ${labels.length} voxels; the study has ${this.session.labels.length}.`);
+    if (as === 'proposal') {
+      const slices = new Set<number>();
+      for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) slices.add(this.session.sliceOf(i));
+      return this.#change(await this.session.applyModel(labels, [...slices].sort((a, b) => a - b), { model: source }));
+    }
+    return this.#change(await this.session.paintLabels(labels));
+  }
+
   #rememberUncertainty(u: Float64Array, completed: readonly number[]): void {
     let kept = this.#uncertainty;
     if (!kept || kept.length !== u.length) kept = this.#uncertainty = new Float64Array(u.length).fill(NaN);
@@ -168,3 +184,4 @@ export class Study {
     };
   }
 }
+
