@@ -53,7 +53,7 @@ export class Study {
   /** Models that wrote labels in this study; `labels.sliceModel` indexes it (1-based). */
   models = $state.raw<LabelState['models']>([]);
   /** Set when an earlier session's unsaved edits were restored from the journal. */
-  restoredNotice = $state<string | null>(null);
+  notice = $state<string | null>(null);
 
   /**
    * Mirror a change main applied (an edit, a model run, an undo): voxels, slice statuses, model
@@ -196,7 +196,7 @@ export class Study {
     this.models = labels.models;
     this.labelVersion++;
     const r = labels.restored;
-    this.restoredNotice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
+    this.notice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
     this.windowLevel = defaultWindow(meta);
     for (const plane of PLANES) {
       this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
