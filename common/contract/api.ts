@@ -14,6 +14,7 @@ import {
   type FinetuneResult,
   type LabelExportResult,
   type ModelRegistryState,
+  type ModelVersion,
   type PythonCheck,
   type ReviewSuggestion,
   type TrainingExportResult,
@@ -22,6 +23,8 @@ import { LabelImportArgs, type LabelImportResult } from './label-import.js';
 import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
+import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
+import { LabelSet } from './label-set.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
 export interface ChosenFile {
@@ -51,6 +54,8 @@ export interface Startup {
   readonly version: string;
   /** The file to open first: the command-line path, else the bundled sample, else none. */
   readonly initialFile: ChosenFile | null;
+  /** The initial file is the bundled sample (no path was given): an open worklist goes first. */
+  readonly initialIsSample: boolean;
   /** The bundled demo model, to load unless the user picks another. */
   readonly defaultModel: ChosenFile | null;
 }
@@ -103,6 +108,11 @@ export const methods = {
     "A small preview of one series of a scan (its middle image), for the series picker; decoded off main's thread.",
   ),
   'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),
+  'file.chooseModelArchive': method<ChosenFile>()(noArgs, 'Show the open dialog for a zipped model folder (.zip).'),
+  'models.import': method<{ readonly registry: ModelRegistryState; readonly version: ModelVersion; readonly loaded: ModelStatus | null }>()(
+    z.object({ fileId: id }).strict(),
+    'Validate a chosen model folder (or a zipped one) and add it to the registry as a version; it is loaded unless its held-out Dice is below its parent\'s (then it waits, flagged, for "Use anyway").',
+  ),
   'model.load': method<ModelStatus>()(
     z.object({ fileId: id, device: z.enum(['auto', 'cpu', 'gpu']).optional() }).strict(),
     'Validate a model folder and start its sessions off the main thread; says which provider runs it and why not a faster one.',
@@ -182,6 +192,28 @@ export const methods = {
     z.object({ versionId: id }).strict(),
     'Load a registered model version (switch to a new one or roll back to an earlier one).',
   ),
+  'worklist.open': method<WorklistState>()(
+    z.object({ fileId: id }).strict(),
+    'Open a worklist: a chosen folder of studies (volume files and DICOM series folders) or a list file (one path a line); case statuses persist across restarts.',
+  ),
+  'worklist.get': method<WorklistState | null>()(noArgs, 'The open worklist (at start: the one open when the app last closed), or null.'),
+  'worklist.openCase': method<OpenedCase<OpenedStudy>>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), prefetchNext: z.boolean().optional() }).strict(),
+    "Open one case of the worklist as a study (labels written by hsam segment beside it are taken as the model's proposal on first open); with prefetchNext, the next unfinished case is pre-segmented in the background.",
+  ),
+  'worklist.setStatus': method<WorklistState>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), status: CaseStatus }).strict(),
+    "Set a case's status by hand (e.g. back to in progress).",
+  ),
+  'worklist.saveAndNext': method<{ readonly worklist: WorklistState; readonly next: number | null }>()(
+    z.object({ volumeId: id }).strict(),
+    'Save the open case, mark it reviewed, and name the next case that is not reviewed or exported (null when none is left).',
+  ),
+  'labelSet.get': method<LabelSet>()(noArgs, "The annotator's own labels beside the model's classes (kept across studies)."),
+  'labelSet.set': method<LabelSet>()(
+    LabelSet,
+    "Replace the annotator's own labels (add, rename, recolour); values and names may not clash with the loaded model's classes. Model runs never write or overwrite them.",
+  ),
   'volume.close': method<{ readonly closed: boolean }>()(
     z.object({ volumeId: id }).strict(),
     'Forget an opened volume and free its memory.',
@@ -207,6 +239,8 @@ export const events = {
     elapsedMs: z.number(),
     etaMs: z.number(),
   }),
+  /** The worklist changed in main (a status set by an edit, a run, an export, or the background pre-segmentation). */
+  worklistChanged: WorklistState,
   /** Progress of a fine-tuning run, after each training step and at each phase change. */
   finetuneProgress: z.object({
     phase: z.enum(['checking', 'training', 'evaluating', 'registering']),

@@ -86,4 +86,15 @@ describe('hsam segment --shard', () => {
     expect(labelFiles(sharded)).toEqual(labelFiles(single));
     expect(JSON.parse((await runHsam(['segment', '--report', sharded])).out)).toMatchObject({ done: 3, failed: 1, pending: 0 });
   }, 240_000);
+
+  it('--out the studies folder itself (where the worklist looks): labels beside the studies, never taken for studies on a rerun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hsam-beside-'));
+    cpSync(SAMPLE, join(dir, 'ct.nii.gz'));
+    const first = await runHsam(['segment', dir, '--out', dir, '--model', DEMO, '--device', 'cpu', '--shard', '0/1']);
+    expect(first.code, first.err).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['.hsam', 'ct.labels.nii.gz', 'ct.nii.gz']);
+    const rerun = await runHsam(['segment', dir, '--out', dir, '--model', DEMO, '--device', 'cpu', '--shard', '0/1']);
+    expect(rerun.code, rerun.err).toBe(0);
+    expect((JSON.parse(rerun.out) as { studies: { input: string; status: string }[] }).studies).toMatchObject([{ input: join(dir, 'ct.nii.gz'), status: 'skipped' }]);
+  }, 120_000);
 });

@@ -64,6 +64,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'dicom.openSeries',
       'dicom.thumbnail',
       'file.chooseModelFolder',
+      'file.chooseModelArchive',
+      'models.import',
       'model.load',
       'model.status',
       'segment.start',
@@ -85,6 +87,13 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'finetune.cancel',
       'models.list',
       'models.activate',
+      'worklist.open',
+      'worklist.get',
+      'worklist.openCase',
+      'worklist.setStatus',
+      'worklist.saveAndNext',
+      'labelSet.get',
+      'labelSet.set',
       'volume.close',
     ]);
   });

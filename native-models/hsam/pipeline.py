@@ -17,6 +17,7 @@ from . import card as cardlib
 from .card import INT8_ENCODER
 from .build import HSamConfig, make_config
 from .checkpoint import load_official, load_ours, lora_rank, load_tensors, random_official, save_ours
+from . import distributed
 from .data import load_slices, read_manifest, split_set, write_set
 from .export import export_onnx
 from .modeling.model import HSam
@@ -27,7 +28,9 @@ VIT = {"b": "vit_b", "l": "vit_l", "h": "vit_h", "tiny": "tiny"}
 
 
 def emit(event: Dict[str, Any]) -> None:
-    """One JSON object per line on stdout, for the app's progress bar."""
+    """One JSON object per line on stdout, for the app's progress bar (torchrun: rank 0 only)."""
+    if not distributed.is_main_process():
+        return
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 
@@ -240,7 +243,9 @@ def partial_dir(out: str, pid: Optional[int] = None) -> str:
     named after it and the process id, so a crashed or killed run never leaves a folder at
     ``out`` that looks like a model (the app removes ``.<name>.partial-<pid>`` after a kill)."""
     out = os.path.abspath(out)
-    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid or os.getpid()}")
+    if pid is None:  # under torchrun, the launcher's pid: the one the app knows
+        pid = os.getppid() if distributed.rank_from_env() else os.getpid()
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid}")
 
 
 def environment(device: str) -> Dict[str, Any]:
@@ -318,9 +323,13 @@ def finetune(
         raise ValueError(f"training set {set_dir} has no training slices (train.txt is empty)")
     tr = load_slices(set_dir, train_names, cfg.img_size, cfg.num_outputs)
     va = load_slices(set_dir, val_names, cfg.img_size, cfg.num_outputs) if val_names else None
+    rank = distributed.rank_from_env()  # torchrun: data-parallel, rank 0 evaluates and writes
+    if rank:
+        distributed.check_batch(rank, batch_size)
     emit(
         {
             "event": "start",
+            "processes": rank.world_size if rank else 1,
             "steps": steps,
             "trainSlices": len(train_names),
             "valSlices": len(val_names),
@@ -330,7 +339,7 @@ def finetune(
     )
     base_ref = {"name": base["name"], "version": base["version"]}
     baseline = None
-    if va is not None:
+    if va is not None and (rank is None or rank.is_main):
         emit({"event": "phase", "phase": "baseline"})
         baseline = dice_report(
             predict_labels(model, va.images),
@@ -341,7 +350,16 @@ def finetune(
             f"on the same {len(val_names)} held-out slices.",
         )
     opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode=mode, device=device)
-    hist = train(model, tr, opts, progress=emit)
+    if rank is None:
+        hist = train(model, tr, opts, progress=emit)
+    else:
+        try:
+            opts.device = distributed.start(rank, device)
+            hist = distributed.train_ddp(model, tr, opts, rank, progress=emit)
+        finally:
+            distributed.stop()
+        if not rank.is_main:
+            return {}
     model.image_encoder.fold_lora()
     model.to("cpu").eval()
     quality = None

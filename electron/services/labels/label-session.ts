@@ -212,7 +212,7 @@ export class LabelSession {
   applyModel(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId } = {},
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId; modelClasses?: number } = {},
   ): Promise<Step> {
     return this.#exclusive(() => this.#applyModelNow(modelLabels, slices, opts));
   }
@@ -220,15 +220,17 @@ export class LabelSession {
   async #applyModelNow(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId },
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId; modelClasses?: number },
   ): Promise<Step> {
     const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
     const visit: CandidateVisitor = (emit) => {
       for (const z of run) this.#forEachInSlice(z, (i) => emit(i, modelLabels[i]!, modelLabels[i] === 0 ? Source.none : Source.auto));
     };
     const locked = this.lockedClasses;
+    // Labels the model does not have (the annotator's own) are never overwritten by it.
+    const foreign = opts.modelClasses ?? 256;
     const diff = makeDiff(this.labels, this.source, visit, (i, cur, next) => {
-      if (locked.has(cur) || locked.has(next)) return true;
+      if (locked.has(cur) || locked.has(next) || cur >= foreign) return true;
       return !opts.overwriteHuman && this.source[i] === Source.human;
     });
     const model = opts.model ?? { name: 'unknown model', version: '' };

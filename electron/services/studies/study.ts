@@ -124,11 +124,11 @@ export class Study {
   }
 
   /**
-   * Merge a model run like any other undoable step (never over locked classes, reviewed slices
-   * or human edits) and remember its uncertainty for the review queue.
+   * Merge a model run like any other undoable step (never over locked classes, reviewed slices,
+   * human edits or labels that are not the model's classes) and remember its uncertainty for the review queue.
    */
-  async applyModelRun(run: ModelProposal, model: ModelId): Promise<StudyChange> {
-    const step = await this.session.applyModel(run.labels, run.completed, { model });
+  async applyModelRun(run: ModelProposal, model: ModelId, modelClasses?: number): Promise<StudyChange> {
+    const step = await this.session.applyModel(run.labels, run.completed, { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
     if (run.sliceAxis === this.statusAxis) this.#rememberUncertainty(run.uncertainty, run.completed);
     return this.#change(step);
   }
