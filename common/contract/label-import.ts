@@ -2,8 +2,8 @@
  * `labels.import`: a label file another tool wrote (NIfTI, NRRD, 3D Slicer .seg.nrrd, DICOM SEG),
  * chosen through the file grants, put onto an open study as one undoable step. Its classes are
  * matched to the loaded model's by name (case, punctuation and word order ignored; synonyms from
- * the label schemas), then to the annotator's extra labels (labelSet); the rest are added to the
- * label set with new values and returned, so the renderer can show them.
+ * the label schemas); the rest become extra classes with new values, returned so the renderer
+ * can show them.
  */
 import { z } from 'zod';
 import type { LabelChange, ModelClass } from './segmentation.js';
@@ -39,7 +39,7 @@ export interface LabelImportResult {
   readonly change: LabelChange;
   readonly format: LabelImportFormat;
   readonly classes: readonly ImportedClass[];
-  /** Classes the model does not have, as the annotator's extra labels they became (existing ones reused by name, new ones added to the label set). */
+  /** Classes the model does not have, with the values they were given (above the model's). */
   readonly extraClasses: readonly ModelClass[];
   /** Voxels the file labels on this volume. */
   readonly labelledVoxels: number;

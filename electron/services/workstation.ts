@@ -297,12 +297,6 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
         as,
         classesPath: classes === undefined ? undefined : files.resolve(classes),
         modelClasses: models.card?.classes ?? [],
-        extraLabels: await labelSet.extra(),
-        // Extra classes join the annotator's label set, so they show, paint and export like the rest.
-        addExtraLabels: async (added) => {
-          const extra = [...(await labelSet.extra()), ...added.map((c) => ({ index: c.index, name: c.name, color: [c.color[0], c.color[1], c.color[2]] as [number, number, number] }))];
-          await labelSet.set({ extra }, models.status?.classes ?? []);
-        },
         schema: await labelSchemas(),
       });
       // A proposal counts like a model run on the worklist, the user's own labels like an edit.

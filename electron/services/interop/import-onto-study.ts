@@ -1,6 +1,6 @@
 /**
  * The main side of `labels.import`: read the file onto the study's volume, match its classes to
- * the loaded model's and the annotator's extra labels (adding the rest to those), and apply the
+ * the loaded model's (or keep them all as extra classes when no model is loaded), and apply the
  * result to the study as one step.
  */
 import { basename } from 'node:path';
@@ -17,10 +17,6 @@ export interface ImportRequest {
   readonly classesPath?: string | undefined;
   /** The loaded model's classes; empty when none is loaded. */
   readonly modelClasses: readonly ModelClass[];
-  /** The annotator's extra labels: a file class of the same name takes its value. */
-  readonly extraLabels: readonly ModelClass[];
-  /** Keeps new extra labels (the label set); awaited before the study changes, so a failure changes nothing. */
-  readonly addExtraLabels: (added: readonly ModelClass[]) => Promise<void>;
   readonly schema: LabelSchema;
 }
 
@@ -28,7 +24,7 @@ export async function importOntoStudy(study: Study, r: ImportRequest): Promise<O
   const file = await importLabelFile(r.path, study.volume, { classes: r.classesPath });
   const used = new Set<number>(study.session.labels);
   used.delete(0);
-  const match = matchClasses(file.classes, r.modelClasses, r.schema, used, r.extraLabels);
+  const match = matchClasses(file.classes, r.modelClasses, r.schema, used);
   const labels = new Uint8Array(file.labels.length);
   let labelled = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -38,7 +34,6 @@ export async function importOntoStudy(study: Study, r: ImportRequest): Promise<O
   }
   const warnings = [...file.warnings];
   if (r.modelClasses.length === 0) warnings.push('No model is loaded, so every class of the file was added as an extra class.');
-  if (match.added.length > 0) await r.addExtraLabels(match.added);
   const studyChange = await study.importLabels(labels, r.as, { name: `imported ${basename(r.path)}`, version: file.format });
   return { studyChange, format: file.format, classes: match.classes, extraClasses: match.extra, labelledVoxels: labelled, warnings };
 }
