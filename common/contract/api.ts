@@ -239,6 +239,16 @@ export const events = {
     elapsedMs: z.number(),
     etaMs: z.number(),
   }),
+  /**
+   * Labels of the slices a running segmentation just finished, as the run's merge will set them
+   * (locked classes, reviewed slices and human edits kept): shown at once; the run's answer
+   * carries the one undoable change.
+   */
+  segmentLabels: z.object({
+    volumeId: id,
+    indices: z.custom<Uint32Array>((v) => v instanceof Uint32Array),
+    values: z.custom<Uint8Array>((v) => v instanceof Uint8Array),
+  }),
   /** The worklist changed in main (a status set by an edit, a run, an export, or the background pre-segmentation). */
   worklistChanged: WorklistState,
   /** Progress of a fine-tuning run, after each training step and at each phase change. */

@@ -87,12 +87,16 @@ describe('labels.import', () => {
       ['liver', 5, 'model'],
       ['spleen', 1, 'model'],
       ['Right kidney', 2, 'model'],
-      ['Tumour', 9, 'extra'],
+      // The first test's 33 extra classes are the annotator's own labels now (values 9–41): Tumour is new.
+      ['Tumour', 42, 'extra'],
       ['kidney_left', 3, 'model'],
     ]);
     expect(r.warnings).toEqual([`${f.shared} voxels lie in more than one segment of layers.seg.nrrd; each was given the later segment.`]);
     const state = await call<LabelState>('labels.get', { volumeId });
-    const lut = [0, 5, 1, 2, 9, 3];
+    const lut = [0, 5, 1, 2, 42, 3];
+    const set = await call<{ extra: { index: number; name: string }[] }>('labelSet.get', {});
+    expect(set.extra).toHaveLength(34);
+    expect(set.extra.at(-1)).toMatchObject({ index: 42, name: 'Tumour' });
     let wrong = 0;
     for (let i = 0; i < f.flat.length; i++) if (i !== liverVoxel && state.labels[i] !== lut[f.flat[i]!]) wrong++;
     expect(wrong).toBe(0);

@@ -26,14 +26,14 @@ import { describeVolume, type Volume } from './imaging/volume.js';
 import { InFlight } from './in-flight.js';
 import { ModelHost } from './models/model-host.js';
 import { Studies } from './studies/studies.js';
-import type { StudyChange } from './studies/study.js';
+import type { Study, StudyChange } from './studies/study.js';
 import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
-import { importOntoStudy } from './interop/import-onto-study.js';
 import { WorklistHost, type CaseEvent } from './worklist/worklist-host.js';
 import { LabelSetStore } from './labels/label-set-store.js';
+import { importOntoStudy } from './interop/import-onto-study.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
@@ -263,11 +263,21 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       runs.track(
         (async () => {
           // The annotator's run comes first: the background one stops (it is redone on the next open).
-          await worklist.cancelPrefetch();
+          worklist.stopPrefetch();
           const study = studies.get(volumeId);
           const volume = study.then((s) => s.volumeForWorker());
-          const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
-          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, models.status?.classes.length));
+          const classCount = models.status?.classes.length;
+          let shown: Study | null = null;
+          void study.then((s) => (shown = s), () => {});
+          const run = await models.run(volumeId, volume, {
+            batch,
+            onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }),
+            // Labels appear slice by slice while the run goes on.
+            onSlices: (slices, labels) => {
+              if (shown) opts.emit('segmentLabels', { volumeId, ...shown.previewModelRun(labels, slices, classCount) });
+            },
+          });
+          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, classCount));
           if (run.completed.length > 0) await marked(volumeId, { kind: 'model', by: `${run.model.name} ${run.model.version}` }, null);
           return {
             volumeId,
@@ -292,16 +302,24 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'labels.import': async ({ volumeId, fileId, as, classes }) => {
       const study = await studies.get(volumeId);
       const path = files.resolve(fileId);
+      // The annotator's own labels count as known classes: a file's "lesion" is their "lesion".
+      const extra = await labelSet.extra();
       const { studyChange, ...r } = await importOntoStudy(study, {
         path,
         as,
         classesPath: classes === undefined ? undefined : files.resolve(classes),
-        modelClasses: models.card?.classes ?? [],
+        modelClasses: models.card ? [...models.card.classes, ...extra] : [],
         schema: await labelSchemas(),
       });
-      // A proposal counts like a model run on the worklist, the user's own labels like an edit.
-      const event: CaseEvent = as === 'human' ? { kind: 'edit' } : { kind: 'model', by: `imported ${basename(path)}` };
-      return marked(volumeId, event, { ...r, change: forVolume(volumeId, studyChange) });
+      // Classes new to both become labels of the annotator's own, kept for the next studies too.
+      const added = r.extraClasses.filter((c) => !extra.some((l) => l.index === c.index));
+      if (added.length > 0) {
+        await labelSet.set(
+          { extra: [...extra, ...added.map((c) => ({ index: c.index, name: c.name.slice(0, 64), color: [...c.color] as [number, number, number] }))] },
+          models.card?.classes ?? [],
+        );
+      }
+      return marked(volumeId, as === 'human' ? { kind: 'edit' } : { kind: 'model', by: `imported ${basename(path)}` }, { ...r, change: forVolume(volumeId, studyChange) });
     },
     'labels.undo': async ({ volumeId }) => {
       const c = await (await studies.get(volumeId)).undo(false);

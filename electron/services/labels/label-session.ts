@@ -222,6 +222,32 @@ export class LabelSession {
     slices: readonly number[],
     opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId; modelClasses?: number },
   ): Promise<Step> {
+    const { run, diff } = this.#modelDiff(modelLabels, slices, opts);
+    const model = opts.model ?? { name: 'unknown model', version: '' };
+    const known = this.models.findIndex((m) => sameModel(m, model));
+    const index = known >= 0 ? known + 1 : this.models.length + 1;
+    const zs = Uint32Array.from(run);
+    return this.#commit({
+      diff,
+      status: this.#statusChange(new Set(run), (s) => (s === SliceStatus.untouched ? SliceStatus.auto : s)),
+      models: { slices: zs, before: Uint16Array.from(zs, (z) => this.sliceModel[z]!), after: new Uint16Array(zs.length).fill(index), model },
+    });
+  }
+
+  /**
+   * What merging a model's labels on some slices would change, without changing anything: a run's
+   * finished slices shown while it goes on (the run itself is merged as one step at its end).
+   */
+  previewModel(modelLabels: Uint8Array, slices: readonly number[], opts: { modelClasses?: number } = {}): { indices: Uint32Array; values: Uint8Array } {
+    const { diff } = this.#modelDiff(modelLabels, slices, opts);
+    return { indices: diff.indices, values: diff.after };
+  }
+
+  #modelDiff(
+    modelLabels: Uint8Array,
+    slices: readonly number[],
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; modelClasses?: number },
+  ): { run: number[]; diff: LabelDiff } {
     const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
     const visit: CandidateVisitor = (emit) => {
       for (const z of run) this.#forEachInSlice(z, (i) => emit(i, modelLabels[i]!, modelLabels[i] === 0 ? Source.none : Source.auto));
@@ -233,15 +259,7 @@ export class LabelSession {
       if (locked.has(cur) || locked.has(next) || cur >= foreign) return true;
       return !opts.overwriteHuman && this.source[i] === Source.human;
     });
-    const model = opts.model ?? { name: 'unknown model', version: '' };
-    const known = this.models.findIndex((m) => sameModel(m, model));
-    const index = known >= 0 ? known + 1 : this.models.length + 1;
-    const zs = Uint32Array.from(run);
-    return this.#commit({
-      diff,
-      status: this.#statusChange(new Set(run), (s) => (s === SliceStatus.untouched ? SliceStatus.auto : s)),
-      models: { slices: zs, before: Uint16Array.from(zs, (z) => this.sliceModel[z]!), after: new Uint16Array(zs.length).fill(index), model },
-    });
+    return { run, diff };
   }
 
   /** The model that last wrote a slice, or null. */

@@ -133,6 +133,11 @@ export class Study {
     return this.#change(step);
   }
 
+  /** A running model's finished slices as merging them would set them, without merging (see LabelSession.previewModel). */
+  previewModelRun(labels: Uint8Array, slices: readonly number[], modelClasses?: number): { indices: Uint32Array; values: Uint8Array } {
+    return this.session.previewModel(labels, slices, modelClasses === undefined ? {} : { modelClasses });
+  }
+
   /**
    * Labels read from a file (study class values, volume order) as one undoable step: as a
    * proposal, merged like a model run (named `source`) on the slices the file labels; as the

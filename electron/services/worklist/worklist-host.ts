@@ -277,14 +277,19 @@ export class WorklistHost {
     this.ports.emit(this.state());
   }
 
-  /** Stop the background run (the annotator opened another case, or runs the model now). */
+  /** Stop the background run at once, without waiting for it (the annotator runs the model now). */
+  stopPrefetch(): void {
+    const p = this.#prefetch;
+    if (p?.state !== 'running') return;
+    p.state = 'cancelled';
+    this.ports.models.cancel(p.runKey);
+  }
+
+  /** Stop the background run and wait until it has let go of its study (another case opens). */
   async cancelPrefetch(): Promise<void> {
     const p = this.#prefetch;
     if (!p) return;
-    if (p.state === 'running') {
-      p.state = 'cancelled';
-      this.ports.models.cancel(p.runKey);
-    }
+    this.stopPrefetch();
     await p.done;
     this.#prefetch = null;
   }

@@ -57,6 +57,7 @@ export class Segmenter {
       this.study.succeeded('segment');
     } catch (e) {
       this.study.report(e, 'segment');
+      await this.study.resync();
     } finally {
       this.running = null;
     }

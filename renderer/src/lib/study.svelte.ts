@@ -102,11 +102,37 @@ export class Study {
     return shown;
   }
 
-  /** Follow main's progress events for long reads; returns the unsubscribe. */
+  /** Follow main's progress events for long reads, and a run's labels slice by slice; returns the unsubscribe. */
   listen(): () => void {
-    return hsam.events.onDidScanProgress(({ phase, done, total }) => {
+    const offScan = hsam.events.onDidScanProgress(({ phase, done, total }) => {
       this.progress = done >= total ? null : { label: phaseLabel[phase], done, total };
     });
+    const offRun = hsam.events.onDidSegmentLabels(({ volumeId, indices, values }) => {
+      if (this.labels?.volumeId !== volumeId) return;
+      // Shown, not yet a step: the run's answer brings the change (same values) with its undo state.
+      this.volume?.write(indices, values);
+      this.labelVersion++;
+    });
+    return () => {
+      offScan();
+      offRun();
+    };
+  }
+
+  /** Main's labels again, whole (after a run failed midway: slices shown during it were never merged). */
+  async resync(): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    const r = await hsam.labels.get({ volumeId: meta.volumeId });
+    const volume = this.volume;
+    if (!r.ok || this.meta !== meta || !volume) return;
+    const next = r.value.labels;
+    const differ: number[] = [];
+    volume.labels.forEach((v, i) => {
+      if (v !== next[i]) differ.push(i);
+    });
+    volume.write(differ, Uint8Array.from(differ, (i) => next[i]!));
+    this.labelVersion++;
   }
 
   /** Open what the user chose: a file directly, a folder through a scan (and maybe the picker). */
