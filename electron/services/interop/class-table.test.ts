@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
+import { writePydicomSeg } from '../../../test-support/pydicom-seg.js';
 import { writeLayeredSegNrrd } from '../../../test-support/slicer-seg-nrrd.js';
+import { dicomCielab } from '../export/dicom-seg.js';
 import { readLabelSchemas } from '../export/label-export.js';
 import { codeClassNames } from './anatomy-names.js';
 import { ClassTableError, readClassTable } from './class-table.js';
+import { cielabToRgb } from './dicom-seg-dataset.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hsam-classes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +85,19 @@ describe('readClassTable picks the format by extension and content', () => {
       'In layered.seg.nrrd, segments "spleen" and "kidney_left" (in other layers) share label value 2; as a class table it is named "kidney_left".',
     ]);
   });
+
+  it('a DICOM SEG’s Segment Sequence (pydicom-built), values in Segment Number order, colours from CIELab', async () => {
+    const p = join(dir, 'fixture.seg.dcm');
+    writePydicomSeg({ series: join(TOTALSEG, 'example_ct_dicom'), labels: join(TOTALSEG, 'example_seg_dicom.nii.gz'), out: p, type: 'LABELMAP', segments: [[5, 'Liver'], [1, 'spleen']] });
+    const t = await readClassTable(p);
+    expect(t.format).toBe('dicom-seg');
+    expect(t.classes.map((c) => [c.value, c.name])).toEqual([[1, 'Liver'], [2, 'spleen'], [3, 'Region']]);
+    // Our writer's sRGB → CIELab, read back: the same colour within rounding.
+    for (const rgb of [[157, 108, 162], [0, 0, 0], [255, 255, 255], [230, 159, 0]] as const) {
+      const back = cielabToRgb(dicomCielab(rgb));
+      back.forEach((c, n) => expect(Math.abs(c - rgb[n]!), `${rgb.join(',')}`).toBeLessThanOrEqual(1));
+    }
+  }, 60_000);
 
   it('refuses what is no table, with the file and line', async () => {
     await expect(readClassTable(file('bad.txt', '1 liver red green blue\n'))).rejects.toThrow(new ClassTableError('The class table bad.txt, line 1: expected "value name R G B A" (a 3D Slicer colour table).'));
