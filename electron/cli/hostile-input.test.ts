@@ -277,7 +277,8 @@ describe('silent wrong results', () => {
     expect(byInput.get('broken.nii.gz')?.error).not.toMatch(RUNTIME_TEXT);
     const outputs = ['x y.nii.gz', 'x_y.nii.gz'].map((n) => byInput.get(n)?.output);
     expect(new Set(outputs).size).toBe(2);
-    expect(readdirSync(out).sort()).toEqual(outputs.map((o) => basename(o ?? '')).sort());
+    // Beside the labels: the batch's per-study records (.hsam/).
+    expect(readdirSync(out).sort()).toEqual(['.hsam', ...outputs.map((o) => basename(o ?? ''))].sort());
   }, 120_000);
 });
 
@@ -296,7 +297,9 @@ describe('a killed run', () => {
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const written = readdirSync(out);
+    const written = readdirSync(out).filter((f) => f !== '.hsam');
+    // The batch's records are written atomically too: no temporaries among them.
+    expect(readdirSync(join(out, '.hsam')).every((f) => f.endsWith('.json'))).toBe(true);
     // Only finished files (atomic writes: no temporaries, no half files), each a whole label volume.
     expect(written.every((f) => /^[a-d]\.labels\.nii\.gz$/.test(f))).toBe(true);
     for (const f of written) expect(gunzipSync(readFileSync(join(out, f))).length).toBe(352 + 122 * 101 * 30);
