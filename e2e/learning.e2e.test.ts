@@ -121,6 +121,8 @@ print(json.dumps([s.SegmentAlgorithmType for s in ds.SegmentSequence if s.Segmen
     expect(phases.has('training')).toBe(true);
     expect(await page.getByTestId('dice-before').textContent()).toMatch(/^0\.\d{3}$/);
     expect(await page.getByTestId('dice-after').textContent()).toMatch(/^0\.\d{3}$/);
+    // What both scores were measured on, and whether the old model's is against its own output.
+    expect(await page.getByTestId('finetune-heldout').innerText()).toMatch(/^Scored on 1 held-out slice of the training set \(never trained on\), against the labels you saved for them\./);
     const versions = page.getByTestId('model-version');
     await expect.poll(() => versions.count()).toBe(2);
     await versions.nth(1).getByTestId('use-version').click();

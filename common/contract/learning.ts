@@ -83,4 +83,10 @@ export interface FinetuneResult {
   readonly steps: number;
   readonly seconds: number;
   readonly device: string;
+  /**
+   * The held-out slices both versions were scored on, against the labels saved for them: how many,
+   * and how many were only reviewed (nobody changed a voxel), where the old model is scored
+   * against its own output.
+   */
+  readonly heldOut: { readonly slices: number; readonly reviewedOnly: number };
 }

@@ -112,7 +112,15 @@ export class FineTuning {
       this.opts.emit({ phase: 'registering', step: run.steps, steps: run.steps, loss: run.lastLoss, elapsedMs: run.seconds * 1000, etaMs: 0 });
       await rename(snapshot, join(run.outDir, 'training-set'));
       const version = await this.registry.register(run.outDir, { mode: 'move', trainingSetDir: setDir });
-      return { version: toModelVersion(version), steps: run.steps, seconds: run.seconds, device: run.env.device };
+      const held = new Set(set.val);
+      const heldRows = set.manifest.slices.filter((r) => held.has(r.file));
+      return {
+        version: toModelVersion(version),
+        steps: run.steps,
+        seconds: run.seconds,
+        device: run.env.device,
+        heldOut: { slices: heldRows.length, reviewedOnly: heldRows.filter((r) => r.correctedClasses.length === 0).length },
+      };
     } finally {
       this.#job = null;
       // Whatever was not registered (a cancel after the last step, a failed registration) goes.
