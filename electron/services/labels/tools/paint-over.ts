@@ -9,6 +9,7 @@
  * - { label }: only background and voxels of that class (e.g. repaint spleen over liver).
  */
 import type { PaintOver } from '../../../../common/contract/label-tools.js';
+import type { VoxelArray } from '../../../../common/contract/volume.js';
 
 /** Per current class 0–255: 1 when a tool writing `value` may overwrite it under `rule`. */
 export function paintOverMask(rule: PaintOver | undefined, value: number): Uint8Array {
@@ -33,6 +34,18 @@ export function keepOverwritable(indices: Uint32Array, labels: Uint8Array, mask:
   for (let n = 0; n < indices.length; n++) {
     const i = indices[n]!;
     if (mask[labels[i]!] === 1) out[m++] = i;
+  }
+  return m === indices.length ? indices : out.slice(0, m);
+}
+
+/** The indices whose intensity lies in the editable range [lo, hi] (inclusive), in order. */
+export function keepEditable(indices: Uint32Array, image: VoxelArray, range: readonly [number, number]): Uint32Array {
+  const [lo, hi] = range;
+  const out = new Uint32Array(indices.length);
+  let m = 0;
+  for (let n = 0; n < indices.length; n++) {
+    const x = image[indices[n]!] as number;
+    if (x >= lo && x <= hi) out[m++] = indices[n]!;
   }
   return m === indices.length ? indices : out.slice(0, m);
 }
