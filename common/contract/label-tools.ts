@@ -201,7 +201,7 @@ export type LabelToolKind = LabelTool['kind'];
 /** What a tool would change, computed by main and not applied (`labels.preview`). */
 export interface LabelPreview {
   readonly volumeId: string;
-  /** The voxels that would change, and their classes after (0: erased); locked classes are left out. */
+  /** The voxels whose class would change, and their classes after (0: erased); locked classes are left out. */
   readonly indices: Uint32Array;
   readonly values: Uint8Array;
 }

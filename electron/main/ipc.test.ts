@@ -71,6 +71,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'labels.get',
       'labels.paint',
       'labels.apply',
+      'labels.preview',
+      'labels.statistics',
       'labels.undo',
       'labels.redo',
       'labels.setSliceStatus',

@@ -111,12 +111,22 @@ export class Study {
     return this.#change(step);
   }
 
-  /** What a tool would change, not applied (the renderer shows it until Enter or Escape). */
+  /** The voxels whose class a tool would change, and their classes after; not applied (shown until Enter or Escape). */
   async previewTool(tool: LabelTool): Promise<{ indices: Uint32Array; values: Uint8Array }> {
     const v = this.#volume;
     const { labels, source, origin } = this.session;
     const d = await this.session.preview(() => planTool(tool, { dims: v.dims, spacing: v.spacing, image: v.voxels, labels, source, origin }));
-    return { indices: d.indices, values: d.after };
+    // Only voxels whose class changes: a model voxel the tool would merely make human-set looks the same.
+    let m = 0;
+    for (let n = 0; n < d.indices.length; n++) if (d.before[n] !== d.after[n]) m++;
+    const indices = new Uint32Array(m);
+    const values = new Uint8Array(m);
+    for (let n = 0, k = 0; n < d.indices.length; n++) {
+      if (d.before[n] === d.after[n]) continue;
+      indices[k] = d.indices[n]!;
+      values[k++] = d.after[n]!;
+    }
+    return { indices, values };
   }
 
   /** Per class present: volume, intensity mean and SD, extent. */
