@@ -246,3 +246,21 @@ describe('on the model proposal', () => {
     expect(session.problems).toEqual([]);
   });
 });
+
+describe('keyboard help', () => {
+  it('? lists every command with its key (from the registry that runs them); Escape closes it', async () => {
+    await ws.axialView.hover();
+    await page.keyboard.press('?');
+    const help = page.getByTestId('keyboard-help');
+    await help.waitFor();
+    expect(await help.getByTestId('help-tool.brush').textContent()).toMatch(/^B\s*Brush tool/);
+    expect(await help.getByTestId('help-preview.apply').textContent()).toMatch(/^Enter\s*Apply the preview/);
+    expect(await help.getByTestId('help-redo').textContent()).toMatch(/^Ctrl\+Shift\+Z or Ctrl\+Y/);
+    expect(await help.getByTestId('help-view.preset').textContent()).toMatch(/^1–9/);
+    expect(await help.locator('tr').count()).toBeGreaterThan(25);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => help.count()).toBe(0);
+    // The toolbar's tooltips come from the same table.
+    expect(await page.getByTestId('tool-brush').getAttribute('title')).toMatch(/^Brush \(B\)/);
+  });
+});
