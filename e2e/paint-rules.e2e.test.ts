@@ -102,7 +102,7 @@ describe('feedback under the pointer', () => {
     await footprint.waitFor();
     const r5 = Number(await footprint.getAttribute('data-r'));
     expect(r5).toBeGreaterThan(2);
-    const circle = await footprint.locator('circle').boundingBox();
+    const circle = await footprint.boundingBox();
     expect(Math.abs(circle!.x + circle!.width / 2 - x)).toBeLessThan(2);
     expect(Math.abs(circle!.y + circle!.height / 2 - y)).toBeLessThan(2);
     await page.keyboard.press(']');

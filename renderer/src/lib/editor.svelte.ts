@@ -238,9 +238,11 @@ export class Editor {
   /** Enter: apply the previewed tool as one undo step; false when there was no preview. */
   commitPreview(): boolean {
     this.#previews++;
+    // A preview of another study (opened meanwhile) is dropped, never applied to this one.
+    const mine = this.preview.isFor(this.study.meta?.volumeId);
     const t = this.preview.clear();
     this.growSeed = null;
-    if (!t) return false;
+    if (!t || !mine) return false;
     this.applyTool(t);
     return true;
   }

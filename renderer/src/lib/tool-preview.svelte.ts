@@ -27,7 +27,7 @@ export class ToolPreview {
   version = $state(0);
   volume = $state.raw<LabelVolume | null>(null);
   #shown: Uint32Array = new Uint32Array(0);
-  #volumeId = '';
+  #volumeId = $state('');
 
   /** Show what `tool` would change: `indices` and their classes after (0: erased). */
   show(meta: VolumeMeta, axis: VoxelAxis, tool: LabelTool, indices: Uint32Array, values: Uint8Array): void {
@@ -40,6 +40,16 @@ export class ToolPreview {
     this.removed = indices.length - this.added;
     this.tool = tool;
     this.version++;
+  }
+
+  /** The preview volume when it belongs to this study (another study's has other dimensions); else null. */
+  volumeOf(volumeId: string | undefined): LabelVolume | null {
+    return volumeId !== undefined && volumeId === this.#volumeId ? this.volume : null;
+  }
+
+  /** Whether the pending preview was computed on this study. */
+  isFor(volumeId: string | undefined): boolean {
+    return this.tool !== null && volumeId === this.#volumeId;
   }
 
   /** Drop the preview; returns the tool it showed (to apply), or null. */
