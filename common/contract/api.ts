@@ -138,7 +138,7 @@ export const methods = {
   ),
   'labels.apply': method<LabelChange>()(
     z.object({ volumeId: id, tool: LabelTool }).strict(),
-    'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, revert to the proposal) as one undoable step, journaled before it returns; locked classes are kept.',
+    'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, fill between slices, smoothing, margin, logical operators, revert to the proposal) as one undoable step, journaled before it returns; locked classes, the paint-over rule and the editable range are kept.',
   ),
   'labels.preview': method<LabelPreview>()(
     z.object({ volumeId: id, tool: LabelTool }).strict(),

@@ -2,7 +2,9 @@
  * The correction tools the renderer can ask main to run on a label volume (`labels.apply`):
  * each is a small description (a seed, a polygon, a class and a slice), never a mask. Main
  * computes the voxels, applies them as one journaled, undoable step and answers with the
- * `LabelChange` to mirror.
+ * `LabelChange` to mirror. `labels.preview` computes the same change without applying it.
+ * Every tool that sets voxels takes the shared rules: `paintOver` (which classes it may
+ * overwrite; default 'nothing') and `editable` (voxels outside that intensity range never change).
  *
  * Coordinates: a voxel is (i, j, k); a slice is (axis, index); points in a slice are (u, v),
  * its two other axes in i, j, k order (axis 0: u = j, v = k; axis 1: u = i, v = k; axis 2:
