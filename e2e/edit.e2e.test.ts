@@ -79,9 +79,12 @@ describe('hand corrections', () => {
     await expect.poll(() => page.getByTestId('segment-liver').getByTestId('segment-lock').getAttribute('aria-pressed')).toBe('true');
     await page.keyboard.press('b');
     await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
+    // Paint over all labels: the lock, not the default paint-over rule, must keep the liver.
+    await page.getByTestId('paint-over').selectOption('all');
     await drag([0.4, 0.45], [0.6, 0.5]);
     await expect.poll(async () => (await ws.labelCounts())[SPLEEN], { timeout: 10_000 }).toBeGreaterThan(0);
     expect((await ws.labelCounts())[LIVER]).toBe(liver);
+    await page.getByTestId('paint-over').selectOption('nothing');
   });
 
   it('the axial view shows the slice’s review status, and R marks it reviewed', async () => {

@@ -142,6 +142,9 @@ describe('on empty labels', () => {
     expect(await page.getByTestId('tool-grow').getAttribute('aria-pressed')).toBe('true');
     expect(await page.getByTestId('tool-grow').getAttribute('title')).toContain('(G)');
     await tools.clickVoxel('axial', deep);
+    // A click previews the grow; Enter applies it.
+    await tools.control('tool-preview').waitFor();
+    await page.keyboard.press('Enter');
     const grown = diff(empty, await changedFrom(empty));
     expect(grown.get(index(...deep))).toEqual([0, LIVER]);
     expect(grown.size).toBeGreaterThan(30);
@@ -154,6 +157,8 @@ describe('on empty labels', () => {
 
     await tools.control('grow-3d').check();
     await tools.clickVoxel('axial', deep);
+    await tools.control('tool-preview').waitFor();
+    await page.keyboard.press('Enter');
     const grown3d = diff(empty, await changedFrom(empty));
     const slices = new Set([...grown3d.keys()].map(kOf));
     expect(slices.has(K)).toBe(true);
@@ -234,6 +239,9 @@ describe('on the model proposal', () => {
       await page.mouse.click(x, y);
     }
     await expect.poll(() => ws.axialView.getByTestId('scissors-polygon').getAttribute('data-points')).toBe('4');
+    // Enter closes the polygon into a preview of the cut; Enter again applies it.
+    await page.keyboard.press('Enter');
+    await tools.control('tool-preview').waitFor();
     await page.keyboard.press('Enter');
     const cut = diff(proposal, await changedFrom(proposal));
     expect(cut.get(index(...deep))).toEqual([LIVER, 0]);

@@ -20,7 +20,7 @@ import {
   type TrainingExportResult,
 } from './learning.js';
 import { LabelImportArgs, type LabelImportResult } from './label-import.js';
-import { LabelTool } from './label-tools.js';
+import { EditableRange, LabelTool, PaintOver, type LabelPreview, type SegmentStatistics } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
@@ -139,13 +139,25 @@ export const methods = {
         value: z.number().int().min(0).max(255),
         /** Segments of one brush stroke share an id and undo as one step. */
         stroke: z.string().min(1).max(64).optional(),
+        /** Which classes the paint may overwrite; absent: 'nothing' (no other organ). */
+        paintOver: PaintOver.optional(),
+        /** Voxels whose intensity is outside this range are never changed. */
+        editable: EditableRange.optional(),
       })
       .strict(),
     'Set voxels to a class (0 erases), journaled to disk before it returns; one undo step per stroke; locked classes are kept.',
   ),
   'labels.apply': method<LabelChange>()(
     z.object({ volumeId: id, tool: LabelTool }).strict(),
-    'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, revert to the proposal) as one undoable step, journaled before it returns; locked classes are kept.',
+    'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, fill between slices, smoothing, margin, logical operators, revert to the proposal) as one undoable step, journaled before it returns; locked classes, the paint-over rule and the editable range are kept.',
+  ),
+  'labels.preview': method<LabelPreview>()(
+    z.object({ volumeId: id, tool: LabelTool }).strict(),
+    'What a correction tool would change (voxels and their classes after), computed on the current labels and not applied: the renderer shows it until Enter applies it with labels.apply or Escape drops it.',
+  ),
+  'labels.statistics': method<{ readonly segments: readonly SegmentStatistics[] }>()(
+    z.object({ volumeId: id }).strict(),
+    'Per class present: voxels, volume in mL, mean and SD intensity (HU for CT), bounding box and its extent in mm.',
   ),
   'labels.import': method<LabelImportResult>()(
     LabelImportArgs,

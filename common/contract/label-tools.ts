@@ -2,7 +2,9 @@
  * The correction tools the renderer can ask main to run on a label volume (`labels.apply`):
  * each is a small description (a seed, a polygon, a class and a slice), never a mask. Main
  * computes the voxels, applies them as one journaled, undoable step and answers with the
- * `LabelChange` to mirror.
+ * `LabelChange` to mirror. `labels.preview` computes the same change without applying it.
+ * Every tool that sets voxels takes the shared rules: `paintOver` (which classes it may
+ * overwrite; default 'nothing') and `editable` (voxels outside that intensity range never change).
  *
  * Coordinates: a voxel is (i, j, k); a slice is (axis, index); points in a slice are (u, v),
  * its two other axes in i, j, k order (axis 0: u = j, v = k; axis 1: u = i, v = k; axis 2:
@@ -37,6 +39,13 @@ const maxVoxels = z.number().int().min(1).max(MAX_TOOL_VOXELS);
 export const PaintOver = z.union([z.enum(['nothing', 'background', 'all']), z.object({ label: classIndex }).strict()]);
 export type PaintOver = z.output<typeof PaintOver>;
 const paintOver = PaintOver.optional();
+/**
+ * The editable intensity range shared by every setting tool (3D Slicer's "editable intensity
+ * range"): voxels whose intensity is outside [lo, hi] are never changed. Absent: no limit.
+ */
+export const EditableRange = range;
+export type EditableRange = z.output<typeof EditableRange>;
+const editable = range.optional();
 /** 2D tools: the slices along `axis` (just `slice` when given, else every one). */
 const plane = z.object({ axis, slice: slice.optional() }).strict();
 
@@ -54,6 +63,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       /** Segments of one stroke share an id and undo as one step, as with `labels.paint`. */
       stroke: z.string().min(1).max(64).optional(),
       paintOver,
+      editable,
     })
     .strict(),
   z
@@ -70,6 +80,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       /** Refuse (rather than truncate) a region larger than this; default 16M. */
       maxVoxels: maxVoxels.optional(),
       paintOver,
+      editable,
     })
     .strict(),
   z
@@ -88,6 +99,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       range: range.optional(),
       within: value.optional(),
       paintOver,
+      editable,
     })
     .strict(),
   z
@@ -109,6 +121,7 @@ export const LabelTool = z.discriminatedUnion('kind', [
       /** Per slice in 2D; absent: holes enclosed in 3D. */
       plane: plane.optional(),
       paintOver,
+      editable,
     })
     .strict(),
   z
@@ -120,9 +133,60 @@ export const LabelTool = z.discriminatedUnion('kind', [
       from: slice,
       to: slice,
       paintOver,
+      editable,
     })
     .strict()
     .refine((t) => t.to - t.from >= 2, 'interpolate: needs from < to with at least one slice between'),
+  z
+    .object({
+      kind: z.literal('fill-between'),
+      /** Every slice along `axis` that holds the class is a key slice; the gaps between them are filled. */
+      classIndex,
+      axis,
+      paintOver,
+      editable,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('smooth'),
+      classIndex,
+      /** Median (both ways), opening (removes spurs and bridges) or closing (fills notches and gaps), in 3D. */
+      method: z.enum(['median', 'opening', 'closing']),
+      /** Radius of the ellipsoidal kernel in mm (voxel spacing honoured). */
+      radiusMm: z.number().min(0.1).max(50),
+      paintOver,
+      editable,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('margin'),
+      classIndex,
+      /** Grow (> 0) or shrink (< 0) the class by this distance in mm, in 3D (Euclidean, spacing honoured). */
+      mm: z.number().min(-100).max(100).refine((v) => v !== 0, 'margin: give a non-zero distance'),
+      paintOver,
+      editable,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('logical'),
+      /** The class that changes. */
+      classIndex,
+      /**
+       * One class per voxel, so the other operand is the other class's region: its voxels and
+       * what they enclose in 3D (a lesion inside the liver is in the liver's region). union: the
+       * other class's voxels join this one; subtract: this class leaves that region; intersect:
+       * this class keeps only what lies in it.
+       */
+      op: z.enum(['union', 'subtract', 'intersect']),
+      other: classIndex,
+      paintOver,
+      editable,
+    })
+    .strict()
+    .refine((t) => t.other !== t.classIndex, 'logical: pick two different classes'),
   z
     .object({
       kind: z.literal('revert'),
@@ -135,3 +199,25 @@ export const LabelTool = z.discriminatedUnion('kind', [
 ]);
 export type LabelTool = z.output<typeof LabelTool>;
 export type LabelToolKind = LabelTool['kind'];
+
+/** What a tool would change, computed by main and not applied (`labels.preview`). */
+export interface LabelPreview {
+  readonly volumeId: string;
+  /** The voxels whose class would change, and their classes after (0: erased); locked classes are left out. */
+  readonly indices: Uint32Array;
+  readonly values: Uint8Array;
+}
+
+/** One class's figures (`labels.statistics`); intensities in the volume's units (HU for CT). */
+export interface SegmentStatistics {
+  readonly classIndex: number;
+  readonly voxels: number;
+  /** Volume in millilitres (voxels × voxel volume). */
+  readonly volumeMl: number;
+  readonly meanIntensity: number;
+  readonly sdIntensity: number;
+  /** Bounding box in voxel indices (inclusive) and its size in mm along i, j, k. */
+  readonly min: readonly [number, number, number];
+  readonly max: readonly [number, number, number];
+  readonly extentMm: readonly [number, number, number];
+}

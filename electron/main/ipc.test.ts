@@ -73,6 +73,8 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'labels.get',
       'labels.paint',
       'labels.apply',
+      'labels.preview',
+      'labels.statistics',
       'labels.import',
       'labels.undo',
       'labels.redo',

@@ -296,8 +296,10 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       ),
     'segment.cancel': async ({ volumeId }) => ({ cancelling: models.cancel(volumeId) }),
     'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
-    'labels.paint': async ({ volumeId, indices, value, stroke }) =>
-      marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke))),
+    'labels.paint': async ({ volumeId, indices, value, stroke, paintOver, editable }) =>
+      marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke, { paintOver, editable }))),
+    'labels.preview': async ({ volumeId, tool }) => ({ volumeId, ...(await (await studies.get(volumeId)).previewTool(tool)) }),
+    'labels.statistics': async ({ volumeId }) => ({ segments: (await studies.get(volumeId)).statistics() }),
     'labels.apply': async ({ volumeId, tool }) => marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool))),
     'labels.import': async ({ volumeId, fileId, as, classes }) => {
       const study = await studies.get(volumeId);

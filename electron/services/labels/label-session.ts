@@ -36,6 +36,8 @@ export interface LabelSessionOptions {
  */
 export type LabelEdit =
   | { readonly kind: 'set'; readonly indices: Uint32Array; readonly value: number; readonly stroke?: string }
+  /** One class's new shape (3D helpers): `add` (not of the class now) to `value`, `remove` (of it now) to 0. */
+  | { readonly kind: 'change'; readonly add: Uint32Array; readonly remove: Uint32Array; readonly value: number }
   | { readonly kind: 'revert'; readonly indices: Uint32Array };
 
 export interface RestoreReport {
@@ -144,9 +146,42 @@ export class LabelSession {
     return this.#exclusive(async () => {
       const e = compute();
       if (e.kind === 'set') return this.#paintNow(e.indices, e.value, e.stroke, true);
+      if (e.kind === 'change') return this.#paintDiff(this.#changeDiff(e), undefined, true);
       const step = { diff: this.#revertDiff(e.indices), status: emptyStatus() };
       return step.diff.indices.length === 0 ? step : this.#commit(step);
     });
+  }
+
+  /**
+   * What `edit(compute)` would change, after every earlier edit has landed, without applying or
+   * journaling anything (a tool's preview). Locked classes are left out, as the edit would.
+   */
+  preview(compute: () => LabelEdit): Promise<LabelDiff> {
+    return this.#exclusive(async () => {
+      const e = compute();
+      if (e.kind === 'set') return makeSetDiff(this.labels, this.source, e.indices, e.value, Source.human, this.lockedClasses);
+      if (e.kind === 'change') return this.#changeDiff(e);
+      return this.#revertDiff(e.indices);
+    });
+  }
+
+  /** The two halves of a class change are disjoint (one is of the class, the other not): one diff. */
+  #changeDiff(e: { add: Uint32Array; remove: Uint32Array; value: number }): LabelDiff {
+    const a = makeSetDiff(this.labels, this.source, e.add, e.value, Source.human, this.lockedClasses);
+    const r = makeSetDiff(this.labels, this.source, e.remove, 0, Source.human, this.lockedClasses);
+    const cat = <T extends Uint8Array | Uint32Array>(x: T, y: T): T => {
+      const out = new (x.constructor as new (n: number) => T)(x.length + y.length);
+      out.set(x);
+      out.set(y, x.length);
+      return out;
+    };
+    return {
+      indices: cat(a.indices, r.indices),
+      before: cat(a.before, r.before),
+      after: cat(a.after, r.after),
+      sourceBefore: cat(a.sourceBefore, r.sourceBefore),
+      sourceAfter: cat(a.sourceAfter, r.sourceAfter),
+    };
   }
 
   #revertDiff(indices: Uint32Array): LabelDiff {
@@ -163,7 +198,10 @@ export class LabelSession {
 
   async #paintNow(indices: Uint32Array, value: number, stroke?: string, skipEmpty = false): Promise<Step> {
     // An erase is a human decision too: the model must not paint the voxel back.
-    const diff = makeSetDiff(this.labels, this.source, indices, value, Source.human, this.lockedClasses);
+    return this.#paintDiff(makeSetDiff(this.labels, this.source, indices, value, Source.human, this.lockedClasses), stroke, skipEmpty);
+  }
+
+  async #paintDiff(diff: LabelDiff, stroke: string | undefined, skipEmpty: boolean): Promise<Step> {
     const hit = new Uint8Array(this.sliceStatus.length);
     for (let n = 0; n < diff.indices.length; n++) hit[this.sliceOf(diff.indices[n]!)] = 1;
     const touched = new Set<number>();

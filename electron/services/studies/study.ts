@@ -5,14 +5,22 @@
  * label volume after an edit.
  */
 import type { ReviewSuggestion } from '../../../common/contract/learning.js';
-import type { LabelTool } from '../../../common/contract/label-tools.js';
+import type { EditableRange, LabelTool, PaintOver, SegmentStatistics } from '../../../common/contract/label-tools.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import type { LabelChange, LabelState, ModelId } from '../../../common/contract/segmentation.js';
 import { inSharedMemory, type Volume } from '../imaging/volume.js';
 import type { LabelSession, RestoreReport } from '../labels/label-session.js';
 import { nextToReview } from '../labels/review-queue.js';
 import { SliceStatus, type Step } from '../labels/step.js';
+import { keepEditable, keepOverwritable, paintOverMask } from '../labels/tools/paint-over.js';
 import { planTool } from '../labels/tools/plan.js';
+import { segmentStatistics } from '../labels/statistics.js';
+
+/** The rules a brush dab obeys (the tools carry theirs in their description). */
+export interface EditRules {
+  readonly paintOver?: PaintOver | undefined;
+  readonly editable?: EditableRange | undefined;
+}
 
 /** What a model run proposes for a study (the model host's result has this shape). */
 export interface ModelProposal {
@@ -85,12 +93,46 @@ export class Study {
     };
   }
 
-  async paint(indices: Uint32Array, value: number, stroke?: string): Promise<StudyChange> {
+  /**
+   * A brush or eraser dab: the paint-over rule (default 'nothing': no other organ is overwritten)
+   * and the editable range decide, on the labels as they are when the dab lands, which voxels it sets.
+   */
+  async paint(indices: Uint32Array, value: number, stroke?: string, rules: EditRules = {}): Promise<StudyChange> {
     const size = this.session.labels.length;
     for (const i of indices) {
       if (i >= size) throw new UserFacingError('invalid-argument', `labels.paint: voxel index ${i} is outside the volume (${size} voxels).`);
     }
-    return this.#change(await this.session.paint(indices, value, stroke));
+    const image = this.#volume.voxels;
+    const mask = paintOverMask(rules.paintOver, value);
+    const step = await this.session.edit(() => {
+      const allowed = keepOverwritable(indices, this.session.labels, mask);
+      return { kind: 'set', indices: rules.editable ? keepEditable(allowed, image, rules.editable) : allowed, value, ...(stroke === undefined ? {} : { stroke }) };
+    });
+    return this.#change(step);
+  }
+
+  /** The voxels whose class a tool would change, and their classes after; not applied (shown until Enter or Escape). */
+  async previewTool(tool: LabelTool): Promise<{ indices: Uint32Array; values: Uint8Array }> {
+    const v = this.#volume;
+    const { labels, source, origin } = this.session;
+    const d = await this.session.preview(() => planTool(tool, { dims: v.dims, spacing: v.spacing, image: v.voxels, labels, source, origin }));
+    // Only voxels whose class changes: a model voxel the tool would merely make human-set looks the same.
+    let m = 0;
+    for (let n = 0; n < d.indices.length; n++) if (d.before[n] !== d.after[n]) m++;
+    const indices = new Uint32Array(m);
+    const values = new Uint8Array(m);
+    for (let n = 0, k = 0; n < d.indices.length; n++) {
+      if (d.before[n] === d.after[n]) continue;
+      indices[k] = d.indices[n]!;
+      values[k++] = d.after[n]!;
+    }
+    return { indices, values };
+  }
+
+  /** Per class present: volume, intensity mean and SD, extent. */
+  statistics(): SegmentStatistics[] {
+    const v = this.#volume;
+    return segmentStatistics(v.dims, v.spacing, v.voxels, this.session.labels);
   }
 
   /** A correction tool (threshold brush, region grow, scissors, islands, holes, interpolation, revert) as one step. */

@@ -4,16 +4,29 @@
  * correction tools (threshold-limited brush, region grow, scissors, per-class fill holes,
  * islands, interpolation, revert) sent as small `LabelTool` descriptions, undo and redo. Main
  * is the authority: its answer says which voxels really changed (locked classes are kept), and
- * the local copy is reconciled to it. Requests go out in order, one at a time. Only the plain
- * brush paints optimistically: the other tools' voxels depend on main's image and rules, so
- * their answer is what is shown.
+ * the local copy is reconciled to it. Requests go out in order, one at a time. Only the brush
+ * paints optimistically (with the same paint-over rule and editable range main applies): the
+ * other tools' voxels depend on main's image and rules, so their answer is what is shown.
+ *
+ * Every setting tool obeys the shared rules: the paint-over rule (default 'nothing': no other
+ * organ is overwritten) and, with "Editable range" (T), the intensity range outside which no
+ * voxel changes. Region grow, scissors, fill between slices and the 3D helpers show a preview
+ * first (tool-preview.svelte.ts): Enter applies it as one undo step, Escape drops it.
  */
-import type { LabelTool } from '../../../common/contract/label-tools';
+import type { LabelTool, PaintOver, SegmentStatistics } from '../../../common/contract/label-tools';
+import { keepEditable, keepOverwritable, paintOverMask } from '../../../common/paint-over';
 import { hsam } from '../api/client';
 import { FOOTPRINTS, vetoed, type BrushShape } from './brush';
 import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';
 import type { Plane, Vec3, VoxelAxis } from './orientation';
 import type { Study } from './study.svelte';
+import { ToolPreview } from './tool-preview.svelte';
+
+/** Tool kinds that take the shared rules (islands and revert only ever remove or restore). */
+const RULED = new Set<LabelTool['kind']>(['threshold-paint', 'region-grow', 'scissors', 'fill-holes', 'interpolate', 'fill-between', 'smooth', 'margin', 'logical']);
+
+export type SmoothMethod = 'median' | 'opening' | 'closing';
+export type LogicalOp = 'union' | 'subtract' | 'intersect';
 
 /**
  * The active tool: the first four only look (no edit), brush and eraser paint, grow seeds a
@@ -45,10 +58,21 @@ export class Editor {
   /** A brush or eraser stroke is under way (pointer down). */
   stroking = $state(false);
 
-  /** Brush strokes only paint voxels whose intensity is in `range` (main filters). */
+  /** Which classes a paint may overwrite, for every tool (ITK-SNAP's "paint over"). */
+  paintOver = $state.raw<PaintOver>('nothing');
+  /** The editable intensity range is on: no tool changes a voxel outside `activeRange` (main filters). */
   limitToRange = $state(false);
-  /** The brush limit and a grow's range when set; null follows the window (level ± width / 2). */
+  /** The editable range when set; null follows the window (level ± width / 2). */
   range = $state.raw<Range | null>(null);
+  /** The tool preview awaiting Enter or Escape. */
+  readonly preview = new ToolPreview();
+  /** The last region grow's seed, kept so a new tolerance re-grows from it. */
+  growSeed = $state.raw<{ axis: VoxelAxis; ijk: Vec3; value: number } | null>(null);
+  smoothMethod = $state<SmoothMethod>('median');
+  smoothRadiusMm = $state(3);
+  marginMm = $state(3);
+  logicalOp = $state<LogicalOp>('union');
+  logicalOther = $state(1);
   /** Region grow: in 3D (6-connected) rather than the clicked view's slice. */
   grow3d = $state(false);
   /** Region grow tolerance around the seed value; null: an eighth of the window width. */
@@ -79,6 +103,8 @@ export class Editor {
   interpolateTo: number | null = $derived.by(() => this.#suggested.to);
 
   #queue: Promise<void> = Promise.resolve();
+  /** Counts preview requests: only the newest one's answer is shown. */
+  #previews = 0;
   #stroke = '';
   #strokes = 0;
 
@@ -97,26 +123,45 @@ export class Editor {
     return this.study.locked;
   }
 
+  /** Bumped on every label change (statistics follow it). */
+  get labelVersion(): number {
+    return this.study.labelVersion;
+  }
+
+  /** Segment statistics from main (volume, mean/SD intensity, extent per class); null without labels. */
+  async statistics(): Promise<readonly SegmentStatistics[] | null> {
+    const meta = this.study.meta;
+    if (!meta || !this.study.labels) return null;
+    const r = await hsam.labels.statistics({ volumeId: meta.volumeId });
+    if (r.ok) return r.value.segments;
+    this.study.report(r.error);
+    return null;
+  }
+
   /** Paint (or erase) the brush footprint around a voxel of a view; `first` starts a new stroke. */
   paintAt(sliceAxis: VoxelAxis, ijk: Vec3, first: boolean): void {
     if (first) this.#stroke = `s${++this.#strokes}`;
     const stroke = this.#stroke;
     const meta = this.study.meta;
     const volume = this.study.volume;
-    if (!meta || !volume || !isPaintTool(this.tool)) return;
-    if (first) this.stroking = true;
-    const value = this.tool === 'eraser' ? 0 : this.activeClass;
-    const indices = FOOTPRINTS[this.shape](meta, sliceAxis, ijk, this.radiusMm);
-    if (this.limitToRange) {
-      // The intensity filter runs in main: nothing to paint ahead of its answer.
-      this.applyTool({ kind: 'threshold-paint', indices, value, range: [...this.activeRange], stroke });
-      return;
+    const image = this.study.voxels;
+    if (!meta || !volume || !image || !isPaintTool(this.tool)) return;
+    if (first) {
+      this.stroking = true;
+      this.cancelPreview();
     }
+    const value = this.tool === 'eraser' ? 0 : this.activeClass;
+    const rules = this.#rules();
+    const footprint = FOOTPRINTS[this.shape](meta, sliceAxis, ijk, this.radiusMm);
+    // Painted at once with main's own rule; main's answer still decides (a class may be locked).
+    const allowed = keepOverwritable(footprint, volume.labels, paintOverMask(rules.paintOver, value));
+    const indices = rules.editable ? keepEditable(allowed, image, rules.editable) : allowed;
+    if (indices.length === 0) return;
     const before = Uint8Array.from(indices, (i) => volume.labels[i]!);
     volume.write(indices, value);
     this.study.labelVersion++;
     this.#enqueue(async () => {
-      const r = await hsam.labels.paint({ volumeId: meta.volumeId, indices, value, stroke });
+      const r = await hsam.labels.paint({ volumeId: meta.volumeId, indices, value, stroke, ...rules });
       if (!r.ok) {
         volume.write(indices, before);
         this.study.labelVersion++;
@@ -127,6 +172,15 @@ export class Editor {
         this.study.applyChange(r.value);
       }
     });
+  }
+
+  /** The shared rules every setting tool carries: paint-over, and the editable range when on. */
+  #rules(): { paintOver: PaintOver; editable?: [number, number] } {
+    return { paintOver: this.paintOver, ...(this.limitToRange ? { editable: [this.activeRange[0], this.activeRange[1]] as [number, number] } : {}) };
+  }
+
+  #withRules(tool: LabelTool): LabelTool {
+    return RULED.has(tool.kind) ? ({ ...this.#rules(), ...tool }) : tool;
   }
 
   /** The pointer that painted was released: views that wait for whole strokes (3D) catch up. */
@@ -156,24 +210,104 @@ export class Editor {
   applyTool(tool: LabelTool): void {
     const meta = this.study.meta;
     if (!meta) return;
+    const t = this.#withRules(tool);
     this.#enqueue(async () => {
-      const r = await hsam.labels.apply({ volumeId: meta.volumeId, tool });
+      const r = await hsam.labels.apply({ volumeId: meta.volumeId, tool: t });
       if (r.ok) this.study.applyChange(r.value);
       else this.study.report(r.error);
     });
   }
 
-  /** Region grow from a clicked voxel (value: its intensity) with the active class. */
+  /** Ask main what a tool would change and show it; Enter applies it, Escape drops it. */
+  previewTool(tool: LabelTool): void {
+    const meta = this.study.meta;
+    if (!meta) return;
+    const t = this.#withRules(tool);
+    const asked = ++this.#previews;
+    this.#enqueue(async () => {
+      const r = await hsam.labels.preview({ volumeId: meta.volumeId, tool: t });
+      // A newer preview (a tolerance typed meanwhile) or another study supersedes this one.
+      if (asked !== this.#previews || this.study.meta?.volumeId !== meta.volumeId) return;
+      if (!r.ok) {
+        this.preview.clear();
+        this.study.report(r.error);
+      } else this.preview.show(meta, this.axialAxis, t, r.value.indices, r.value.values);
+    });
+  }
+
+  /** Enter: apply the previewed tool as one undo step; false when there was no preview. */
+  commitPreview(): boolean {
+    this.#previews++;
+    // A preview of another study (opened meanwhile) is dropped, never applied to this one.
+    const mine = this.preview.isFor(this.study.meta?.volumeId);
+    const t = this.preview.clear();
+    this.growSeed = null;
+    if (!t || !mine) return false;
+    this.applyTool(t);
+    return true;
+  }
+
+  /** Escape: drop the preview; false when there was none. */
+  cancelPreview(): boolean {
+    this.#previews++;
+    this.growSeed = null;
+    return this.preview.clear() !== null;
+  }
+
+  /** Region grow from a clicked voxel (value: its intensity) with the active class: a preview, seed kept. */
   growAt(sliceAxis: VoxelAxis, ijk: Vec3, seedValue: number): void {
     if (!this.study.meta) return;
-    this.applyTool({
+    this.growSeed = { axis: sliceAxis, ijk, value: seedValue };
+    this.#previewGrow();
+  }
+
+  /** A new tolerance (typed or dragged): the grow's preview follows from the same seed. */
+  setTolerance(t: number | null): void {
+    this.tolerance = t;
+    if (this.growSeed && this.preview.tool?.kind === 'region-grow') this.#previewGrow();
+  }
+
+  #previewGrow(): void {
+    const s = this.growSeed;
+    if (!s) return;
+    this.previewTool({
       kind: 'region-grow',
-      seed: [ijk[0], ijk[1], ijk[2]],
+      seed: [s.ijk[0], s.ijk[1], s.ijk[2]],
       value: this.activeClass,
-      range: [...(this.limitToRange ? this.activeRange : seedRange(seedValue, this.effectiveTolerance))],
-      ...(this.grow3d ? {} : { axis: sliceAxis }),
+      range: [...seedRange(s.value, this.effectiveTolerance)],
+      ...(this.grow3d ? {} : { axis: s.axis }),
       ...(this.growIntoBackground ? { within: 0 } : {}),
     });
+  }
+
+  /** Fill between slices: every axial slice holding the active class is a key slice (a preview). */
+  fillBetween(): void {
+    this.previewTool({ kind: 'fill-between', classIndex: this.activeClass, axis: this.axialAxis });
+  }
+
+  /** Smooth the active class in 3D (median, opening or closing; a preview). */
+  smooth(): void {
+    this.previewTool({ kind: 'smooth', classIndex: this.activeClass, method: this.smoothMethod, radiusMm: Math.min(50, Math.max(0.1, this.smoothRadiusMm)) });
+  }
+
+  /** Grow (> 0) or shrink (< 0) the active class by `marginMm` (a preview). */
+  margin(sign: 1 | -1): void {
+    const mm = Math.min(100, Math.max(0.1, Math.abs(this.marginMm)));
+    this.previewTool({ kind: 'margin', classIndex: this.activeClass, mm: sign * mm });
+  }
+
+  /** Keep only the active class's largest 3D island (a preview). */
+  keepLargest(): void {
+    this.previewTool({ kind: 'islands', classIndex: this.activeClass, mode: 'all-but-largest' });
+  }
+
+  /** Combine the active class with another (union, subtract, intersect; a preview). */
+  logical(): void {
+    if (this.logicalOther === this.activeClass) {
+      this.study.error = 'Logical operators: pick another class than the active one.';
+      return;
+    }
+    this.previewTool({ kind: 'logical', classIndex: this.activeClass, op: this.logicalOp, other: this.logicalOther });
   }
 
   /** A scissors click in a view's slice; a click in another view or slice starts over there. */
@@ -183,7 +317,7 @@ export class Editor {
     this.polygon = { plane, axis, slice, points: same ? [...p.points, uv] : [uv] };
   }
 
-  /** Enter or double-click: cut (or fill) with the polygon; fewer than three points cancel it. */
+  /** Enter or double-click: preview the cut (or fill) with the polygon; fewer than three points cancel it. */
   closePolygon(): void {
     const p = this.polygon;
     this.polygon = null;
@@ -194,7 +328,7 @@ export class Editor {
       if (p.points.length >= 3) this.study.error = 'Scissors: click at least three points around the region, then press Enter or double-click.';
       return;
     }
-    this.applyTool({
+    this.previewTool({
       kind: 'scissors',
       axis: p.axis,
       slice: p.slice,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlice, outline, slicePlane } from './label-slice';
+import { extractSlice, hatch, outline, slicePlane } from './label-slice';
 
 // 3 × 2 × 2 volume, value = index.
 const dims = [3, 2, 2] as const;
@@ -57,5 +57,16 @@ describe('outline', () => {
     outline(src, 20, 20, out);
     const n = out.reduce((a, v) => a + (v ? 1 : 0), 0);
     expect(n).toBe(36);
+  });
+});
+
+describe('hatch (a tool preview)', () => {
+  it('keeps the boundary and every third diagonal inside, nothing outside', () => {
+    const src = new Uint8Array(7 * 7);
+    for (let y = 1; y < 6; y++) src.fill(2, y * 7 + 1, y * 7 + 6);
+    const out = new Uint8Array(src.length);
+    hatch(src, 7, 7, out);
+    const rows = Array.from({ length: 7 }, (_, y) => Array.from(out.subarray(y * 7, y * 7 + 7)).join(''));
+    expect(rows).toEqual(['0000000', '0222220', '0200220', '0202020', '0220020', '0222220', '0000000']);
   });
 });

@@ -6,7 +6,8 @@
  */
 import type { Dims, VoxelAxis } from '../../../common/geometry';
 
-export type LabelMode = 'fill' | 'outline';
+/** 'hatch' (a tool's preview): the boundary plus every third diagonal inside, so the image shows through. */
+export type LabelMode = 'fill' | 'outline' | 'hatch';
 
 /** The in-plane axes (u fastest, then v) and sizes of a slice along `axis`. */
 export function slicePlane(dims: Dims, axis: VoxelAxis): { u: VoxelAxis; v: VoxelAxis; width: number; height: number } {
@@ -47,6 +48,17 @@ export function outline(src: Uint8Array, width: number, height: number, out: Uin
         c !== 0 &&
         (x === 0 || y === 0 || x === width - 1 || y === height - 1 || src[i - 1] !== c || src[i + 1] !== c || src[i - width] !== c || src[i + width] !== c);
       out[i] = edge ? c : 0;
+    }
+  }
+}
+
+/** Boundary pixels plus inside pixels on every third diagonal (x + y ≡ 0 mod 3): a hatched region. */
+export function hatch(src: Uint8Array, width: number, height: number, out: Uint8Array): void {
+  outline(src, width, height, out);
+  for (let y = 0; y < height; y++) {
+    for (let x = (3 - (y % 3)) % 3; x < width; x += 3) {
+      const i = y * width + x;
+      if (src[i] !== 0) out[i] = src[i]!;
     }
   }
 }

@@ -22,4 +22,13 @@ describe('labelAlpha', () => {
     expect(labelAlpha(style, 3)).toBe(0);
     expect(labelAlpha(style, 4)).toBe(1);
   });
+
+  it('draws outlines and hatching opaque whatever the fill opacity (a class set to 0 stays off)', () => {
+    const outlined: LabelStyle = { ...style, mode: 'outline' };
+    expect(labelAlpha(outlined, 1)).toBe(1);
+    expect(labelAlpha(outlined, 2)).toBe(1);
+    expect(labelAlpha(outlined, 3)).toBe(0);
+    expect(labelAlpha({ ...outlined, classOpacity: new Map([[1, 0]]) }, 1)).toBe(0);
+    expect(labelAlpha({ ...style, mode: 'hatch' }, 1)).toBe(1);
+  });
 });

@@ -22,9 +22,13 @@ export interface LabelStyle {
   readonly mode?: LabelMode;
 }
 
-/** Opacity of label value `v` on screen. */
+/**
+ * Opacity of label value `v` on screen. Outlines (and hatching) are drawn opaque whatever the
+ * fill opacity: a one-pixel line at 45 % is lost on grey CT.
+ */
 export function labelAlpha(style: LabelStyle, v: number): number {
   if (v === 0 || style.hidden.has(v)) return 0;
+  if ((style.mode ?? 'fill') !== 'fill') return style.classOpacity?.get(v) === 0 ? 0 : 1;
   const a = style.opacity * (style.classOpacity?.get(v) ?? 1);
   return Math.min(1, Math.max(0, a));
 }

@@ -25,6 +25,10 @@ export class LabelVolume {
   /** Per axis, per slice: the `clock` of the last write that changed a voxel in it. */
   readonly #stamps: [Uint32Array, Uint32Array, Uint32Array];
   readonly #dims: Vec3;
+
+  get dims(): Vec3 {
+    return this.#dims;
+  }
   #clock = 0;
 
   constructor(labels: Uint8Array, dims: Vec3, axis: VoxelAxis) {

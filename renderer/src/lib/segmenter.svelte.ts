@@ -4,6 +4,7 @@
  */
 import type { ChosenFile } from '../../../common/contract/api';
 import type { ModelStatus, SegmentSummary } from '../../../common/contract/segmentation';
+import { legibleClasses } from './legible-palette';
 import { hsam, unwrap } from '../api/client';
 import type { Study } from './study.svelte';
 
@@ -14,7 +15,14 @@ export interface RunProgress {
 }
 
 export class Segmenter {
-  model = $state.raw<ModelStatus | null>(null);
+  #model = $state.raw<ModelStatus | null>(null);
+  /** The loaded model, its classes in display colours where touching organs would share a hue (legible-palette.ts). */
+  get model(): ModelStatus | null {
+    return this.#model;
+  }
+  set model(m: ModelStatus | null) {
+    this.#model = m && { ...m, classes: legibleClasses(m.classes) };
+  }
   loadingModel = $state(false);
   running = $state.raw<RunProgress | null>(null);
   lastRun = $state.raw<SegmentSummary | null>(null);

@@ -14,7 +14,7 @@ import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type { VolumeMeta } from '../../../common/contract/volume';
 import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
-import { extractSlice, outline, slicePlane, type LabelMode } from '../lib/label-slice';
+import { extractSlice, hatch, outline, slicePlane, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
 import { indexToPatient } from '../../../common/geometry';
 import { patientImage } from './patient-image';
@@ -64,9 +64,9 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
   /** Re-read the slice; only a slice that really changed is uploaded again. */
   const update = (): boolean => {
     read = volume.clock;
-    if (mode === 'outline') {
+    if (mode !== 'fill') {
       extractSlice(labels, meta.dims, sliceAxis, current, scratch);
-      outline(scratch, width, height, fresh);
+      (mode === 'outline' ? outline : hatch)(scratch, width, height, fresh);
     } else extractSlice(labels, meta.dims, sliceAxis, current, fresh);
     if (sameBytes(fresh, slice)) return false;
     slice.set(fresh);

@@ -84,3 +84,18 @@ export function signedDistance(mask: Uint8Array, na: number, nb: number, wa: num
   }
   return out;
 }
+
+/**
+ * Squared distance transform of a 3D grid in place (na × nb × nc, a fastest), one 1D pass per
+ * axis (the transform is separable): voxel steps `w` in mm, so distances are physical.
+ */
+export function squaredEdt3d(f: Float64Array, n: readonly [number, number, number], w: readonly [number, number, number]): void {
+  const [na, nb, nc] = n;
+  const m = Math.max(na, nb, nc);
+  const v = new Int32Array(m);
+  const z = new Float64Array(m + 1);
+  const tmp = new Float64Array(m);
+  for (let c = 0; c < nc; c++) for (let b = 0; b < nb; b++) pass(f, (c * nb + b) * na, 1, na, w[0], v, z, tmp);
+  for (let c = 0; c < nc; c++) for (let a = 0; a < na; a++) pass(f, c * na * nb + a, na, nb, w[1], v, z, tmp);
+  for (let b = 0; b < nb; b++) for (let a = 0; a < na; a++) pass(f, b * na + a, na * nb, nc, w[2], v, z, tmp);
+}

@@ -319,7 +319,8 @@ describe('correction tools on the shared CT', () => {
     expect(modelLiver.length).toBeGreaterThan(500);
     // Erase a third of the proposed liver, paint class 3 over another part, and class 3 on background too.
     await paint(s, modelLiver.slice(0, 200), 0);
-    await paint(s, modelLiver.slice(200, 300), 3);
+    // Over the liver: the brush's default rule ('nothing') would keep it, so paint over all.
+    mirrorChange(s.mirror, await call<LabelChange>('labels.paint', { volumeId: s.volumeId, indices: modelLiver.slice(200, 300), value: 3, paintOver: 'all' }));
     const background = sliceIndices(z, (i) => labels0[i] === 0).slice(0, 50);
     await paint(s, background, 3);
     const revert = await applyChecked(s, { kind: 'revert', classIndex: LIVER, axis: 2, slice: z });
