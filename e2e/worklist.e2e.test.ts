@@ -110,6 +110,11 @@ describe('worklist', () => {
     await page.getByTestId('choose-model').click();
     await expect.poll(() => banner.count()).toBe(0);
     expect(await page.getByTestId('model-status').innerText()).toContain('hsam-tiny-demo');
+    // Never cut off, even with the pointer's readout beside it.
+    const [x, y] = await ws.at('axial', [0.5, 0.5]);
+    await page.mouse.move(x, y);
+    await page.getByTestId('readout').filter({ hasText: 'mm' }).waitFor();
+    expect(await page.getByTestId('model-status').evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
   }, 60_000);
 
   it('an added label is painted, kept by a model run, and exported with its name', async () => {
@@ -121,7 +126,8 @@ describe('worklist', () => {
     await expect.poll(() => page.getByTestId('extra-label-name').inputValue()).toBe('lesion');
     // The new label is the active class: paint it.
     await page.getByTestId('tool-brush').click();
-    const [x, y] = await ws.at('axial', [0.3, 0.3]);
+    // Unlabelled tissue (the default paint-over rule keeps the organs).
+    const [x, y] = await ws.at('axial', [0.2, 0.72]);
     await page.mouse.move(x, y);
     await page.mouse.down();
     await page.mouse.move(x + 12, y + 4, { steps: 3 });
