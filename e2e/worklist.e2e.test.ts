@@ -77,6 +77,8 @@ describe('worklist', () => {
     expect(await page.getByTestId('last-run').count()).toBe(0);
     expect(await page.getByTestId('undo').isEnabled()).toBe(false);
     expect(await page.getByTestId('worklist-count').innerText()).toBe('1 / 3 done');
+    // The status strip's legend: all 20 slices of the pre-segmented series are "auto".
+    expect(await page.getByTestId('status-legend').innerText()).toMatch(/untouched 0\s+auto 20\s+corrected 0\s+reviewed 0/);
   }, 120_000);
 
   it('an edit marks the case in progress; the case with hsam segment labels opens with them', async () => {
