@@ -15,7 +15,7 @@ from hsam import build_hsam, make_config
 from hsam.card import SYNAPSE_CLASSES, read_card
 from hsam.checkpoint import load_ours
 from hsam.data import load_slices, read_manifest, split_set, write_set
-from hsam.pipeline import write_model_folder
+from hsam.model_folder import write_model_folder
 
 HSAM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hsam.py")
 
