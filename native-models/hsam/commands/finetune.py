@@ -9,14 +9,19 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
+
+import onnx
 
 import torch
 
 from .. import card as cardlib
+from ..card import INT8_ENCODER
 from ..checkpoint import load_ours
-from ..data import load_slices, read_manifest, split_set
+from ..data import SliceSet, load_slices, read_manifest, split_set
+from ..int8_torch import encoder_linears, int8_dice_change
 from ..model_folder import write_model_folder
+from ..modeling.model import HSam
 from ..train import TrainOptions, predict_labels, train
 from .common import dice_report, emit, log
 
@@ -157,6 +162,8 @@ def finetune(
         emit(ev)
     emit({"event": "phase", "phase": "export"})
     new_version = version or f"{base['version']}+ft.{time.strftime('%Y%m%d%H%M%S')}"
+    # The same int8 transform as the base model's variant, so the app keeps running int8 on the CPU.
+    offers_int8 = "int8" in (base.get("variants") or {})
     work = partial_dir(out)
     try:
         c = write_model_folder(
@@ -186,7 +193,13 @@ def finetune(
             resize=base["preprocessing"]["CT"].get("resize"),
             half_checkpoint=False,
             meta={"name": base["name"], "version": new_version},
+            int8=offers_int8,
         )
+        if offers_int8:
+            c["variants"]["int8"]["measured"] = int8_measured(
+                model, va, names, command, os.path.join(work, INT8_ENCODER)
+            )
+            cardlib.write_card(c, work)
         if os.path.isdir(out):
             os.rmdir(out)  # empty (checked above); rename cannot replace a folder on every OS
         os.rename(work, out)
@@ -202,6 +215,28 @@ def finetune(
         }
     )
     return c
+
+
+def int8_measured(
+    model: HSam, va: Optional[SliceSet], names: Sequence[str], command: str, int8_graph: str
+) -> Optional[Dict[str, Any]]:
+    """The new card's ``variants.int8.measured``: held-out Dice per class of the int8 encoder next to
+    fp32 (int8_torch: the graph's arithmetic in PyTorch, one slice per call); None without
+    held-out slices. Raises if the graph's integer products are not the encoder's Linear layers."""
+    if va is None:
+        return None
+    products = sum(n.op_type == "MatMulInteger" for n in onnx.load(int8_graph).graph.node)
+    if products != len(encoder_linears(model)):
+        raise RuntimeError(
+            f"{int8_graph} has {products} integer products, the encoder {len(encoder_linears(model))} Linear layers"
+        )
+    return {
+        "heldOutDice": int8_dice_change(model, va.images, va.labels, names),
+        "metric": "int8 encoder (one slice per call, as the app runs it) + fp32 decoder vs fp32 encoder + decoder: "
+        "Dice per class on the held-out slices (as quality), computed by the trainer with the int8 graph's "
+        "arithmetic in PyTorch (hsam/int8_torch.py)",
+        "command": command,
+    }
 
 
 def run_cli(a, command: str) -> int:
