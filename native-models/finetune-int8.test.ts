@@ -36,7 +36,7 @@ describe('fine-tuned int8 variant', () => {
     const measured = card.variants?.int8?.measured as { heldOutDice: { fp32: Record<string, number>; int8: Record<string, number>; maxAbsChange: number; slices: number } };
     expect(measured.heldOutDice.slices).toBe(HELD_OUT.length);
 
-    const slices = demoEvalSet(path.join(tmp, 'eval'));
+    const slices = demoEvalSet(path.join(tmp, 'eval'), ['--sources', 'ct_sm']);
     expect(slices.count).toBe(HELD_OUT.length);
     const fp = diceByClass(card, await predictLabels(out, card, 'encoder.onnx', slices), slices.labels);
     const q = diceByClass(card, await predictLabels(out, card, 'encoder.int8.onnx', slices), slices.labels);

@@ -95,16 +95,16 @@ def main(argv=None) -> int:
     d.add_argument("--seed", type=int, default=2345)
     d.add_argument(
         "--sources",
-        default="ct_sm",
-        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
-        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)",
+        default="ct_sm,ct_dicom",
+        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm), ct_dicom (example_ct_dicom), or "
+        "ct_sm,ct_dicom (default, as the shipped 0.3.0); one source leaves the other unseen and measured",
     )
-    d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
+    d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.3.0)")
     d.add_argument(
         "--augment",
-        default="basic",
+        default="strong",
         choices=["basic", "strong"],
-        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic",
+        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic (0.3.0)",
     )
 
     lo = sub.add_parser("demo-lopo", help="leave-one-patient-out Dice of train-demo runs into a card")
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
     v.add_argument("--out", required=True)
-    v.add_argument("--sources", default="ct_sm", help="comma-separated demo volumes (default ct_sm)")
+    v.add_argument("--sources", default="ct_sm,ct_dicom", help="comma-separated demo volumes (default both)")
     v.add_argument("--all-slices", action="store_true", help="every slice, not only the held-out ones")
 
     p.add_argument(

@@ -47,8 +47,11 @@ def demo_lopo(model_dir: str, runs: Sequence[str], command: str) -> Dict[str, An
         "summary": summary,
         "command": command,
     }
+    steps = sorted({r["steps"] for r in rows})
     text = (
-        " Leave-one-patient-out (train on one of the two labelled CT patients, test on the other): "
+        " What to expect on a new patient's CT: leave-one-patient-out runs of this recipe, each trained from "
+        f"scratch on one of the two labelled CT patients ({'/'.join(map(str, steps))} steps) and tested on every "
+        "slice of the other; mean Dice over the organs the test patient's reference has: "
         + "; ".join(
             f"{aug} augmentation "
             + ", ".join(
@@ -57,9 +60,15 @@ def demo_lopo(model_dir: str, runs: Sequence[str], command: str) -> Dict[str, An
             + f" (mean {v['mean']:.3f})"
             for aug, v in summary.items()
         )
-        + " (see provenance.leaveOnePatientOut)."
+        + "."
     )
-    notes = card["quality"]["notes"].split(" Leave-one-patient-out")[0]
+    if len(card["provenance"].get("trainingSet", {}).get("sources", [])) > 1:
+        text += (
+            " This model itself was trained on both patients, so no patient is left to test it on: expect "
+            "figures like these on your own CT, not its held-out Dice above."
+        )
+    text += " See provenance.leaveOnePatientOut."
+    notes = card["quality"]["notes"].split(" What to expect on a new patient")[0]
     card["quality"]["notes"] = notes + text
     cardlib.write_card(card, model_dir)
     return card

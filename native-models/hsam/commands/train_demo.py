@@ -20,7 +20,7 @@ from ..train import TrainOptions, pooled_dice, predict_labels, train
 from .common import dice_report, emit
 
 DEMO_NAME = "hsam-tiny-demo"
-DEMO_VERSION = "0.2.0"
+DEMO_VERSION = "0.3.0"
 DEMO_ORIENTATION = (
     "volume reoriented with nibabel.as_closest_canonical (RAS+), sliced as vol[:, :, z].T: "
     "row 0 is posterior (anterior at the bottom), the patient's right is on the image's right"
@@ -123,9 +123,9 @@ def train_demo(
     command: str,
     sources: Optional[Sequence[str]] = None,
     version: str = DEMO_VERSION,
-    augment: str = "basic",
+    augment: str = "strong",
 ) -> Dict[str, Any]:
-    """Train the shipped demo from scratch on ``sources`` (default demo.DEFAULT_SOURCES: ct_sm only); the
+    """Train the shipped demo from scratch on ``sources`` (default demo.DEFAULT_SOURCES: both patients); the
     card also records the Dice on every slice of each demo source left out (provenance.unseenStudies)."""
 
     sources = check_sources(DEFAULT_SOURCES if sources is None else sources)
