@@ -15,6 +15,7 @@ import { pythonJson } from '../test-support/python.js';
 import type { TestHost } from './host/test-host.js';
 import { openSession, type Session } from './fixtures.js';
 import type { WorkstationPage } from './pages/workstation.js';
+import { DEMO_LABEL } from '../test-support/demo-model.js';
 
 const LIVER = 5;
 const out = mkdtempSync(join(tmpdir(), 'hsam-e2e-learning-'));
@@ -128,7 +129,7 @@ print(json.dumps([s.SegmentAlgorithmType for s in ds.SegmentSequence if s.Segmen
     await expect.poll(() => versions.nth(1).textContent()).toContain('in use');
     // Rolling back is the same switch, to the earlier version.
     await versions.nth(0).getByTestId('use-version').click();
-    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 30_000 }).toContain('hsam-tiny-demo 0.2.0 on CPU');
+    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 30_000 }).toContain(`${DEMO_LABEL} on CPU`);
     expect(session.problems).toEqual([]);
     // Python start, training, held-out evaluation of both versions and ONNX export: over a minute on a slow 2-core machine.
   }, 240_000);

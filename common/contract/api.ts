@@ -14,13 +14,17 @@ import {
   type FinetuneResult,
   type LabelExportResult,
   type ModelRegistryState,
+  type ModelVersion,
   type PythonCheck,
   type ReviewSuggestion,
   type TrainingExportResult,
 } from './learning.js';
+import { LabelImportArgs, type LabelImportResult } from './label-import.js';
 import { LabelTool } from './label-tools.js';
 import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
+import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
+import { LabelSet } from './label-set.js';
 
 /** A file the user chose (dialog, drag and drop, command line) or one of the app's resources. */
 export interface ChosenFile {
@@ -50,6 +54,8 @@ export interface Startup {
   readonly version: string;
   /** The file to open first: the command-line path, else the bundled sample, else none. */
   readonly initialFile: ChosenFile | null;
+  /** The initial file is the bundled sample (no path was given): an open worklist goes first. */
+  readonly initialIsSample: boolean;
   /** The bundled demo model, to load unless the user picks another. */
   readonly defaultModel: ChosenFile | null;
 }
@@ -102,6 +108,11 @@ export const methods = {
     "A small preview of one series of a scan (its middle image), for the series picker; decoded off main's thread.",
   ),
   'file.chooseModelFolder': method<ChosenFile>()(noArgs, 'Show the folder dialog for a model folder (model.json + ONNX graphs).'),
+  'file.chooseModelArchive': method<ChosenFile>()(noArgs, 'Show the open dialog for a zipped model folder (.zip).'),
+  'models.import': method<{ readonly registry: ModelRegistryState; readonly version: ModelVersion; readonly loaded: ModelStatus | null }>()(
+    z.object({ fileId: id }).strict(),
+    'Validate a chosen model folder (or a zipped one) and add it to the registry as a version; it is loaded unless its held-out Dice is below its parent\'s (then it waits, flagged, for "Use anyway").',
+  ),
   'model.load': method<ModelStatus>()(
     z.object({ fileId: id, device: z.enum(['auto', 'cpu', 'gpu']).optional() }).strict(),
     'Validate a model folder and start its sessions off the main thread; says which provider runs it and why not a faster one.',
@@ -135,6 +146,10 @@ export const methods = {
   'labels.apply': method<LabelChange>()(
     z.object({ volumeId: id, tool: LabelTool }).strict(),
     'Run a correction tool (threshold brush, region grow, scissors, islands, fill holes, interpolation, revert to the proposal) as one undoable step, journaled before it returns; locked classes are kept.',
+  ),
+  'labels.import': method<LabelImportResult>()(
+    LabelImportArgs,
+    "Read a chosen label file (NIfTI, NRRD, 3D Slicer .seg.nrrd, DICOM SEG) onto a study as one undoable step, as a proposal or as the user's own labels; classes matched to the model's by name, the rest added as extra classes.",
   ),
   'labels.undo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Undo the last label step (AI runs included); null when there is none.'),
   'labels.redo': method<LabelChange | null>()(z.object({ volumeId: id }).strict(), 'Redo the last undone step; null when there is none.'),
@@ -177,6 +192,28 @@ export const methods = {
     z.object({ versionId: id }).strict(),
     'Load a registered model version (switch to a new one or roll back to an earlier one).',
   ),
+  'worklist.open': method<WorklistState>()(
+    z.object({ fileId: id }).strict(),
+    'Open a worklist: a chosen folder of studies (volume files and DICOM series folders) or a list file (one path a line); case statuses persist across restarts.',
+  ),
+  'worklist.get': method<WorklistState | null>()(noArgs, 'The open worklist (at start: the one open when the app last closed), or null.'),
+  'worklist.openCase': method<OpenedCase<OpenedStudy>>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), prefetchNext: z.boolean().optional() }).strict(),
+    "Open one case of the worklist as a study (labels written by hsam segment beside it are taken as the model's proposal on first open); with prefetchNext, the next unfinished case is pre-segmented in the background.",
+  ),
+  'worklist.setStatus': method<WorklistState>()(
+    z.object({ index: z.number().int().min(0).max(1_000_000), status: CaseStatus }).strict(),
+    "Set a case's status by hand (e.g. back to in progress).",
+  ),
+  'worklist.saveAndNext': method<{ readonly worklist: WorklistState; readonly next: number | null }>()(
+    z.object({ volumeId: id }).strict(),
+    'Save the open case, mark it reviewed, and name the next case that is not reviewed or exported (null when none is left).',
+  ),
+  'labelSet.get': method<LabelSet>()(noArgs, "The annotator's own labels beside the model's classes (kept across studies)."),
+  'labelSet.set': method<LabelSet>()(
+    LabelSet,
+    "Replace the annotator's own labels (add, rename, recolour); values and names may not clash with the loaded model's classes. Model runs never write or overwrite them.",
+  ),
   'volume.close': method<{ readonly closed: boolean }>()(
     z.object({ volumeId: id }).strict(),
     'Forget an opened volume and free its memory.',
@@ -202,6 +239,18 @@ export const events = {
     elapsedMs: z.number(),
     etaMs: z.number(),
   }),
+  /**
+   * Labels of the slices a running segmentation just finished, as the run's merge will set them
+   * (locked classes, reviewed slices and human edits kept): shown at once; the run's answer
+   * carries the one undoable change.
+   */
+  segmentLabels: z.object({
+    volumeId: id,
+    indices: z.custom<Uint32Array>((v) => v instanceof Uint32Array),
+    values: z.custom<Uint8Array>((v) => v instanceof Uint8Array),
+  }),
+  /** The worklist changed in main (a status set by an edit, a run, an export, or the background pre-segmentation). */
+  worklistChanged: WorklistState,
   /** Progress of a fine-tuning run, after each training step and at each phase change. */
   finetuneProgress: z.object({
     phase: z.enum(['checking', 'training', 'evaluating', 'registering']),

@@ -15,3 +15,39 @@ export interface WorklistCase {
   readonly kind: 'volume' | 'dicom-folder';
   readonly mark: CaseMark | null;
 }
+
+/** A case as the renderer shows it: never its path, only a name relative to the worklist. */
+export const WorklistCaseView = z.object({
+  /** Position in the worklist; pass to `worklist.openCase`. */
+  index: z.number().int(),
+  /** Path relative to the worklist's folder (or the list file's folder), for display. */
+  name: z.string(),
+  kind: z.enum(['volume', 'dicom-folder']),
+  status: CaseStatus,
+  /** Who or what made the last change (the annotator, or "name version" of a model), and when (ISO); null for a new case. */
+  by: z.string().nullable(),
+  at: z.string().nullable(),
+  /** `hsam segment` wrote labels for it beside the cases: opening it shows them instead of running the model. */
+  precomputed: z.boolean(),
+});
+export type WorklistCaseView = z.infer<typeof WorklistCaseView>;
+
+/** The open worklist. */
+export const WorklistState = z.object({
+  /** The folder's or list file's name. */
+  name: z.string(),
+  cases: z.array(WorklistCaseView),
+  /** The case open in the app, or null. */
+  current: z.number().int().nullable(),
+  /** The case being pre-segmented in the background, and how far it got. */
+  prefetch: z.object({ index: z.number().int(), state: z.enum(['running', 'done', 'failed', 'cancelled']), message: z.string().optional() }).nullable(),
+});
+export type WorklistState = z.infer<typeof WorklistState>;
+
+/** What `worklist.openCase` answers: the study (as `volume.open` does) and the worklist after it. */
+export interface OpenedCase<S> {
+  readonly study: S;
+  readonly worklist: WorklistState;
+  /** Where the labels shown came from when they were not made in this app: e.g. "hsam segment". */
+  readonly labelsFrom: string | null;
+}

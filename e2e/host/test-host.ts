@@ -90,6 +90,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     dialogs: {
       chooseVolumeFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
       chooseFolder: () => Promise.resolve(dialogAnswers.shift() ?? null),
+      chooseFile: () => Promise.resolve(dialogAnswers.shift() ?? null),
       chooseSavePath: () => Promise.resolve(dialogAnswers.shift() ?? null),
       choosePython: () => Promise.resolve(dialogAnswers.shift() ?? null),
     },

@@ -1,7 +1,7 @@
 /**
  * `hsam cluster segment --dry-run`: the sbatch script it writes is valid bash (checked by bash
  * itself), an array of --nodes tasks with the asked partition and GPUs, running hsam segment.
- * (Submission to a real slurmctld is not tested yet.)
+ * Submission to a real slurmctld: cluster-slurm.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -253,7 +253,7 @@ describe('hsam export', () => {
     it('labels of another grid: the NIfTI CT’s labels for the DICOM series', () =>
       refused(
         exportArgs(join(TOTALSEG, 'example_seg.nii.gz'), 'nifti', join(dir, 'x1.nii.gz'), 'auto'),
-        "The labels (122×101×30 voxels of 3.000×3.000×3.000 mm from 178.0, -11.3, 94.3) are not on the volume's voxel lattice (512×512×20 of 0.977×0.977×2.000 mm from -249.5, -437.5, -804.5), in any axis order or direction. They do not label this volume.",
+        'The labels (122×101×30 voxels of 3.000×3.000×3.000 mm from 178.0, -11.3, 94.3; x -186.5…179.5, y -312.8…-9.8, z 92.8…182.8 mm) do not overlap the volume (512×512×20 voxels of 0.977×0.977×2.000 mm from -249.5, -437.5, -804.5; x -250.0…250.0, y -438.0…62.0, z -805.5…-765.5 mm) anywhere. They do not label this volume.',
       ));
 
     it('a label value the model does not name', async () => {

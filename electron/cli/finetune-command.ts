@@ -25,6 +25,8 @@ export interface FinetuneCommandOptions {
   readonly steps?: number;
   readonly batchSize?: number;
   readonly threads?: number;
+  /** Data-parallel processes (torch.distributed.run), default 1. */
+  readonly nproc?: number;
   readonly lr?: number;
   readonly seed?: number;
   readonly device: 'auto' | 'cpu' | 'cuda';
@@ -64,6 +66,7 @@ export function finetuneSummary(r: FinetuneRun): Record<string, unknown> {
     parent: r.card.provenance['parent'] ?? null,
     trainingSet: r.trainingSet,
     steps: r.steps,
+    processes: r.processes,
     device: r.env.device,
     python: { executable: r.env.executable, version: r.env.python, torch: r.env.torch, cuda: r.env.cuda, threads: r.env.threads },
     seconds: r.seconds,
@@ -92,6 +95,7 @@ export async function finetuneCommand(o: FinetuneCommandOptions, err: (s: string
     ...(o.steps === undefined ? {} : { steps: o.steps }),
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
     ...(o.threads === undefined ? {} : { threads: o.threads }),
+    ...(o.nproc === undefined ? {} : { nproc: o.nproc }),
     ...(o.lr === undefined ? {} : { lr: o.lr }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.version === undefined ? {} : { version: o.version }),
@@ -129,6 +133,7 @@ interface RawOptions {
   readonly steps?: number;
   readonly batchSize?: number;
   readonly threads?: number;
+  readonly nproc?: number;
   readonly lr?: number;
   readonly seed?: number;
   readonly version?: string;
@@ -156,7 +161,8 @@ export function addFinetuneCommand(program: Command, out: (s: string) => void, e
     .option('--batch-size <n>', 'slices per step (default 4)', int)
     .option('--python <path>', 'Python with PyTorch and numpy (default: $HSAM_PYTHON, else /usr/bin/python3 or python3)', defaultPython())
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
-    .option('--threads <n>', 'torch CPU threads (default 1)', int)
+    .option('--threads <n>', 'torch CPU threads (default 1; per process with --nproc)', int)
+    .option('--nproc <k>', 'data-parallel processes on this machine, started with torchrun (python -m torch.distributed.run); --batch-size must be a multiple of k (default 1)', int)
     .option('--lr <rate>', 'base learning rate (default 0.0025)', Number.parseFloat)
     .option('--seed <n>', 'random seed (default 2345)', int)
     .option('--version <v>', 'version of the new model (default <base>+ft.<time>)')
@@ -167,7 +173,7 @@ export function addFinetuneCommand(program: Command, out: (s: string) => void, e
       `
 Progress goes to stderr; the summary (JSON on stdout):
   { out, model: { name, version }, parent, trainingSet: { id, trainSlices, valSlices }, steps, device,
-    python, seconds, trainSeconds, secondsPerStep, loss: { first, last },
+    processes, python, seconds, trainSeconds, secondsPerStep, loss: { first, last },
     dice: { heldOut: [slice files], meanBefore, meanAfter, perClass: { <class>: { before, after } } },
     registered?: { registry, id, parentId, active } }
 "before" is the base model, "after" the new one, on the same held-out slices (null: nothing to measure).
@@ -175,7 +181,7 @@ Exit codes: 0 success, 1 failure or cancelled (nothing is left at --out), 2 usag
     )
     .action(async (o: RawOptions) => {
       if (!['auto', 'cpu', 'cuda'].includes(o.device)) throw new UserFacingError('invalid-argument', `--device must be auto, cpu or cuda, not "${o.device}".`);
-      const { steps, batchSize, threads, lr, seed, version, registry, ...rest } = o;
+      const { steps, batchSize, threads, nproc, lr, seed, version, registry, ...rest } = o;
       const summary = await finetuneCommand(
         {
           ...rest,
@@ -183,6 +189,7 @@ Exit codes: 0 success, 1 failure or cancelled (nothing is left at --out), 2 usag
           ...number('steps', '--steps', steps, 1),
           ...number('batchSize', '--batch-size', batchSize, 1),
           ...number('threads', '--threads', threads, 1),
+          ...number('nproc', '--nproc', nproc, 1),
           ...number('lr', '--lr', lr, Number.MIN_VALUE),
           ...number('seed', '--seed', seed, 0),
           ...(version === undefined ? {} : { version }),

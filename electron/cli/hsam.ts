@@ -147,12 +147,14 @@ record in <out>/.hsam/ (status, shard, host, seconds, error). Exit code 1 when a
     .option('--model <dir>', 'the model folder whose classes the labels use', defaultModelDir())
     .option('--provenance <kind>', 'auto (untouched model output), corrected or manual: the DICOM SEG algorithm type', 'corrected')
     .option('--series <id>', 'in a folder with several DICOM series: the one the labels belong to')
-    .option('--classes <file>', 'a JSON class table { "value": "name" } naming the labels instead of the model; file.json#key picks one of several tables (default: the only one that names every value)')
+    .option('--classes <file>', 'a class table naming the labels instead of the model: JSON { "value": "name" } (file.json#key picks one of several tables; default: the only one that names every value), an ITK-SNAP label description, a 3D Slicer colour table (.ctbl/.txt), or a .seg.nrrd or DICOM SEG whose segments name the values')
     .option('--algorithm <name>', 'with --classes: the tool that made the labels (DICOM SEG algorithm name; default: the class table file name)')
+    .option('--seg-type <type>', 'with --format dicom-seg: binary (one 1-bit frame per segment and slice; read everywhere) or labelmap (Label Map Segmentation: one 8-bit frame per slice, much smaller with many segments, for receivers that support it)', 'binary')
     .addHelpText('after', `
 Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }
 A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
-    .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string; classes?: string; algorithm?: string }) => {
+    .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string; classes?: string; algorithm?: string; segType: string }) => {
+      if (!['binary', 'labelmap'].includes(o.segType)) throw new CliError(`--seg-type must be binary or labelmap, not "${o.segType}".`);
       if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);
       if (!['auto', 'corrected', 'manual'].includes(o.provenance)) throw new CliError(`--provenance must be auto, corrected or manual, not "${o.provenance}".`);
       const schemas = cliPaths(import.meta.url).labelSchemasDir;
@@ -160,6 +162,7 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
         ...o,
         format: o.format as LabelFormat,
         provenance: o.provenance as 'auto' | 'corrected' | 'manual',
+        segType: o.segType as 'binary' | 'labelmap',
         schemas,
         ...(o.series ? { series: o.series } : {}),
       });

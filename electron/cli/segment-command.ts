@@ -18,7 +18,7 @@ import { refuseOutputsThatAreInputs, refuseOverwritingInputs } from '../services
 import { createWorkstation, type Workstation } from '../services/workstation.js';
 import { makeScratch, removeStaleScratch } from './scratch-dir.js';
 import { cliPaths } from '../services/app-paths.js';
-import { writeRecord, type StudyStatus } from './segment-batch.js';
+import { RECORDS_DIR, writeRecord, type StudyStatus } from './segment-batch.js';
 import { takeShard, WHOLE, type Shard } from './shard.js';
 
 export interface SegmentOptions {
@@ -41,12 +41,15 @@ function unwrap<T>(r: Result<T>): T {
   return r.value;
 }
 
-/** Files under `dir` that hold volumes, recursively, skipping `exclude`. */
+/** A batch's own output: labels, not a study (--out may be the studies' folder, as the app's worklist reads them). */
+const LABELS_OUTPUT = /\.labels\.nii\.gz$/i;
+
+/** Files under `dir` that hold volumes, recursively, skipping `exclude`, the batch records and earlier outputs. */
 function volumeFiles(dir: string, exclude: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (resolve(p) === resolve(exclude)) continue;
+    if (resolve(p) === resolve(exclude) || e.name === RECORDS_DIR || LABELS_OUTPUT.test(e.name)) continue;
     if (e.isDirectory()) out.push(...volumeFiles(p, exclude));
     else if (VOLUME_FILE.test(e.name)) out.push(p);
   }

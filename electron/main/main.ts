@@ -63,8 +63,8 @@ const workstation = createWorkstation({
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
-    async chooseFolder() {
-      const options: Electron.OpenDialogOptions = { title: 'Open DICOM folder', properties: ['openDirectory'] };
+    async chooseFolder(o) {
+      const options: Electron.OpenDialogOptions = { title: o?.title ?? 'Open folder', properties: ['openDirectory'] };
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
@@ -77,6 +77,11 @@ const workstation = createWorkstation({
       };
       const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
       return r.canceled ? null : (r.filePath ?? null);
+    },
+    async chooseFile({ title, filter, extensions }) {
+      const options: Electron.OpenDialogOptions = { title, properties: ['openFile'], filters: [{ name: filter, extensions: [...extensions] }] };
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : (r.filePaths[0] ?? null);
     },
     async choosePython() {
       const options: Electron.OpenDialogOptions = { title: 'Choose the Python interpreter for fine-tuning', properties: ['openFile', 'showHiddenFiles'] };

@@ -27,6 +27,7 @@ const TOTAL_TO_MODEL: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 
 
 let ws: Workstation;
 const progress: EventPayload<'segmentProgress'>[] = [];
+const shownSlices: EventPayload<'segmentLabels'>[] = [];
 
 const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
@@ -73,6 +74,7 @@ const workstationIn = (sessionsDir: string): Workstation =>
     version: 'test',
     emit: (event, payload) => {
       if (event === 'segmentProgress') progress.push(payload as EventPayload<'segmentProgress'>);
+      if (event === 'segmentLabels') shownSlices.push(payload as EventPayload<'segmentLabels'>);
     },
     dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
     defaultModelDir: DEMO,
@@ -98,11 +100,21 @@ describe('segmentation with the shipped demo model', () => {
     const ct = join(TOTALSEG, 'example_ct_sm.nii.gz');
     const meta = await open(ct);
     progress.length = 0;
+    shownSlices.length = 0;
     const summary = await call<SegmentSummary>('segment.start', { volumeId: meta.volumeId, batch: 8 });
     expect(summary).toMatchObject({ slices: 30, completed: 30, cancelled: false, provider: 'cpu' });
     expect(summary.uncertainty.every((u) => u !== null && u >= 0 && u <= 1)).toBe(true);
     expect(progress.map((p) => p.done)).toEqual([8, 16, 24, 30]);
     const state = await call<LabelState>('labels.get', { volumeId: meta.volumeId });
+    // Labels were shown batch by batch (8 slices of 122×101 each, then the last 6), and together they are the run's result.
+    expect(shownSlices).toHaveLength(4);
+    const shown = new Uint8Array(state.labels.length);
+    for (const e of shownSlices) {
+      expect(e.volumeId).toBe(meta.volumeId);
+      e.indices.forEach((i, n) => (shown[i] = e.values[n]!));
+    }
+    expect(Buffer.from(shown).equals(Buffer.from(state.labels))).toBe(true);
+    expect(new Set(shownSlices[0]!.indices.map((i) => Math.floor(i / (122 * 101)))).size).toBeLessThanOrEqual(8);
     expect(state.labels.length).toBe(122 * 101 * 30);
     expect(Array.from(state.sliceStatus).every((s) => s === 1)).toBe(true);
     expect((await ws.studies.get(meta.volumeId)).session.source.some((s) => s === 1)).toBe(true);

@@ -7,7 +7,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { versionVerdict } from '../../common/model-verdict.js';
+import { unpackModelArchive } from './models/model-archive.js';
+import { loadModelFolder } from './inference/model-folder.js';
 import { buildApi, type ChosenFile, type EventName, type EventPayload, type HsamApi, type OpenedStudy } from '../../common/contract/api.js';
 import { UserFacingError } from '../../common/contract/result.js';
 import type { LabelChange } from '../../common/contract/segmentation.js';
@@ -22,18 +26,23 @@ import { describeVolume, type Volume } from './imaging/volume.js';
 import { InFlight } from './in-flight.js';
 import { ModelHost } from './models/model-host.js';
 import { Studies } from './studies/studies.js';
-import type { StudyChange } from './studies/study.js';
+import type { Study, StudyChange } from './studies/study.js';
 import { defaultExportName, exportStudyLabels, FORMAT_FILES, readLabelSchemas } from './export/label-export.js';
 import { exportTrainingSlices } from './export/training-set.js';
 import { FineTuning, trainingSetDir } from './finetune/fine-tuning.js';
 import { refuseOverwritingInputs } from './storage/output-guard.js';
+import { WorklistHost, type CaseEvent } from './worklist/worklist-host.js';
+import { LabelSetStore } from './labels/label-set-store.js';
+import { importOntoStudy } from './interop/import-onto-study.js';
 
 /** How main asks the user for a file; Electron shows a native dialog. */
 export interface Dialogs {
   /** Absolute path the user picked, or null if they cancelled. */
   chooseVolumeFile(): Promise<string | null>;
   /** Absolute path of the folder the user picked (DICOM), or null if they cancelled. */
-  chooseFolder(): Promise<string | null>;
+  chooseFolder(opts?: { readonly title: string }): Promise<string | null>;
+  /** A file to open of one kind (e.g. a zipped model), or null if they cancelled. */
+  chooseFile?(opts: { readonly title: string; readonly filter: string; readonly extensions: readonly string[] }): Promise<string | null>;
   /** Where to save an export (the user may change name and folder), or null if they cancelled. */
   chooseSavePath?(opts: { readonly title: string; readonly defaultName: string; readonly filter: string; readonly extensions: readonly string[] }): Promise<string | null>;
   /** The Python interpreter to run fine-tuning with, or null if they cancelled. */
@@ -111,6 +120,14 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     emit: (p) => opts.emit('finetuneProgress', p),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  const labelSet = new LabelSetStore(dataDir);
+  const worklist = new WorklistHost({ dataDir, studies, models, emit: (state) => opts.emit('worklistChanged', state), log: opts.log });
+  /** A study changed: its worklist case (if it is one) records it; a failed record never fails the edit. */
+  const marked = async <T>(volumeId: string, event: CaseEvent, result: T): Promise<T> => {
+    const study = await studies.get(volumeId);
+    await worklist.mark(study.source, event).catch((e: unknown) => opts.log?.(`worklist: ${e instanceof Error ? e.message : String(e)}`));
+    return result;
+  };
   /** Folder scans of this session, each with the previews made of its series so far. */
   const scans = new Map<string, FolderScanState>();
   const scannedSeries = (scanId: string, seriesId: string): { scan: FolderScanState; series: ScannedSeries } => {
@@ -136,11 +153,13 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
   const loadedCard = () => models.requireCard('load the model whose classes these labels use');
 
   /** A volume just read becomes an open study: one answer with its geometry, voxels and labels. */
-  const open = async (v: Volume, source: string, studyKey = source): Promise<OpenedStudy> => {
+  const openStudy = async (v: Volume, source: string, studyKey = source) => {
     const volumeId = randomUUID();
     const study = await studies.open(volumeId, v, source, studyKey);
-    return { meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) };
+    // The labels' state is taken when the answer is sent (see worklist.openCase: labels may be added first).
+    return { study, opened: (): OpenedStudy => ({ meta: describeVolume(volumeId, v), voxels: v.voxels, labels: study.state(volumeId) }) };
   };
+  const open = async (v: Volume, source: string, studyKey = source): Promise<OpenedStudy> => (await openStudy(v, source, studyKey)).opened();
   const progress =
     (fileId: string): OnProgress =>
     (p) =>
@@ -151,7 +170,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       // The version the user last switched to (a fine-tuned one), else the bundled demo.
       const active = await fineTuning.registry.active().catch(() => null);
       const dir = active?.available ? active.dir : opts.defaultModelDir;
-      return { version: opts.version, initialFile, defaultModel: dir ? files.grant(dir, 'resource') : null };
+      return { version: opts.version, initialFile, initialIsSample: !opts.initialPath, defaultModel: dir ? files.grant(dir, 'resource') : null };
     },
     'app.about': async () => {
       const m = models.status;
@@ -207,19 +226,59 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       return open(await loadDicomSeries(series, progress(scan.fileId)), folder, `${folder}#${seriesId}`);
     },
     'file.chooseModelFolder': async () => {
-      const path = await opts.dialogs.chooseFolder();
+      const path = await opts.dialogs.chooseFolder({ title: 'Open model folder (model.json and its ONNX graphs)' });
       if (path === null) throw new UserFacingError('cancelled', 'No model folder was chosen.');
       return files.grant(path, 'dialog');
+    },
+    'file.chooseModelArchive': async () => {
+      const path = await opts.dialogs.chooseFile?.({ title: 'Open zipped model folder', filter: 'Zipped model folder', extensions: ['zip'] });
+      if (!path) throw new UserFacingError('cancelled', 'No model archive was chosen.');
+      return files.grant(path, 'dialog');
+    },
+    'models.import': async ({ fileId }) => {
+      const path = files.resolve(fileId);
+      const zipped = /\.zip$/i.test(path);
+      // A zip is unpacked beside the registry and moved in; a folder is copied (the user keeps theirs).
+      const staging = join(dataDir, 'models', `.unpacking-${randomUUID()}`);
+      try {
+        const dir = zipped ? await unpackModelArchive(path, staging) : path;
+        const { card } = await loadModelFolder(dir);
+        // The same model again (e.g. the demo's own folder): the registered version is used, not a copy.
+        const known = (await fineTuning.registry.state()).versions.find((x) => x.name === card.name && x.version === card.version);
+        const v = known ?? (await fineTuning.registry.register(dir, { mode: zipped ? 'move' : 'copy' }));
+        const version = (await fineTuning.registry.state()).versions.find((x) => x.id === v.id)!;
+        let loaded = null;
+        if (!versionVerdict(version).worse) {
+          loaded = await models.load((await fineTuning.registry.get(v.id)).dir);
+          await fineTuning.registry.activate(v.id);
+        }
+        return { registry: await fineTuning.registry.state(), version, loaded };
+      } finally {
+        if (zipped) await rm(staging, { recursive: true, force: true });
+      }
     },
     'model.load': async ({ fileId, device }) => models.load(files.resolve(fileId), device),
     'model.status': async () => models.status,
     'segment.start': ({ volumeId, batch }) =>
       runs.track(
         (async () => {
+          // The annotator's run comes first: the background one stops (it is redone on the next open).
+          worklist.stopPrefetch();
           const study = studies.get(volumeId);
           const volume = study.then((s) => s.volumeForWorker());
-          const run = await models.run(volumeId, volume, { batch, onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }) });
-          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model));
+          const classCount = models.status?.classes.length;
+          let shown: Study | null = null;
+          void study.then((s) => (shown = s), () => {});
+          const run = await models.run(volumeId, volume, {
+            batch,
+            onProgress: (p) => opts.emit('segmentProgress', { volumeId, ...p }),
+            // Labels appear slice by slice while the run goes on.
+            onSlices: (slices, labels) => {
+              if (shown) opts.emit('segmentLabels', { volumeId, ...shown.previewModelRun(labels, slices, classCount) });
+            },
+          });
+          const change = forVolume(volumeId, await (await study).applyModelRun(run, run.model, classCount));
+          if (run.completed.length > 0) await marked(volumeId, { kind: 'model', by: `${run.model.name} ${run.model.version}` }, null);
           return {
             volumeId,
             model: run.model,
@@ -237,8 +296,31 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       ),
     'segment.cancel': async ({ volumeId }) => ({ cancelling: models.cancel(volumeId) }),
     'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
-    'labels.paint': async ({ volumeId, indices, value, stroke }) => forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke)),
-    'labels.apply': async ({ volumeId, tool }) => forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool)),
+    'labels.paint': async ({ volumeId, indices, value, stroke }) =>
+      marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke))),
+    'labels.apply': async ({ volumeId, tool }) => marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).applyTool(tool))),
+    'labels.import': async ({ volumeId, fileId, as, classes }) => {
+      const study = await studies.get(volumeId);
+      const path = files.resolve(fileId);
+      // The annotator's own labels count as known classes: a file's "lesion" is their "lesion".
+      const extra = await labelSet.extra();
+      const { studyChange, ...r } = await importOntoStudy(study, {
+        path,
+        as,
+        classesPath: classes === undefined ? undefined : files.resolve(classes),
+        modelClasses: models.card ? [...models.card.classes, ...extra] : [],
+        schema: await labelSchemas(),
+      });
+      // Classes new to both become labels of the annotator's own, kept for the next studies too.
+      const added = r.extraClasses.filter((c) => !extra.some((l) => l.index === c.index));
+      if (added.length > 0) {
+        await labelSet.set(
+          { extra: [...extra, ...added.map((c) => ({ index: c.index, name: c.name.slice(0, 64), color: [...c.color] as [number, number, number] }))] },
+          models.card?.classes ?? [],
+        );
+      }
+      return marked(volumeId, as === 'human' ? { kind: 'edit' } : { kind: 'model', by: `imported ${basename(path)}` }, { ...r, change: forVolume(volumeId, studyChange) });
+    },
     'labels.undo': async ({ volumeId }) => {
       const c = await (await studies.get(volumeId)).undo(false);
       return c && forVolume(volumeId, c);
@@ -252,12 +334,14 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'review.next': async ({ volumeId }) => (await studies.get(volumeId)).nextToReview(),
     'export.labels': async ({ volumeId, format }) => {
       const study = await studies.get(volumeId);
-      const classes = loadedCard().classes;
+      // The annotator's own labels export with the model's classes (unknown names get generic codes and a warning).
+      const classes = [...loadedCard().classes, ...(await labelSet.extra())];
       const files = FORMAT_FILES[format];
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
       await refuseOverwritingInputs(path, [study.source]);
-      return exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
+      const result = await exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
+      return marked(volumeId, { kind: 'export' }, result);
     },
     'export.trainingSlices': async ({ volumeId }) => {
       const study = await studies.get(volumeId);
@@ -300,6 +384,19 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       await fineTuning.registry.activate(versionId);
       return status;
     },
+    'worklist.open': async ({ fileId }) => worklist.open(files.resolve(fileId)),
+    'worklist.get': () => worklist.get(),
+    'worklist.openCase': async ({ index, prefetchNext }) => {
+      const r = await worklist.openCase(index, async (c) => {
+        const { study, opened } = await openStudy(c.volume, c.source, c.key);
+        return { study, opened };
+      }, prefetchNext ?? false);
+      return { ...r, study: r.study() };
+    },
+    'worklist.setStatus': async ({ index, status }) => worklist.setStatus(index, status),
+    'worklist.saveAndNext': async ({ volumeId }) => worklist.saveAndNext(await studies.get(volumeId)),
+    'labelSet.get': () => labelSet.get(),
+    'labelSet.set': async (next) => labelSet.set(next, models.status?.classes ?? []),
     'volume.close': async ({ volumeId }) => ({ closed: await studies.close(volumeId) }),
   };
   const dispatch = createDispatcher(handlers, opts.log);
@@ -312,6 +409,7 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     studies,
     dispose: async () => {
       await fineTuning.dispose();
+      await worklist.cancelPrefetch();
       // Runs first: cancelled, their finished slices merged and saved with the rest.
       models.cancelAll();
       await runs.settled(30_000);

@@ -177,6 +177,22 @@ def pooled_dice(pred: torch.Tensor, gt: torch.Tensor, n: int) -> Dict[int, Optio
     return out
 
 
+def global_batches(train_set: SliceSet, opts: TrainOptions, rng: np.random.Generator):
+    """The batch of each step, augmented: (images float32 [B,S,S], labels int64 [B,S,S]) for
+    opts.steps steps. Every data-parallel rank draws the same sequence (same rng) and takes its
+    part, so the global batch is the one a single process trains on."""
+    k = train_set.images.shape[0]
+    order: List[int] = []
+    for _ in range(opts.steps):
+        if len(order) < opts.batch_size:
+            order += list(rng.permutation(k))
+        idx, order = order[: opts.batch_size], order[opts.batch_size :]
+        imgs, labs = train_set.images[idx], train_set.labels[idx]
+        if opts.augment:
+            imgs, labs = (augment_strong if opts.augment_mode == "strong" else augment_batch)(imgs, labs, rng)
+        yield imgs, labs
+
+
 def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Optional[ProgressFn] = None) -> Dict:
     """Train in place. Returns {"losses": [...], "seconds": float}."""
     torch.manual_seed(opts.seed)
@@ -190,15 +206,8 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
     warmup = opts.warmup if opts.warmup is not None else max(1, min(250, opts.steps // 10))
     g4 = model.image_encoder.grid * 4
     losses: List[float] = []
-    order: List[int] = []
     t0 = time.time()
-    for it in range(opts.steps):
-        if len(order) < opts.batch_size:
-            order += list(rng.permutation(k))
-        idx, order = order[: opts.batch_size], order[opts.batch_size :]
-        imgs, labs = train_set.images[idx], train_set.labels[idx]
-        if opts.augment:
-            imgs, labs = (augment_strong if opts.augment_mode == "strong" else augment_batch)(imgs, labs, rng)
+    for it, (imgs, labs) in enumerate(global_batches(train_set, opts, rng)):
         imgs, labs = imgs.to(dev), labs.to(dev)
         epoch = it * opts.batch_size / k
         w = stage_weight(epoch)

@@ -1,11 +1,13 @@
 /**
- * DICOM Segmentation (SEG) export: the final label map as a binary SEG in its source series'
- * study, referencing every source slice by SOP Instance UID and sharing its Frame of Reference,
- * built as a dcmjs dataset and read back before it replaces anything on disk.
+ * DICOM Segmentation (SEG) export: the final label map as a binary SEG (or, on request, a
+ * LABELMAP SEG of the Label Map Segmentation SOP class) in its source series' study, referencing
+ * every source slice by SOP Instance UID and sharing its Frame of Reference, built as a dcmjs
+ * dataset and read back before it replaces anything on disk.
  *
  * Invariants:
- * - One frame per (segment, slice) where the segment has voxels, segments in label-value order
- *   and slices in k order. A frame's rows and columns are the volume's j and i axes, so frame
+ * - BINARY: one frame per (segment, slice) where the segment has voxels, segments in label-value
+ *   order and slices in k order. LABELMAP: one 8-bit frame per slice with any voxel labelled,
+ *   each pixel its voxel's Segment Number (0 none), no Segment Identification per frame. A frame's rows and columns are the volume's j and i axes, so frame
  *   pixel r·Columns + c is voxel (i = c, j = r, k); its ImagePositionPatient is
  *   origin + k · spacing[2] · (direction column 2), and its Source Image Sequence names slice k's
  *   SOP Class and Instance UID (and frame number, for a multi-frame source).
@@ -32,9 +34,12 @@ import { UserFacingError } from '../../../common/contract/result.js';
 import { readAppVersion } from '../app-version.js';
 import type { DicomIdentity, Vec3, Volume } from '../imaging/volume.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
+import { segPixelData } from './seg-pixel-data.js';
 import type { Code, ExportReport, ExportSegment, LabelExportInput } from './segments.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
+/** Label Map Segmentation Storage (Supplement 243, in the standard since 2024). */
+export const LABEL_MAP_SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.7';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** This program's Implementation Class UID (a UUID under 2.25, fixed for every version). */
 const IMPLEMENTATION_CLASS_UID = '2.25.48510419772601798086584841028871670966';
@@ -51,6 +56,12 @@ export interface DicomSegOptions {
   readonly creatorName?: string;
   /** Series Number of the new SEG series (default 300, clear of typical acquisition series). */
   readonly seriesNumber?: number;
+  /**
+   * BINARY (default; every receiver reads it): one 1-bit frame per segment and slice. LABELMAP
+   * (Supplement 243): one 8-bit frame per labelled slice whose pixels hold the Segment Number,
+   * much smaller with many segments, for receivers that support the Label Map SOP class.
+   */
+  readonly segmentationType?: 'BINARY' | 'LABELMAP';
 }
 
 /** What was written, plus what the user should know about the file (substituted UIDs). */
@@ -67,8 +78,9 @@ interface WrittenSegment {
   readonly cielab: readonly [number, number, number];
 }
 
+/** A frame: one segment on slice k (BINARY), or every segment on slice k (LABELMAP: segment null). */
 interface Frame {
-  readonly segment: WrittenSegment;
+  readonly segment: WrittenSegment | null;
   readonly k: number;
 }
 
@@ -78,6 +90,7 @@ interface Plan {
   readonly frames: readonly Frame[];
   readonly studyInstanceUID: string;
   readonly sourceSeriesInstanceUID: string;
+  readonly labelmap: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -87,11 +100,11 @@ const loadDcmjs = async (): Promise<Dcmjs> => (await import('dcmjs')).default;
 
 export async function writeDicomSeg(input: LabelExportInput, outPath: string, opts: DicomSegOptions = {}): Promise<DicomSegReport> {
   const dcmjs = await loadDcmjs();
-  const plan = planSeg(input);
+  const plan = planSeg(input, opts.segmentationType === 'LABELMAP');
   const sopInstanceUID = newUid();
   const version = readAppVersion();
   const dataset = buildDataset(input, plan, sopInstanceUID, version, opts);
-  const bytes = encode(dcmjs, dataset, sopInstanceUID, version);
+  const bytes = encode(dcmjs, dataset, sopInstanceUID, version, plan.labelmap ? LABEL_MAP_SEGMENTATION_STORAGE : SEGMENTATION_STORAGE);
   const fileName = basename(outPath);
   let verified = '';
   await writeFileAtomic(outPath, [bytes], {
@@ -103,7 +116,7 @@ export async function writeDicomSeg(input: LabelExportInput, outPath: string, op
 }
 
 /** Check the input and lay out segments and frames; every refusal happens here, before writing. */
-function planSeg(input: LabelExportInput): Plan {
+function planSeg(input: LabelExportInput, labelmap: boolean): Plan {
   const v = input.volume;
   const dicom = v.dicom;
   if (!dicom) {
@@ -164,7 +177,12 @@ function planSeg(input: LabelExportInput): Plan {
     }),
   );
   const frames: Frame[] = [];
-  for (const s of segments) for (let k = 0; k < nk; k++) if ((counts[s.segment.labelValue * nk + k] as number) > 0) frames.push({ segment: s, k });
+  if (labelmap) {
+    // One frame per slice that holds any segment; empty slices are left out, as for BINARY.
+    for (let k = 0; k < nk; k++) if (segments.some((s) => (counts[s.segment.labelValue * nk + k] as number) > 0)) frames.push({ segment: null, k });
+  } else {
+    for (const s of segments) for (let k = 0; k < nk; k++) if ((counts[s.segment.labelValue * nk + k] as number) > 0) frames.push({ segment: s, k });
+  }
 
   const warnings: string[] = [];
   let studyInstanceUID = dicom.studyInstanceUID;
@@ -177,7 +195,7 @@ function planSeg(input: LabelExportInput): Plan {
     sourceSeriesInstanceUID = derivedUid(`series|${dicom.frameOfReferenceUID}|${dicom.sopInstanceUIDs.join('|')}`);
     warnings.push('The source images have no Series Instance UID (anonymised), so the DICOM SEG names their series by a UID derived from their SOP Instance UIDs; viewers still match it to the images by those SOP Instance UIDs.');
   }
-  return { dicom, segments, frames, studyInstanceUID, sourceSeriesInstanceUID, warnings };
+  return { dicom, segments, frames, studyInstanceUID, sourceSeriesInstanceUID, warnings, labelmap };
 }
 
 /** Where slice k lies and how its rows and columns run, from the volume's LPS geometry. */
@@ -210,7 +228,7 @@ function buildDataset(input: LabelExportInput, plan: Plan, sopInstanceUID: strin
   return {
     // SOP Common
     SpecificCharacterSet: 'ISO_IR 192', // dcmjs writes every string as UTF-8
-    SOPClassUID: SEGMENTATION_STORAGE,
+    SOPClassUID: plan.labelmap ? LABEL_MAP_SEGMENTATION_STORAGE : SEGMENTATION_STORAGE,
     SOPInstanceUID: sopInstanceUID,
     InstanceCreationDate: date,
     InstanceCreationTime: time,
@@ -254,18 +272,18 @@ function buildDataset(input: LabelExportInput, plan: Plan, sopInstanceUID: strin
     PhotometricInterpretation: 'MONOCHROME2',
     Rows: nj,
     Columns: ni,
-    BitsAllocated: 1,
-    BitsStored: 1,
-    HighBit: 0,
+    ...(plan.labelmap ? { BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelPaddingValue: 0 } : { BitsAllocated: 1, BitsStored: 1, HighBit: 0 }),
     PixelRepresentation: 0,
     LossyImageCompression: '00',
-    SegmentationType: 'BINARY',
+    SegmentationType: plan.labelmap ? 'LABELMAP' : 'BINARY',
     SegmentsOverlap: 'NO',
     SegmentSequence: plan.segments.map(segmentItem),
-    // Multi-frame Dimension: frames are indexed by segment, then by slice position.
+    // Multi-frame Dimension: frames are indexed by segment (BINARY only), then by slice position.
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUID }],
     DimensionIndexSequence: [
-      { DimensionOrganizationUID: dimensionOrganizationUID, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'Segment Number' },
+      ...(plan.labelmap
+        ? []
+        : [{ DimensionOrganizationUID: dimensionOrganizationUID, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'Segment Number' }]),
       { DimensionOrganizationUID: dimensionOrganizationUID, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'Image Position Patient' },
     ],
     // Multi-frame Functional Groups
@@ -293,9 +311,9 @@ function buildDataset(input: LabelExportInput, plan: Plan, sopInstanceUID: strin
             ],
           },
         ],
-        FrameContentSequence: [{ DimensionIndexValues: [segment.number, k + 1] }],
+        FrameContentSequence: [{ DimensionIndexValues: segment ? [segment.number, k + 1] : [k + 1] }],
         PlanePositionSequence: [{ ImagePositionPatient: geometry.position(k).map(decimal) }],
-        SegmentIdentificationSequence: [{ ReferencedSegmentNumber: segment.number }],
+        ...(segment ? { SegmentIdentificationSequence: [{ ReferencedSegmentNumber: segment.number }] } : {}),
       };
     }),
     // Common Instance Reference: the source series and each of its instances, once.
@@ -305,8 +323,9 @@ function buildDataset(input: LabelExportInput, plan: Plan, sopInstanceUID: strin
         ReferencedInstanceSequence: [...instances].map(([uid, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: uid })),
       },
     ],
-    PixelData: packFrames(input, plan),
-    _vrMap: { PixelData: 'OB' },
+    PixelData: segPixelData(input.labels, v.dims, plan.frames.map((f) => ({ k: f.k, labelValue: f.segment?.segment.labelValue ?? null })), segmentNumbers(plan.segments)),
+    // PixelPaddingValue is US or SS by dictionary; unsigned pixels make it US.
+    _vrMap: plan.labelmap ? { PixelData: 'OB', PixelPaddingValue: 'US' } : { PixelData: 'OB' },
   };
 }
 
@@ -327,34 +346,18 @@ function segmentItem(s: WrittenSegment): NaturalDataset {
 
 const codeItem = (c: Code): NaturalDataset => ({ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning });
 
-/**
- * All frames' bits, one bit per pixel, frames back to back without padding between them (as
- * DICOM packs BitsAllocated 1), the first pixel in the least significant bit; padded to even length.
- */
-function packFrames(input: LabelExportInput, plan: Plan): ArrayBuffer {
-  const [ni, nj, nk] = input.volume.dims;
-  const sliceSize = ni * nj;
-  const frameOf = new Int32Array(256 * nk).fill(-1);
-  plan.frames.forEach((f, n) => (frameOf[f.segment.segment.labelValue * nk + f.k] = n));
-  const bytes = Math.ceil((plan.frames.length * sliceSize) / 8);
-  const out = new Uint8Array(bytes + (bytes % 2));
-  for (let k = 0; k < nk; k++) {
-    const base = k * sliceSize;
-    for (let p = 0; p < sliceSize; p++) {
-      const value = input.labels[base + p] as number;
-      if (value === 0) continue;
-      const bit = (frameOf[value * nk + k] as number) * sliceSize + p;
-      out[bit >>> 3]! |= 1 << (bit & 7);
-    }
-  }
-  return out.buffer;
+/** Segment Number by label value (0: none), for LABELMAP pixels. */
+function segmentNumbers(segments: readonly WrittenSegment[]): Uint8Array {
+  const number = new Uint8Array(256);
+  for (const s of segments) number[s.segment.labelValue] = s.number;
+  return number;
 }
 
-function encode(dcmjs: Dcmjs, dataset: NaturalDataset, sopInstanceUID: string, version: string): Uint8Array {
+function encode(dcmjs: Dcmjs, dataset: NaturalDataset, sopInstanceUID: string, version: string, sopClassUID: string): Uint8Array {
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const meta = DicomMetaDictionary.denaturalizeDataset({
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: SEGMENTATION_STORAGE,
+    MediaStorageSOPClassUID: sopClassUID,
     MediaStorageSOPInstanceUID: sopInstanceUID,
     TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
@@ -388,9 +391,10 @@ function verifySeg(dcmjs: Dcmjs, bytes: Uint8Array, input: LabelExportInput, pla
   const expect = (what: string, got: unknown, want: unknown): void => {
     if (JSON.stringify(got) !== JSON.stringify(want)) fail(`${what} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
   };
-  expect('SOP Class UID', one(ds, 'SOPClassUID'), SEGMENTATION_STORAGE);
+  expect('SOP Class UID', one(ds, 'SOPClassUID'), plan.labelmap ? LABEL_MAP_SEGMENTATION_STORAGE : SEGMENTATION_STORAGE);
+  expect('Segmentation Type', one(ds, 'SegmentationType'), plan.labelmap ? 'LABELMAP' : 'BINARY');
   expect('Frame of Reference UID', one(ds, 'FrameOfReferenceUID'), plan.dicom.frameOfReferenceUID);
-  expect('size', [one(ds, 'Columns'), one(ds, 'Rows'), one(ds, 'BitsAllocated')], [ni, nj, 1]);
+  expect('size', [one(ds, 'Columns'), one(ds, 'Rows'), one(ds, 'BitsAllocated')], [ni, nj, plan.labelmap ? 8 : 1]);
   expect('Number of Frames', Number(one(ds, 'NumberOfFrames')), plan.frames.length);
 
   const items = seq(ds, 'SegmentSequence');
@@ -423,15 +427,15 @@ function verifySeg(dcmjs: Dcmjs, bytes: Uint8Array, input: LabelExportInput, pla
 
   const pixels = many(ds, 'PixelData')[0];
   const bits = pixels instanceof ArrayBuffer ? new Uint8Array(pixels) : ArrayBuffer.isView(pixels) ? new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength) : new Uint8Array(0);
-  if (bits.length < Math.ceil((plan.frames.length * sliceSize) / 8)) fail(`Pixel Data holds ${bits.length} bytes, too few for ${plan.frames.length} frames`);
+  if (bits.length < Math.ceil((plan.frames.length * sliceSize) / (plan.labelmap ? 1 : 8))) fail(`Pixel Data holds ${bits.length} bytes, too few for ${plan.frames.length} frames`);
 
   const geometry = sliceGeometry(v);
   const rebuilt = new Uint8Array(input.labels.length);
   const frames = seq(ds, 'PerFrameFunctionalGroupsSequence');
   expect('per-frame functional groups', frames.length, plan.frames.length);
   for (const [n, f] of frames.entries()) {
-    const number = Number(one(seq(f, 'SegmentIdentificationSequence')[0], 'ReferencedSegmentNumber'));
-    const segment = plan.segments[number - 1] ?? fail(`frame ${n + 1} names segment ${number}`);
+    const number = plan.labelmap ? 0 : Number(one(seq(f, 'SegmentIdentificationSequence')[0], 'ReferencedSegmentNumber'));
+    const segment = plan.labelmap ? null : (plan.segments[number - 1] ?? fail(`frame ${n + 1} names segment ${number}`));
     // The slice a frame covers, from its position alone: the reference is checked against it.
     const position = many(seq(f, 'PlanePositionSequence')[0], 'ImagePositionPatient').map(Number);
     const along = [0, 1, 2].reduce((sum, a) => sum + ((position[a] ?? NaN) - v.origin[a]!) * geometry.normal[a]!, 0) / v.spacing[2];
@@ -446,8 +450,18 @@ function verifySeg(dcmjs: Dcmjs, bytes: Uint8Array, input: LabelExportInput, pla
       [one(source, 'ReferencedSOPClassUID'), one(source, 'ReferencedSOPInstanceUID'), one(source, 'ReferencedFrameNumber') ?? null],
       [plan.dicom.sopClassUIDs[k], plan.dicom.sopInstanceUIDs[k], plan.dicom.frameNumbers[k]],
     );
-    const value = segment.segment.labelValue;
     const base = k * sliceSize;
+    if (!segment) {
+      // LABELMAP: each pixel names its segment; a slice appears once.
+      for (let p = 0; p < sliceSize; p++) {
+        const s = bits[n * sliceSize + p]!;
+        if (s === 0) continue;
+        if (rebuilt[base + p] !== 0) fail(`voxel ${base + p} is in two frames`);
+        rebuilt[base + p] = (plan.segments[s - 1] ?? fail(`frame ${n + 1} holds segment number ${s}`)).segment.labelValue;
+      }
+      continue;
+    }
+    const value = segment.segment.labelValue;
     for (let p = 0, bit = n * sliceSize; p < sliceSize; p++, bit++) {
       if ((bits[bit >>> 3]! & (1 << (bit & 7))) === 0) continue;
       if (rebuilt[base + p] !== 0) fail(`voxel ${base + p} is in two segments`);

@@ -78,6 +78,8 @@ export interface LabelExportJob {
   readonly types: ReadonlyMap<number, AlgorithmType>;
   /** The model named as the algorithm; none for labels drawn by hand. */
   readonly model?: ModelId | undefined;
+  /** DICOM SEG only: BINARY (default) or LABELMAP. */
+  readonly segmentationType?: 'BINARY' | 'LABELMAP' | undefined;
 }
 
 /** Export a study's labels with provenance from its label session. */
@@ -93,7 +95,8 @@ export async function exportLabels(job: LabelExportJob): Promise<LabelExportResu
   const { format, volume, labels, classes, types, model } = job;
   if (types.size === 0) throw new UserFacingError('invalid-argument', 'Nothing is labelled yet: segment or paint, then export.');
   const segments = segmentsFor(classes, types, { schema: job.schema, ...(model ? { model } : {}) });
-  const report = await WRITERS[format]({ volume, labels, segments, description: `H-SAM labels of ${volume.name}`.slice(0, 64) }, job.path);
+  const input = { volume, labels, segments, description: `H-SAM labels of ${volume.name}`.slice(0, 64) };
+  const report = format === 'dicom-seg' && job.segmentationType ? await writeDicomSeg(input, job.path, { segmentationType: job.segmentationType }) : await WRITERS[format](input, job.path);
   return {
     format,
     files: report.files.map((f) => ({ name: basename(f.path), bytes: f.bytes })),

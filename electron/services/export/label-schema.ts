@@ -41,6 +41,8 @@ export const LabelSchemaClass = z.strictObject({
   category: CodeSchema,
   type: CodeSchema,
   typeModifier: CodeSchema.optional(),
+  /** Other names other tools give the class ("gall bladder"); matched like the key, case-insensitively. */
+  synonyms: z.array(text(64)).optional(),
 });
 export type LabelSchemaClass = z.infer<typeof LabelSchemaClass>;
 

@@ -129,7 +129,8 @@ async function exportNow(setDir: string, card: ModelCard, study: LabelledStudy, 
     readSlice(frame, study.labels, z, labelF);
     readSlice(frame, study.source, z, sourceF);
     readSlice(frame, study.origin, z, originF);
-    const label = Uint8Array.from(labelF);
+    // The annotator's own labels (above the model's classes) are not the model's to learn: background.
+    const label = Uint8Array.from(labelF, (v) => (v < classes.length ? v : 0));
     // Corrected classes: what a human changed, to or away from (an erase names the erased class).
     const corrected = new Set<number>();
     sourceF.forEach((s, p) => {

@@ -3,7 +3,8 @@
  * Python the user configured.
  *
  * Pipeline: check the interpreter (found, torch and numpy import, CUDA or not) → spawn
- * `python hsam.py [--threads N] finetune --set S --model M --out O …` (never through a shell) →
+ * `python hsam.py [--threads N] finetune --set S --model M --out O …` (never through a shell; with
+ * `nproc` > 1 through `python -m torch.distributed.run`, see torchrun.ts) →
  * read its JSON lines from stdout (env, start, phase, progress per step, eval with the base
  * and the new model's held-out Dice, done | error | cancelled), turning them into progress
  * reports with an ETA → load and validate the new model folder (zod card, file sizes) → resolve.
@@ -31,6 +32,7 @@ import type { ModelCard } from '../../../common/contract/model-card.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { loadModelFolder } from '../inference/model-folder.js';
 import { checkPython, requirePython, type PythonCheck } from './python-env.js';
+import { launcherArgs } from './torchrun.js';
 
 /**
  * What the progress bar shows. Phases: `checking` (the interpreter, then the trainer loading
@@ -58,6 +60,8 @@ export interface FinetuneJobOptions {
   readonly device?: 'auto' | 'cpu' | 'cuda';
   /** torch CPU threads (the trainer's default is 1: the app and the trainer share the cores). */
   readonly threads?: number;
+  /** Data-parallel processes on this machine, started by torch.distributed.run (default 1). */
+  readonly nproc?: number;
   /** Version string of the new model (default: the trainer's `<base>+ft.<time>`). */
   readonly version?: string;
   readonly onProgress?: (p: FinetuneProgress) => void;
@@ -101,6 +105,8 @@ export interface FinetuneRun {
   readonly comparison: readonly DiceRow[];
   readonly trainingSet: { readonly id: string; readonly trainSlices: number; readonly valSlices: number };
   readonly steps: number;
+  /** Data-parallel processes the trainer ran (1 unless started with nproc). */
+  readonly processes: number;
   readonly env: TrainerEnv;
   /** Wall clock of the whole job, and of the training steps alone. */
   readonly seconds: number;
@@ -123,7 +129,7 @@ const Dice = z.object({ perClass: z.record(z.string(), z.number()), mean: z.numb
 /** The trainer's JSON lines; anything else on stdout is a log line. */
 const TrainerEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('env'), python: z.string(), executable: z.string(), torch: z.string(), cuda: z.boolean(), device: z.string(), threads: z.number() }),
-  z.object({ event: z.literal('start'), steps: z.number(), trainSlices: z.number(), valSlices: z.number(), device: z.string(), trainingSet: z.string() }),
+  z.object({ event: z.literal('start'), processes: z.number().optional(), steps: z.number(), trainSlices: z.number(), valSlices: z.number(), device: z.string(), trainingSet: z.string() }),
   z.object({ event: z.literal('phase'), phase: z.string() }),
   z.object({ event: z.literal('progress'), step: z.number(), steps: z.number(), loss: z.number(), eta_s: z.number(), elapsed_s: z.number().optional() }),
   z.object({ event: z.literal('eval'), before: Dice.nullable().optional(), after: Dice.nullable().optional(), valSlices: z.array(z.string()).optional() }),
@@ -227,6 +233,7 @@ class Job implements FinetuneJob {
     positiveInt('Steps', o.steps, 1_000_000);
     positiveInt('Batch size', o.batchSize, 1024);
     positiveInt('Threads', o.threads, 1024);
+    positiveInt('Processes', o.nproc, 256);
     const out = resolve(o.outDir);
     const outStat = statSync(out, { throwIfNoEntry: false });
     if (outStat && (!outStat.isDirectory() || readdirSync(out).length > 0)) {
@@ -264,7 +271,7 @@ class Job implements FinetuneJob {
   /** Runs the trainer to its end; resolves with its exit code or signal, never rejects. */
   private spawnTrainer(out: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }> {
     const o = this.opts;
-    const args = [resolve(o.script)];
+    const args = [...launcherArgs(o.nproc), resolve(o.script)];
     if (o.threads !== undefined) args.push('--threads', String(o.threads));
     args.push('finetune', '--set', resolve(o.setDir), '--model', resolve(o.modelDir), '--out', out);
     if (o.steps !== undefined) args.push('--steps', String(o.steps));
@@ -399,6 +406,7 @@ class Job implements FinetuneJob {
       comparison: compareDice(card, before, after),
       trainingSet: { id: start?.trainingSet ?? '', trainSlices: start?.trainSlices ?? 0, valSlices: start?.valSlices ?? 0 },
       steps: this.steps,
+      processes: start?.processes ?? 1,
       env,
       seconds: Math.round(performance.now() - this.t0) / 1000,
       trainSeconds: done.seconds ?? Math.round(this.trainMs) / 1000,

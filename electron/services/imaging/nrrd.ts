@@ -70,7 +70,12 @@ function unescapeValue(v: string): string {
   return v.replace(/\\(\\|n)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
 }
 
-export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> {
+/**
+ * `layers`: accept one non-spatial first axis of any size (3D Slicer's overlapping-segment
+ * layers, `sizes: L X Y Z` with `space directions: none …`); the voxels then hold L values per
+ * voxel, layer fastest, and `layers` says how many.
+ */
+export async function readNrrdWithFields(path: string, opts: { layers?: boolean } = {}): Promise<NrrdWithFields & { readonly layers: number }> {
   const name = basename(path);
   const file = await readRegularFile(path, { name });
   if (file.subarray(0, 4).toString('latin1') !== 'NRRD') throw new UserFacingError('unreadable', `${name} is not a NRRD file.`);
@@ -110,13 +115,15 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   const directions = directionsText?.split(/\s+(?=\(|none)/).map((d) => (d.trim() === 'none' ? null : vector(d)));
   // Non-spatial axes ("none" direction, e.g. Slicer's segment layers) may only have size 1.
   const spatial: number[] = [];
+  let layers = 1;
   for (let a = 0; a < dimension; a++) {
     if (directions ? directions[a] !== null : a < 3) spatial.push(a);
+    else if (opts.layers && a === 0 && directions) layers = sizes[0] ?? 1;
     else if ((sizes[a] ?? 1) > 1) throw bad(`it holds ${sizes[a]} values per voxel (layers or components); open a single 3-D label map or image`);
   }
   if (spatial.length > 3) throw bad(`${spatial.length} spatial axes; open a 3-D volume`);
   const dims = [0, 1, 2].map((i) => (spatial[i] === undefined ? 1 : (sizes[spatial[i]] as number))) as unknown as Vec3;
-  checkVoxelBudget(name, dims, ctor.BYTES_PER_ELEMENT);
+  checkVoxelBudget(name, dims, ctor.BYTES_PER_ELEMENT * layers);
 
   const columns: Vec3[] = [];
   const spacings = (field('spacings') ?? '').split(/\s+/).map(Number);
@@ -141,7 +148,7 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   const encoding = (field('encoding') ?? 'raw').toLowerCase();
   const gzipped = encoding === 'gzip' || encoding === 'gz';
   if (!gzipped && encoding !== 'raw') throw bad(`NRRD encoding "${encoding}" is not supported (use raw or gzip)`);
-  const count = dims[0] * dims[1] * dims[2];
+  const count = dims[0] * dims[1] * dims[2] * layers;
   const bytes = count * ctor.BYTES_PER_ELEMENT;
   // Raw detached data may carry a header of its own; NRRD says to skip from the end then.
   const skip = Number(field('byte skip') ?? 0);
@@ -160,7 +167,7 @@ export async function readNrrdWithFields(path: string): Promise<NrrdWithFields> 
   const bigEndian = (field('endian') ?? 'little').toLowerCase() === 'big';
   if (bigEndian && ctor.BYTES_PER_ELEMENT > 1) swap(data, ctor.BYTES_PER_ELEMENT);
   const voxels = new ctor(data.buffer);
-  return { volume: { name, dims, spacing, origin, direction, voxelType: voxelTypeOf(voxels), voxels }, keyValues };
+  return { volume: { name, dims, spacing, origin, direction, voxelType: voxelTypeOf(voxels), voxels }, keyValues, layers };
 }
 
 /**

@@ -70,7 +70,7 @@ export class InferenceService {
   segment(
     volumeKey: string,
     volume: Geometry & { readonly voxels: VoxelArray; readonly modality?: string | undefined },
-    opts: { batch?: number; slices?: readonly number[]; onProgress?: (p: SegmentProgress) => void } = {},
+    opts: { batch?: number; slices?: readonly number[]; output?: Uint8Array; onProgress?: (p: SegmentProgress) => void } = {},
   ): SegmentJob {
     if (!this.#model) throw new UserFacingError('not-found', 'No model is loaded; load a model first.');
     const id = this.#nextId++;
@@ -83,6 +83,7 @@ export class InferenceService {
         modality: volume.modality,
         batch: opts.batch ?? batchForMemory(this.#model.card, slicePixels(volume)),
         ...(opts.slices ? { slices: opts.slices } : {}),
+        ...(opts.output ? { output: opts.output } : {}),
       },
       opts.onProgress,
       id,

@@ -15,6 +15,8 @@ export type InferenceRequest =
       readonly volumeKey: string;
       readonly volume: Geometry & { readonly voxels: VoxelArray };
       readonly modality: string | undefined;
+      /** Volume-sized labels in shared memory to write into (main reads finished slices during the run). */
+      readonly output?: Uint8Array;
       readonly batch: number;
       readonly slices?: readonly number[];
     }

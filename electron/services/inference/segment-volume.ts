@@ -36,6 +36,8 @@ export interface SegmentProgress {
   readonly elapsedMs: number;
   /** Estimated time to finish, from the mean time per slice so far. */
   readonly etaMs: number;
+  /** The slices this batch finished (their labels are in the output array from now on). */
+  readonly slices: readonly number[];
 }
 
 export interface SegmentOptions {
@@ -45,6 +47,8 @@ export interface SegmentOptions {
   readonly slices?: readonly number[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SegmentProgress) => void;
+  /** Where to write the labels (volume-sized; shared memory lets main read finished slices during the run). */
+  readonly output?: Uint8Array;
   /** Embeddings of slices already encoded, by slice index; filled as slices are encoded. */
   readonly embeddingCache?: EmbeddingStore;
 }
@@ -131,7 +135,7 @@ export async function segmentVolume(
   const { width: w, height: h } = frame;
   const batchSize = Math.max(1, opts.batch ?? 4);
   const todo = [...(opts.slices ?? Array.from({ length: frame.depth }, (_, z) => z))];
-  const labels = new Uint8Array(volume.voxels.length);
+  const labels = opts.output ?? new Uint8Array(volume.voxels.length);
   const uncertainty = new Float64Array(frame.depth).fill(Number.NaN);
   const completed: number[] = [];
   const started = performance.now();
@@ -191,6 +195,7 @@ export async function segmentVolume(
       total: todo.length,
       elapsedMs,
       etaMs: (elapsedMs / completed.length) * (todo.length - completed.length),
+      slices: zs,
     });
   }
   return { labels, uncertainty, frame, completed, cancelled: false };

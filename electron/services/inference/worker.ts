@@ -43,6 +43,7 @@ async function handle(req: InferenceRequest): Promise<void> {
           modality: req.modality,
           batch: req.batch,
           ...(req.slices ? { slices: req.slices } : {}),
+          ...(req.output ? { output: req.output } : {}),
           signal: abort.signal,
           embeddingCache: cache.forVolume(`${loaded.card.name}@${loaded.card.version}/${req.volumeKey}`),
           onProgress: (progress) => post({ type: 'progress', id: req.id, progress }),
@@ -57,7 +58,8 @@ async function handle(req: InferenceRequest): Promise<void> {
             cancelled: r.cancelled,
             sliceAxis: r.frame.sliceAxis,
           },
-          [r.labels.buffer as ArrayBuffer],
+          // Shared memory is shared, not moved.
+          r.labels.buffer instanceof ArrayBuffer ? [r.labels.buffer] : [],
         );
       } finally {
         running.delete(req.id);

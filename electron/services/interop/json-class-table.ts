@@ -7,8 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ModelClass } from '../../../common/contract/segmentation.js';
+import { ClassTableError, colourFor, type TableClass } from './table-class.js';
 
-export class ClassTableError extends Error {}
+export { ClassTableError };
 
 type Table = ReadonlyMap<number, string>;
 
@@ -23,18 +24,8 @@ function asTable(o: unknown): Table | undefined {
   return t.size > 0 ? t : undefined;
 }
 
-/** A colour per value that differs between neighbours (golden-angle hues), for tables without colours. */
-function colour(v: number): [number, number, number] {
-  const h = (v * 137.508) % 360;
-  const f = (n: number): number => {
-    const k = (n + h / 30) % 12;
-    return Math.round(255 * (0.5 - 0.45 * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
-}
-
-/** The classes (index 0 = background) for the label values present, named by the JSON table. */
-export async function readJsonClassTable(spec: string, values: readonly number[]): Promise<ModelClass[]> {
+/** The values the JSON table names (it must name every value present). */
+export async function readJsonClassNames(spec: string, values: readonly number[]): Promise<TableClass[]> {
   const hash = spec.lastIndexOf('#');
   const [file, key] = hash > 0 ? [spec.slice(0, hash), spec.slice(hash + 1)] : [spec, undefined];
   let json: unknown;
@@ -66,7 +57,13 @@ export async function readJsonClassTable(spec: string, values: readonly number[]
   }
   const missing = wanted.filter((v) => !table.has(v));
   if (missing.length > 0) throw new ClassTableError(`The labels hold value${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the class table ${spec} does not name.`);
+  return [...table].sort(([a], [b]) => a - b).filter(([v]) => v > 0).map(([value, name]) => ({ value, name }));
+}
+
+/** The classes (index 0 = background) for the label values present, named by the JSON table. */
+export async function readJsonClassTable(spec: string, values: readonly number[]): Promise<ModelClass[]> {
+  const table = new Map((await readJsonClassNames(spec, values)).map((c) => [c.value, c.name]));
   const max = Math.max(0, ...table.keys());
   // Indices are contiguous (the writers index classes by value); unnamed gaps are never exported.
-  return Array.from({ length: max + 1 }, (_, i) => ({ index: i, name: i === 0 ? 'background' : (table.get(i) ?? `label ${i}`), color: colour(i) }));
+  return Array.from({ length: max + 1 }, (_, i) => ({ index: i, name: i === 0 ? 'background' : (table.get(i) ?? `label ${i}`), color: colourFor(i) }));
 }

@@ -105,6 +105,21 @@ describe('LabelSession editing', () => {
     await s.close();
   });
 
+  it("a model run never overwrites labels that are not the model's classes (the annotator's own)", async () => {
+    const s = await open();
+    const lesion = disk(dims, [20, 15, 3], 4);
+    await s.paint(lesion, 9);
+    // Erased by hand, then the model proposes class 2 everywhere: the human source alone would keep it.
+    const model = new Uint8Array(s.labels.length).fill(2);
+    await s.applyModel(model, [3], { modelClasses: 9, overwriteHuman: true });
+    expect(count(s.labels, 9)).toBe(lesion.length);
+    expect(count(s.labels, 2)).toBe(dims[0] * dims[1] - lesion.length);
+    // Without the class count (an older caller), the rule falls back to human-edit protection only.
+    await s.applyModel(model, [3], { overwriteHuman: true });
+    expect(count(s.labels, 9)).toBe(0);
+    await s.close();
+  });
+
   it('remembers which model version wrote each slice, through undo, snapshots and the journal', async () => {
     const dir = fresh();
     const s = await open(dir);

@@ -186,6 +186,25 @@ export class LabelSession {
   }
 
   /**
+   * Labels from a file painted as the user's own, as one step: every voxel `labels` labels
+   * (0 leaves a voxel as it is), locked classes kept both ways; the slices reached become
+   * corrected. Nothing changed: no step.
+   */
+  paintLabels(labels: Uint8Array): Promise<Step> {
+    return this.#exclusive(async () => {
+      const visit: CandidateVisitor = (emit) => {
+        for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) emit(i, labels[i]!, Source.human);
+      };
+      const locked = this.lockedClasses;
+      const diff = makeDiff(this.labels, this.source, visit, (_i, cur, next) => locked.has(cur) || locked.has(next));
+      const touched = new Set<number>();
+      for (let n = 0; n < diff.indices.length; n++) touched.add(this.sliceOf(diff.indices[n]!));
+      const step = { diff, status: this.#statusChange(touched, (s) => (s === SliceStatus.reviewed ? s : SliceStatus.corrected)) };
+      return diff.indices.length === 0 ? step : this.#commit(step);
+    });
+  }
+
+  /**
    * A model run: `modelLabels` (volume grid) on the slices in `slices` (status-axis indices).
    * Keeps locked classes, reviewed slices and human voxels unless told otherwise; the slices it
    * writes that were untouched become auto.
@@ -193,7 +212,7 @@ export class LabelSession {
   applyModel(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId } = {},
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId; modelClasses?: number } = {},
   ): Promise<Step> {
     return this.#exclusive(() => this.#applyModelNow(modelLabels, slices, opts));
   }
@@ -201,17 +220,9 @@ export class LabelSession {
   async #applyModelNow(
     modelLabels: Uint8Array,
     slices: readonly number[],
-    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId },
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; model?: ModelId; modelClasses?: number },
   ): Promise<Step> {
-    const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
-    const visit: CandidateVisitor = (emit) => {
-      for (const z of run) this.#forEachInSlice(z, (i) => emit(i, modelLabels[i]!, modelLabels[i] === 0 ? Source.none : Source.auto));
-    };
-    const locked = this.lockedClasses;
-    const diff = makeDiff(this.labels, this.source, visit, (i, cur, next) => {
-      if (locked.has(cur) || locked.has(next)) return true;
-      return !opts.overwriteHuman && this.source[i] === Source.human;
-    });
+    const { run, diff } = this.#modelDiff(modelLabels, slices, opts);
     const model = opts.model ?? { name: 'unknown model', version: '' };
     const known = this.models.findIndex((m) => sameModel(m, model));
     const index = known >= 0 ? known + 1 : this.models.length + 1;
@@ -221,6 +232,34 @@ export class LabelSession {
       status: this.#statusChange(new Set(run), (s) => (s === SliceStatus.untouched ? SliceStatus.auto : s)),
       models: { slices: zs, before: Uint16Array.from(zs, (z) => this.sliceModel[z]!), after: new Uint16Array(zs.length).fill(index), model },
     });
+  }
+
+  /**
+   * What merging a model's labels on some slices would change, without changing anything: a run's
+   * finished slices shown while it goes on (the run itself is merged as one step at its end).
+   */
+  previewModel(modelLabels: Uint8Array, slices: readonly number[], opts: { modelClasses?: number } = {}): { indices: Uint32Array; values: Uint8Array } {
+    const { diff } = this.#modelDiff(modelLabels, slices, opts);
+    return { indices: diff.indices, values: diff.after };
+  }
+
+  #modelDiff(
+    modelLabels: Uint8Array,
+    slices: readonly number[],
+    opts: { overwriteReviewed?: boolean; overwriteHuman?: boolean; modelClasses?: number },
+  ): { run: number[]; diff: LabelDiff } {
+    const run = slices.filter((z) => opts.overwriteReviewed || this.sliceStatus[z] !== SliceStatus.reviewed);
+    const visit: CandidateVisitor = (emit) => {
+      for (const z of run) this.#forEachInSlice(z, (i) => emit(i, modelLabels[i]!, modelLabels[i] === 0 ? Source.none : Source.auto));
+    };
+    const locked = this.lockedClasses;
+    // Labels the model does not have (the annotator's own) are never overwritten by it.
+    const foreign = opts.modelClasses ?? 256;
+    const diff = makeDiff(this.labels, this.source, visit, (i, cur, next) => {
+      if (locked.has(cur) || locked.has(next) || cur >= foreign) return true;
+      return !opts.overwriteHuman && this.source[i] === Source.human;
+    });
+    return { run, diff };
   }
 
   /** The model that last wrote a slice, or null. */

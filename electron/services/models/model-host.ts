@@ -18,6 +18,13 @@ export interface ModelRun extends Segmentation {
   readonly seconds: number;
 }
 
+export interface RunOptions {
+  readonly batch?: number | undefined;
+  readonly onProgress: (p: Omit<EventPayload<'segmentProgress'>, 'volumeId'>) => void;
+  /** After each batch: the slices it finished and the run's labels so far (volume-sized, the worker keeps writing). */
+  readonly onSlices?: ((slices: readonly number[], labels: Uint8Array) => void) | undefined;
+}
+
 export class ModelHost {
   readonly #inference = new InferenceService();
   #status: ModelStatus | null = null;
@@ -73,11 +80,11 @@ export class ModelHost {
    * arrives while the volume is still being looked up stops it. The voxels reach the worker
    * without a copy when they are in shared memory (see Study.volumeForWorker).
    */
-  run(key: string, volume: Volume | Promise<Volume>, opts: { batch?: number | undefined; onProgress: (p: Omit<EventPayload<'segmentProgress'>, 'volumeId'>) => void }): Promise<ModelRun> {
+  run(key: string, volume: Volume | Promise<Volume>, opts: RunOptions): Promise<ModelRun> {
     return this.#runs.track(this.#run(key, volume, opts));
   }
 
-  async #run(key: string, volume: Volume | Promise<Volume>, opts: { batch?: number | undefined; onProgress: (p: Omit<EventPayload<'segmentProgress'>, 'volumeId'>) => void }): Promise<ModelRun> {
+  async #run(key: string, volume: Volume | Promise<Volume>, opts: RunOptions): Promise<ModelRun> {
     const status = this.#status;
     if (!status) throw new UserFacingError('not-found', 'No model is loaded; load a model first.');
     if (this.#running.has(key)) throw new UserFacingError('busy', 'This volume is already being segmented.');
@@ -85,7 +92,17 @@ export class ModelHost {
     this.#running.set(key, entry);
     try {
       const started = performance.now();
-      const job = this.#inference.segment(key, await volume, { ...(opts.batch === undefined ? {} : { batch: opts.batch }), onProgress: opts.onProgress });
+      const v = await volume;
+      // The worker writes into shared memory, so finished slices can be shown before the run ends.
+      const output = opts.onSlices ? new Uint8Array(new SharedArrayBuffer(v.voxels.length)) : undefined;
+      const job = this.#inference.segment(key, v, {
+        ...(opts.batch === undefined ? {} : { batch: opts.batch }),
+        ...(output ? { output } : {}),
+        onProgress: ({ slices, ...p }) => {
+          opts.onProgress(p);
+          if (output) opts.onSlices?.(slices, output);
+        },
+      });
       entry.job = job;
       if (entry.cancelled) job.cancel();
       const r = await job.result;

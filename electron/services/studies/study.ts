@@ -124,13 +124,34 @@ export class Study {
   }
 
   /**
-   * Merge a model run like any other undoable step (never over locked classes, reviewed slices
-   * or human edits) and remember its uncertainty for the review queue.
+   * Merge a model run like any other undoable step (never over locked classes, reviewed slices,
+   * human edits or labels that are not the model's classes) and remember its uncertainty for the review queue.
    */
-  async applyModelRun(run: ModelProposal, model: ModelId): Promise<StudyChange> {
-    const step = await this.session.applyModel(run.labels, run.completed, { model });
+  async applyModelRun(run: ModelProposal, model: ModelId, modelClasses?: number): Promise<StudyChange> {
+    const step = await this.session.applyModel(run.labels, run.completed, { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
     if (run.sliceAxis === this.statusAxis) this.#rememberUncertainty(run.uncertainty, run.completed);
     return this.#change(step);
+  }
+
+  /** A running model's finished slices as merging them would set them, without merging (see LabelSession.previewModel). */
+  previewModelRun(labels: Uint8Array, slices: readonly number[], modelClasses?: number): { indices: Uint32Array; values: Uint8Array } {
+    return this.session.previewModel(labels, slices, modelClasses === undefined ? {} : { modelClasses });
+  }
+
+  /**
+   * Labels read from a file (study class values, volume order) as one undoable step: as a
+   * proposal, merged like a model run (named `source`) on the slices the file labels; as the
+   * user's own, every labelled voxel painted in one step. Background in the
+   * file never erases a human label.
+   */
+  async importLabels(labels: Uint8Array, as: 'proposal' | 'human', source: ModelId): Promise<StudyChange> {
+    if (labels.length !== this.session.labels.length) throw new UserFacingError('internal', `Imported labels have ${labels.length} voxels; the study has ${this.session.labels.length}.`);
+    if (as === 'proposal') {
+      const slices = new Set<number>();
+      for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) slices.add(this.session.sliceOf(i));
+      return this.#change(await this.session.applyModel(labels, [...slices].sort((a, b) => a - b), { model: source }));
+    }
+    return this.#change(await this.session.paintLabels(labels));
   }
 
   #rememberUncertainty(u: Float64Array, completed: readonly number[]): void {
@@ -163,3 +184,4 @@ export class Study {
     };
   }
 }
+

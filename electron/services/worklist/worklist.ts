@@ -3,7 +3,7 @@
  * or of a list file (one path a line), and each case's status kept in one JSON file in the app's
  * data folder, written atomically so it survives a restart or a crash mid-save.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { CaseMark, type CaseStatus, type WorklistCase } from '../../../common/contract/worklist.js';
@@ -14,11 +14,16 @@ const VOLUME_FILE = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
 /** `hsam segment`'s output beside the inputs is a result, not a case. */
 const LABEL_FILE = /\.labels\.nii\.gz$/i;
 
-const Store = z.object({ version: z.literal(1), cases: z.record(z.string(), CaseMark) });
+const Store = z.object({
+  version: z.literal(1),
+  cases: z.record(z.string(), CaseMark),
+  /** The folder or list file open when the app last closed, reopened at start. */
+  source: z.string().optional(),
+});
 type Store = z.infer<typeof Store>;
 
 /** The cases a folder holds: its volume files and its sub-folders (each a DICOM series), sorted. */
-type FoundCase = { path: string; kind: WorklistCase['kind'] };
+export type FoundCase = { path: string; kind: WorklistCase['kind'] };
 
 export async function casesInFolder(folder: string): Promise<FoundCase[]> {
   const entries = await readdir(folder, { withFileTypes: true });
@@ -58,7 +63,7 @@ export function segmentOutputFor(folder: string, volumePath: string, outFolder: 
 export class WorklistStore {
   private constructor(
     private readonly file: string,
-    private readonly store: Store,
+    private store: Store,
   ) {}
 
   static async open(dataDir: string): Promise<WorklistStore> {
@@ -86,10 +91,22 @@ export class WorklistStore {
 
   async set(path: string, status: CaseStatus, by: string, at = new Date()): Promise<CaseMark> {
     const mark = CaseMark.parse({ status, by, at: at.toISOString() });
-    const cases = { ...this.store.cases, [resolve(path)]: mark };
-    await writeFileAtomic(this.file, [Buffer.from(`${JSON.stringify({ version: 1, cases }, null, 2)}\n`)]);
-    this.store.cases = cases; // only once on disk: a failed save leaves memory and file agreeing
+    await this.#write({ ...this.store, cases: { ...this.store.cases, [resolve(path)]: mark } });
     return mark;
+  }
+
+  get source(): string | null {
+    return this.store.source ?? null;
+  }
+
+  async setSource(path: string): Promise<void> {
+    if (this.store.source !== resolve(path)) await this.#write({ ...this.store, source: resolve(path) });
+  }
+
+  async #write(next: Store): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    await writeFileAtomic(this.file, [Buffer.from(`${JSON.stringify(next, null, 2)}\n`)]);
+    this.store = next; // only once on disk: a failed save leaves memory and file agreeing
   }
 
   /** The first case after `current` that is not yet reviewed or exported ("Save & next"). */

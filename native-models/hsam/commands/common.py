@@ -11,13 +11,16 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
+from .. import distributed
 from ..train import pooled_dice
 
 VIT = {"b": "vit_b", "l": "vit_l", "h": "vit_h", "tiny": "tiny"}
 
 
 def emit(event: Dict[str, Any]) -> None:
-    """One JSON object per line on stdout, for the app's progress bar."""
+    """One JSON object per line on stdout, for the app's progress bar (torchrun: rank 0 only)."""
+    if not distributed.is_main_process():
+        return
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 

@@ -16,6 +16,7 @@ import onnx
 import torch
 
 from .. import card as cardlib
+from .. import distributed
 from ..card import INT8_ENCODER
 from ..checkpoint import load_ours
 from ..data import SliceSet, load_slices, read_manifest, split_set
@@ -36,7 +37,9 @@ def partial_dir(out: str, pid: Optional[int] = None) -> str:
     named after it and the process id, so a crashed or killed run never leaves a folder at
     ``out`` that looks like a model (the app removes ``.<name>.partial-<pid>`` after a kill)."""
     out = os.path.abspath(out)
-    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid or os.getpid()}")
+    if pid is None:  # under torchrun, the launcher's pid: the one the app knows
+        pid = os.getppid() if distributed.rank_from_env() else os.getpid()
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-{pid}")
 
 
 def environment(device: str) -> Dict[str, Any]:
@@ -114,9 +117,13 @@ def finetune(
         raise ValueError(f"training set {set_dir} has no training slices (train.txt is empty)")
     tr = load_slices(set_dir, train_names, cfg.img_size, cfg.num_outputs)
     va = load_slices(set_dir, val_names, cfg.img_size, cfg.num_outputs) if val_names else None
+    rank = distributed.rank_from_env()  # torchrun: data-parallel, rank 0 evaluates and writes
+    if rank:
+        distributed.check_batch(rank, batch_size)
     emit(
         {
             "event": "start",
+            "processes": rank.world_size if rank else 1,
             "steps": steps,
             "trainSlices": len(train_names),
             "valSlices": len(val_names),
@@ -126,7 +133,7 @@ def finetune(
     )
     base_ref = {"name": base["name"], "version": base["version"]}
     baseline = None
-    if va is not None:
+    if va is not None and (rank is None or rank.is_main):
         emit({"event": "phase", "phase": "baseline"})
         baseline = dice_report(
             predict_labels(model, va.images),
@@ -137,7 +144,16 @@ def finetune(
             f"on the same {len(val_names)} held-out slices.",
         )
     opts = TrainOptions(steps=steps, batch_size=batch_size, lr=lr, seed=seed, mode=mode, device=device)
-    hist = train(model, tr, opts, progress=emit)
+    if rank is None:
+        hist = train(model, tr, opts, progress=emit)
+    else:
+        try:
+            opts.device = distributed.start(rank, device)
+            hist = distributed.train_ddp(model, tr, opts, rank, progress=emit)
+        finally:
+            distributed.stop()
+        if not rank.is_main:
+            return {}
     model.image_encoder.fold_lora()
     model.to("cpu").eval()
     quality = None

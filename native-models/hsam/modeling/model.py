@@ -6,7 +6,7 @@ output is a pure function of the image embedding E; the app caches E per slice.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 from torch import nn
@@ -46,6 +46,7 @@ class HSam(nn.Module):
         embedding_noise: float = 0.0,
         pe: Optional[torch.Tensor] = None,
         dense: Optional[torch.Tensor] = None,
+        noise_fn: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
     ) -> Dict[str, torch.Tensor]:
         """E [B, C, g, g] -> dict of float32 logits (before softmax):
 
@@ -55,7 +56,8 @@ class HSam(nn.Module):
 
         ``embedding_noise`` > 0 (training only) adds the released code's
         stage-2 noise N(0,1) * noise * (max E - min E) to E. ``pe``/``dense``
-        let the exporter pass precomputed constants.
+        let the exporter pass precomputed constants. ``noise_fn(E)`` replaces that noise
+        term (data-parallel training draws it for the whole global batch, distributed.py).
         """
         if pe is None:
             pe = self.prompt_encoder.dense_pe()
@@ -69,7 +71,8 @@ class HSam(nn.Module):
         prior = prior.softmax(dim=1).flatten(2)
         emb2 = emb
         if embedding_noise > 0:
-            emb2 = emb + torch.randn_like(emb) * embedding_noise * (emb.max() - emb.min())
+            noise = noise_fn(emb) if noise_fn else torch.randn_like(emb) * embedding_noise * (emb.max() - emb.min())
+            emb2 = emb + noise
         # What the released CMAttn reduces to (see hierarchical_decoder.py).
         src2 = 2 * (emb2 + dense)
         logits2 = self.mask_decoder2(src2, pe, prior, up1)

@@ -14,6 +14,7 @@ import type {
 } from '../../../common/contract/learning';
 import type { EventPayload } from '../../../common/contract/api';
 import { hsam, unwrap } from '../api/client';
+import { versionVerdict } from '../../../common/model-verdict';
 import type { Segmenter } from './segmenter.svelte';
 import type { Study } from './study.svelte';
 
@@ -29,11 +30,21 @@ export class Learning {
   result = $state.raw<FinetuneResult | null>(null);
   versions = $state.raw<readonly ModelVersion[]>([]);
   switching = $state(false);
+  /** What happened to the last model the user added (e.g. added but not loaded: worse than its parent). */
+  importNotice = $state<string | null>(null);
 
   constructor(
     private readonly study: Study,
     private readonly segmenter: Segmenter,
-  ) {}
+  ) {
+    // What belongs to one study (its review position, its export and training-set results) starts afresh with the next.
+    study.onShow(() => {
+      this.review = null;
+      this.reviewDone = false;
+      this.lastExport = null;
+      this.lastTraining = null;
+    });
+  }
 
   listen(): () => void {
     return hsam.events.onDidFinetuneProgress((p) => {
@@ -65,8 +76,10 @@ export class Learning {
     this.exporting = format;
     try {
       const r = await hsam.export.labels({ volumeId: meta.volumeId, format });
-      if (r.ok) this.lastExport = r.value;
-      else this.study.report(r.error);
+      if (r.ok) {
+        this.lastExport = r.value;
+        this.study.succeeded('export');
+      } else this.study.report(r.error, 'export');
     } finally {
       this.exporting = null;
     }
@@ -79,7 +92,8 @@ export class Learning {
     try {
       await this.#try(async () => {
         this.lastTraining = unwrap(await hsam.export.trainingSlices({ volumeId: meta.volumeId }));
-      });
+        this.study.succeeded('training');
+      }, 'training');
     } finally {
       this.exporting = null;
     }
@@ -97,8 +111,10 @@ export class Learning {
     this.progress = { phase: 'checking', step: 0, steps: this.steps, loss: null, elapsedMs: 0, etaMs: 0 };
     try {
       const r = await hsam.finetune.start({ steps: this.steps });
-      if (r.ok) this.result = r.value;
-      else this.study.report(r.error);
+      if (r.ok) {
+        this.result = r.value;
+        this.study.succeeded('finetune');
+      } else this.study.report(r.error, 'finetune');
       await this.#refreshVersions();
     } finally {
       this.progress = null;
@@ -107,6 +123,27 @@ export class Learning {
 
   async cancel(): Promise<void> {
     await hsam.finetune.cancel({});
+  }
+
+  /** Add a model folder (or a zipped one) the user chose: registered, and loaded unless it is worse than its parent. */
+  async importModel(kind: 'folder' | 'zip'): Promise<void> {
+    const chosen = kind === 'folder' ? await hsam.file.chooseModelFolder({}) : await hsam.file.chooseModelArchive({});
+    if (!chosen.ok) return this.study.report(chosen.error);
+    this.switching = true;
+    this.importNotice = null;
+    try {
+      const r = await hsam.models.import({ fileId: chosen.value.fileId });
+      if (!r.ok) return this.study.report(r.error, 'model');
+      this.study.succeeded('model');
+      this.versions = r.value.registry.versions;
+      const v = r.value.version;
+      if (r.value.loaded) {
+        this.segmenter.model = r.value.loaded;
+        this.importNotice = `${v.name} ${v.version} added and in use.`;
+      } else this.importNotice = `${v.name} ${v.version} added but not loaded: ${versionVerdict(v).sentence ?? ''} Choose "Use anyway" to try it.`;
+    } finally {
+      this.switching = false;
+    }
   }
 
   /** Switch to a version (a new one, or back to an earlier one). */
@@ -127,11 +164,11 @@ export class Learning {
     if (reg.ok) this.versions = reg.value.versions;
   }
 
-  async #try(work: () => Promise<void>): Promise<void> {
+  async #try(work: () => Promise<void>, source: string | null = null): Promise<void> {
     try {
       await work();
     } catch (e) {
-      this.study.report(e);
+      this.study.report(e, source);
     }
   }
 }

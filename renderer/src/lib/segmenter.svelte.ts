@@ -31,8 +31,9 @@ export class Segmenter {
     this.loadingModel = true;
     try {
       this.model = unwrap(await hsam.model.load({ fileId: folder.fileId }));
+      this.study.succeeded('model');
     } catch (e) {
-      this.study.report(e);
+      this.study.report(e, 'model');
     } finally {
       this.loadingModel = false;
     }
@@ -49,13 +50,14 @@ export class Segmenter {
     const meta = this.study.meta;
     if (!meta || this.running) return;
     this.running = { done: 0, total: 0, etaMs: 0 };
-    this.study.error = null;
     try {
       const run = unwrap(await hsam.segment.start({ volumeId: meta.volumeId }));
       this.lastRun = run;
       this.study.applyChange(run.change);
+      this.study.succeeded('segment');
     } catch (e) {
-      this.study.report(e);
+      this.study.report(e, 'segment');
+      await this.study.resync();
     } finally {
       this.running = null;
     }

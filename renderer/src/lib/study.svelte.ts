@@ -29,6 +29,8 @@ export class Study {
   loading = $state<string | null>(null);
   progress = $state.raw<Progress | null>(null);
   error = $state<string | null>(null);
+  /** The action the error banner reports (e.g. 'export'): its next success clears the banner. */
+  errorSource = $state<string | null>(null);
   /** A scanned folder whose series the user is choosing from. */
   scan = $state.raw<FolderScan | null>(null);
   /** The label volume main holds for this study (edited in place; see labelVersion). */
@@ -71,16 +73,66 @@ export class Study {
   }
 
   /** One way to report a failed call: a cancel is no failure; anything else shows in the banner. */
-  report(e: unknown): void {
+  report(e: unknown, source: string | null = null): void {
     const message = failureMessage(e);
-    if (message !== null) this.error = message;
+    if (message === null) return;
+    this.error = message;
+    this.errorSource = source;
   }
 
-  /** Follow main's progress events for long reads; returns the unsubscribe. */
+  /** An action succeeded: the banner that reported its earlier failure goes. */
+  succeeded(source: string): void {
+    if (this.error !== null && this.errorSource === source) this.error = this.errorSource = null;
+  }
+
+  /** Called with each newly shown study, so per-study state elsewhere starts afresh. */
+  #onShow: (() => void)[] = [];
+  onShow(listener: () => void): () => void {
+    this.#onShow.push(listener);
+    return () => (this.#onShow = this.#onShow.filter((l) => l !== listener));
+  }
+
+  /** Open a study another way (a worklist case): the same loading state, errors and display. */
+  async load(name: string, fetch: () => Promise<OpenedStudy>): Promise<boolean> {
+    let shown = false;
+    await this.#loading(name, async () => {
+      this.#show(await fetch());
+      shown = true;
+    });
+    return shown;
+  }
+
+  /** Follow main's progress events for long reads, and a run's labels slice by slice; returns the unsubscribe. */
   listen(): () => void {
-    return hsam.events.onDidScanProgress(({ phase, done, total }) => {
+    const offScan = hsam.events.onDidScanProgress(({ phase, done, total }) => {
       this.progress = done >= total ? null : { label: phaseLabel[phase], done, total };
     });
+    const offRun = hsam.events.onDidSegmentLabels(({ volumeId, indices, values }) => {
+      if (this.labels?.volumeId !== volumeId) return;
+      // Shown, not yet a step: the run's answer brings the change (same values) with its undo state.
+      this.volume?.write(indices, values);
+      this.labelVersion++;
+    });
+    return () => {
+      offScan();
+      offRun();
+    };
+  }
+
+  /** Main's labels again, whole (after a run failed midway: slices shown during it were never merged). */
+  async resync(): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    const r = await hsam.labels.get({ volumeId: meta.volumeId });
+    const volume = this.volume;
+    if (!r.ok || this.meta !== meta || !volume) return;
+    const next = r.value.labels;
+    const differ: number[] = [];
+    volume.labels.forEach((v, i) => {
+      if (v !== next[i]) differ.push(i);
+    });
+    volume.write(differ, Uint8Array.from(differ, (i) => next[i]!));
+    this.labelVersion++;
   }
 
   /** Open what the user chose: a file directly, a folder through a scan (and maybe the picker). */
@@ -150,11 +202,12 @@ export class Study {
       this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
     }
     if (previous) void hsam.volume.close({ volumeId: previous.volumeId });
+    for (const listener of this.#onShow) listener();
   }
 
   async #loading(name: string, work: () => Promise<void>): Promise<void> {
     this.loading = name;
-    this.error = null;
+    this.error = this.errorSource = null;
     try {
       await work();
     } catch (e) {

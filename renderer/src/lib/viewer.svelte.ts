@@ -13,9 +13,9 @@ import { windowPresets, type WindowPreset } from './window-level';
 export class Viewer {
   /** Draw the crosshair lines. */
   crosshair = $state(true);
-  maximized = $state<Plane | null>(null);
-  /** The view the pointer was last in: M maximizes it. */
-  active = $state<Plane>('axial');
+  maximized = $state<Plane | '3d' | null>(null);
+  /** The view the pointer was last in (a slice view or the 3D view): M maximizes it. */
+  active = $state<Plane | '3d'>('axial');
   /** Bumped to put every view back to its fitted zoom and pan. */
   fitVersion = $state(0);
   /** Fraction of the grid's width (height) taken by the first column (row). */
@@ -48,7 +48,7 @@ export class Viewer {
     }
   }
 
-  toggleMaximize(plane: Plane = this.active): void {
+  toggleMaximize(plane: Plane | '3d' = this.active): void {
     this.maximized = this.maximized === null ? plane : null;
   }
 

@@ -1,0 +1,70 @@
+/**
+ * Labels that `hsam segment <worklist folder> --out <worklist folder>` wrote beside the cases,
+ * found by the CLI's own naming rule (or its per-study records when names collided) and read
+ * onto a case's volume as the model's proposal, so the app does not run the model again.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ModelId } from '../../../common/contract/segmentation.js';
+import type { Volume } from '../imaging/volume.js';
+import { readVolume } from '../imaging/read-volume.js';
+import { reorientLabels } from '../interop/reorient-labels.js';
+import { gunzipPrefix } from '../storage/safe-read.js';
+import { segmentOutputFor } from './worklist.js';
+
+const RECORDS = '.hsam';
+
+/** The outputs the batch's records name, by input (a volume file, or `<folder>#<series id>`). */
+function recordedOutputs(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, RECORDS)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, RECORDS, n), 'utf8')) as { input?: unknown; output?: unknown; status?: unknown };
+      if (typeof r.input === 'string' && typeof r.output === 'string' && r.status === 'done') out.set(r.input, r.output);
+    } catch {
+      // A record being written by a running shard: its study is not finished either.
+    }
+  }
+  return out;
+}
+
+/** Where hsam segment's labels for a volume file of the worklist folder are, or null. */
+export function precomputedForVolume(dir: string, path: string): string | null {
+  const recorded = recordedOutputs(dir).get(path);
+  if (recorded && existsSync(recorded)) return recorded;
+  const named = segmentOutputFor(dir, path, dir);
+  return existsSync(named) ? named : null;
+}
+
+/** Where hsam segment's labels for a DICOM series (by its UID) are, or null. */
+export function precomputedForSeries(dir: string, seriesInstanceUID: string): string | null {
+  for (const [input, output] of recordedOutputs(dir)) {
+    if (input.includes('#') && basename(output).startsWith(seriesInstanceUID) && existsSync(output)) return output;
+  }
+  const named = join(dir, `${seriesInstanceUID.replace(/[^\w.-]+/g, '_')}.labels.nii.gz`);
+  return existsSync(named) ? named : null;
+}
+
+/** The model hsam segment named in the file's description ("name version"), else the tool. */
+async function modelOf(path: string): Promise<ModelId> {
+  const header = path.endsWith('.gz') ? await gunzipPrefix(path, 348).catch(() => null) : null;
+  const text = header && header.length >= 228 ? header.subarray(148, 228).toString('latin1').replace(/\0.*$/s, '').trim() : '';
+  const m = /^(.+) (\S+)$/.exec(text);
+  return m ? { name: m[1]!, version: m[2]! } : { name: 'hsam segment', version: basename(path) };
+}
+
+/** The labels in the volume's voxel order (they were written in its geometry, possibly reordered). */
+export async function readPrecomputed(path: string, volume: Volume): Promise<{ labels: Uint8Array; model: ModelId }> {
+  const lab = await readVolume(path);
+  if (lab.voxels.length !== volume.voxels.length) {
+    throw new Error(`${basename(path)} has ${lab.dims.join('×')} voxels, the study ${volume.dims.join('×')}: it was written for another volume.`);
+  }
+  const { voxels } = reorientLabels(volume, lab, lab.voxels);
+  return { labels: voxels, model: await modelOf(path) };
+}
