@@ -17,6 +17,7 @@ import { runCli } from '../electron/cli/hsam.js';
 import { readNifti } from '../electron/services/imaging/nifti.js';
 import { openSession, type Session } from './fixtures.js';
 import type { WorkstationPage } from './pages/workstation.js';
+import { DEMO_LABEL } from '../test-support/demo-model.js';
 
 let session: Session;
 let host: TestHost;
@@ -36,7 +37,7 @@ describe('one-click segmentation', () => {
     const status = page.getByTestId('model-status');
     await status.waitFor({ timeout: 30_000 });
     const text = (await status.textContent()) ?? '';
-    expect(text).toContain('hsam-tiny-demo 0.2.0 on CPU, int8'); // the card offers int8; the CPU runs it
+    expect(text).toContain(`${DEMO_LABEL} on CPU, int8`); // the card offers int8; the CPU runs it
     expect(text).toContain('CUDA unavailable');
   });
 
@@ -47,7 +48,7 @@ describe('one-click segmentation', () => {
     await expect.poll(() => page.getByTestId('last-run').textContent(), { timeout: 60_000 }).toMatch(/^30\/30 slices in/);
     await expect.poll(() => ws.colouredFraction('axial'), { timeout: 20_000 }).toBeGreaterThan(0.05);
     // Provenance on screen: the shown slice was written by this model version.
-    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain('auto (hsam-tiny-demo 0.2.0)');
+    expect(await ws.axialView.getByTestId('slice-status').textContent()).toContain(`auto (${DEMO_LABEL})`);
 
     // What the data says: main's label volume, read through the API.
     const counts = await ws.labelCounts();

@@ -95,16 +95,16 @@ def main(argv=None) -> int:
     d.add_argument("--seed", type=int, default=2345)
     d.add_argument(
         "--sources",
-        default="ct_sm",
-        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm, default; the DICOM series "
-        "stays unseen and is measured), ct_dicom (example_ct_dicom), or ct_sm,ct_dicom (as 0.1.0)",
+        default="ct_sm,ct_dicom",
+        help="comma-separated demo volumes to train on: ct_sm (example_ct_sm), ct_dicom (example_ct_dicom), or "
+        "ct_sm,ct_dicom (default, as the shipped 0.3.0); one source leaves the other unseen and measured",
     )
-    d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.2.0)")
+    d.add_argument("--version", default=None, help="card version (default: the shipped demo's, 0.3.0)")
     d.add_argument(
         "--augment",
-        default="basic",
+        default="strong",
         choices=["basic", "strong"],
-        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic",
+        help="basic: rotation or zoom-in crop (as 0.2.0); strong: + intensity, scale, shift, elastic (0.3.0)",
     )
 
     lo = sub.add_parser("demo-lopo", help="leave-one-patient-out Dice of train-demo runs into a card")
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     v = sub.add_parser("demo-eval-set", help="the demo's held-out slices as .bin files")
     v.add_argument("--data", default=None)
     v.add_argument("--out", required=True)
-    v.add_argument("--sources", default="ct_sm", help="comma-separated demo volumes (default ct_sm)")
+    v.add_argument("--sources", default="ct_sm,ct_dicom", help="comma-separated demo volumes (default both)")
     v.add_argument("--all-slices", action="store_true", help="every slice, not only the held-out ones")
 
     p.add_argument(
@@ -131,29 +131,31 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(max(1, a.threads))
-    from hsam import pipeline as pl
+    from hsam.commands import convert, demo_eval_set, demo_lopo, export, finetune, make_random, quantize, reference
+    from hsam.commands import train_demo
+    from hsam.commands.common import log
     from hsam.demo import default_data_dir
 
     if a.cmd == "convert":
         names = a.classes.split(",") if a.classes else None
-        card = pl.convert(
+        card = convert.convert(
             a.sam, a.hsam, a.vit, a.img_size, a.num_classes, a.out, a.name, a.version, names, command, a.int8
         )
-        pl.log(f"wrote {a.out}: {', '.join(f['path'] for f in card['files'].values())}")
+        log(f"wrote {a.out}: {', '.join(f['path'] for f in card['files'].values())}")
     elif a.cmd == "export":
-        pl.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command, a.int8)
-        pl.log(f"wrote {a.out}")
+        export.export_checkpoint(a.checkpoint, a.out, a.name, a.version, command, a.int8)
+        log(f"wrote {a.out}")
     elif a.cmd == "quantize":
-        pl.quantize_folder(a.model, command)
-        pl.log(f"wrote {a.model}/encoder.int8.onnx")
+        quantize.quantize_folder(a.model, command)
+        log(f"wrote {a.model}/encoder.int8.onnx")
     elif a.cmd == "make-random":
-        pl.make_random(a.size, a.img_size, a.num_classes, a.rank, a.seed, a.sam_out, a.hsam_out)
+        make_random.make_random(a.size, a.img_size, a.num_classes, a.rank, a.seed, a.sam_out, a.hsam_out)
     elif a.cmd == "reference":
-        pl.reference(a.model, a.out, a.batch, a.seed)
+        reference.reference(a.model, a.out, a.batch, a.seed)
     elif a.cmd == "finetune":
-        return run_finetune(pl, a, command)
+        return finetune.run_cli(a, command)
     elif a.cmd == "train-demo":
-        pl.train_demo(
+        train_demo.train_demo(
             a.data or default_data_dir(),
             a.work,
             a.out,
@@ -163,42 +165,14 @@ def main(argv=None) -> int:
             a.seed,
             command,
             sources=a.sources.split(","),
-            version=a.version or pl.DEMO_VERSION,
+            version=a.version or train_demo.DEMO_VERSION,
             augment=a.augment,
         )
     elif a.cmd == "demo-lopo":
-        pl.demo_lopo(a.model, a.runs, command)
+        demo_lopo.demo_lopo(a.model, a.runs, command)
     elif a.cmd == "demo-eval-set":
-        pl.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
+        demo_eval_set.demo_eval_set(a.data or default_data_dir(), a.out, a.sources.split(","), a.all_slices)
     return 0
-
-
-def run_finetune(pl, a, command: str) -> int:
-    """finetune with the exit codes and last JSON line the app reads: 0 done; 2 input the
-    user can fix ({"event": "error", "message"}, no traceback); 143 cancelled by SIGTERM
-    (130 by Ctrl+C; {"event": "cancelled"}); 1 anything else (error event, traceback on stderr)."""
-    import signal
-    import traceback
-
-    def on_term(signum, frame):
-        raise pl.Cancelled()
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        pl.finetune(a.set, a.model, a.out, a.steps, a.device, a.batch_size, a.lr, a.seed, a.version, command)
-        return 0
-    except KeyboardInterrupt as e:  # SIGTERM (pl.Cancelled) or Ctrl+C
-        pl.emit({"event": "cancelled"})
-        pl.log("hsam.py finetune: cancelled; no model was written")
-        return 143 if isinstance(e, pl.Cancelled) else 130
-    except ValueError as e:
-        pl.emit({"event": "error", "kind": "input", "message": str(e)})
-        pl.log(f"hsam.py finetune: error: {e}")
-        return 2
-    except Exception as e:
-        pl.emit({"event": "error", "kind": "crash", "message": f"{type(e).__name__}: {e}"})
-        traceback.print_exc()
-        return 1
 
 
 if __name__ == "__main__":

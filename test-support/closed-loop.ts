@@ -1,6 +1,6 @@
 /**
  * The learning loop end to end through the API, as the app drives it: pre-segment a study the
- * demo model never saw with the demo model, take k slices' reference labels as the annotator's
+ * model never saw with a demo model trained on one patient only (LOOP_MODEL), take k slices' reference labels as the annotator's
  * corrections (painted and marked reviewed), add them to the training set, fine-tune, switch to
  * the new version, re-segment, and measure Dice on the other slices before and after. Used by
  * the closed-loop test (few steps) and by `npm run bench -- loop` (the table the issue asks for).
@@ -18,8 +18,13 @@ import { REPO_ROOT, TOTALSEG } from './paths.js';
 import { dicePerClass, meanOf, referenceOnGrid } from './synapse.js';
 import { callApi } from './dispatch.js';
 
-export const DEMO_MODEL = join(REPO_ROOT, 'native-models', 'models', 'demo');
-/** The unseen study: the JPEG 2000 DICOM series (the demo trained on example_ct_sm only). */
+/**
+ * The loop's starting model: demo 0.2.0, trained on example_ct_sm only (a test fixture, not
+ * shipped). The shipped demo (models/demo) saw both labelled patients, so it has no unseen
+ * patient to close the loop on.
+ */
+export const LOOP_MODEL = join(REPO_ROOT, 'native-models', 'fixtures', 'models', 'demo-ct-sm');
+/** The unseen study: the JPEG 2000 DICOM series (LOOP_MODEL never saw it). */
 export const LOOP_STUDY = join(TOTALSEG, 'example_ct_dicom');
 export const LOOP_REFERENCE = join(TOTALSEG, 'example_seg_dicom.nii.gz');
 
@@ -55,7 +60,7 @@ export async function closedLoop(o: LoopOptions): Promise<LoopResult> {
       if (event === 'finetuneProgress') progressEvents++;
     },
     dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-    defaultModelDir: DEMO_MODEL,
+    defaultModelDir: LOOP_MODEL,
     sessionsDir: join(dataDir, 'sessions'),
     dataDir,
     labelSchemasDir: join(REPO_ROOT, 'resources', 'label-schemas'),

@@ -7,7 +7,7 @@
  * Refusals: exit 1 with one line on stderr and nothing written; usage errors exit 2.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,9 @@ import type { Mat3, Volume } from '../services/imaging/volume.js';
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const SERIES = join(TOTALSEG, 'example_ct_dicom');
 const SAMPLE = join(REPO_ROOT, 'resources', 'sample', 'example_ct_sm.nii.gz');
-const MODEL = 'hsam-tiny-demo 0.2.0';
+/** How the exports name the shipped demo: its card's name and version. */
+const demoCard = JSON.parse(readFileSync(join(DEMO, 'model.json'), 'utf8')) as { name: string; version: string };
+const MODEL = `${demoCard.name} ${demoCard.version}`;
 /** The demo model's classes as the bundled label schema names them (the DICOM SEG's Segment Labels). */
 const NAMES: Readonly<Record<number, string>> = {
   1: 'Spleen',
@@ -261,7 +263,7 @@ describe('hsam export', () => {
       const path = writeLabels(join(dir, 'value9.nii.gz'), series, labels);
       await refused(
         exportArgs(path, 'seg-nrrd', join(dir, 'x4.seg.nrrd'), 'corrected'),
-        'The labels hold value 9, which model hsam-tiny-demo 0.2.0 does not name (it has 8 classes).',
+        `The labels hold value 9, which model ${MODEL} does not name (it has 8 classes).`,
       );
     });
 

@@ -15,6 +15,7 @@ import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { pythonJson } from '../../test-support/python.js';
 import { createWorkstation } from '../services/workstation.js';
 import { runHsam } from '../../test-support/cli.js';
+import { DEMO_LABEL, DEMO_VERSION } from '../../test-support/demo-model.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const SAMPLE = join(REPO_ROOT, 'resources', 'sample', 'example_ct_sm.nii.gz');
@@ -47,7 +48,7 @@ describe('hsam segment', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({
-      model: { name: 'hsam-tiny-demo', version: '0.2.0', provider: 'cpu', precision: 'int8' },
+      model: { name: 'hsam-tiny-demo', version: DEMO_VERSION, provider: 'cpu', precision: 'int8' },
       status: 'done',
       slices: 30,
       completed: 30,
@@ -94,7 +95,7 @@ describe('hsam segment', () => {
     const rows = first.json['studies'] as { input: string; output: string; status: string; error?: string }[];
     expect(rows.map((s) => s.status)).toEqual(['done', 'done', 'failed']);
     expect(rows[2]?.error).toBe(
-      'The file does not say its modality and its values do not look like CT in Hounsfield units; model hsam-tiny-demo 0.2.0 supports CT.',
+      `The file does not say its modality and its values do not look like CT in Hounsfield units; model ${DEMO_LABEL} supports CT.`,
     );
     expect(nib(rows[0]!.output).shape).toEqual([512, 512, 20]);
     expect(readFileSync(rows[1]!.output).length).toBeGreaterThan(100);

@@ -12,6 +12,7 @@ import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { runHsam } from '../../test-support/cli.js';
 import { parseShard, resolveShard, takeShard } from './shard.js';
 import type { StudyRecord } from './segment-batch.js';
+import { DEMO_LABEL } from '../../test-support/demo-model.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const SAMPLE = join(REPO_ROOT, 'resources', 'sample', 'example_ct_sm.nii.gz');
@@ -66,7 +67,7 @@ describe('hsam segment --shard', () => {
     expect(records.map((r) => r.status).sort()).toEqual(['done', 'done', 'done', 'failed']);
     expect(records.find((r) => r.status === 'failed')).toMatchObject({
       input: join(studies, 'mr.nii.gz'),
-      error: 'The file does not say its modality and its values do not look like CT in Hounsfield units; model hsam-tiny-demo 0.2.0 supports CT.',
+      error: `The file does not say its modality and its values do not look like CT in Hounsfield units; model ${DEMO_LABEL} supports CT.`,
     });
     for (const r of records.filter((x) => x.status === 'done')) expect(r.seconds).toBeGreaterThan(0);
 

@@ -3,7 +3,8 @@
 Modules: modeling/ (the network: image_encoder (SAM ViT + LoRA), prompt_encoder (prompt-free),
 mask_decoder (stage 1), hierarchical_decoder (stage 2), model (HSam)),
 build (size registry), checkpoint (official <-> ours), export (ONNX),
-quantize (int8), card (model.json), data/train (few-shot fine-tuning), pipeline (the CLI commands).
+quantize (int8), card (model.json), data/train (few-shot fine-tuning), model_folder (writes a model
+folder), commands/ (one module per CLI command).
 """
 
 from .build import SIZES, HSamConfig, build_hsam, make_config

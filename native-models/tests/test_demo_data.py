@@ -19,6 +19,7 @@ from hsam.demo import (
 )
 
 DEMO_CARD = os.path.join(os.path.dirname(__file__), "..", "models", "demo", "model.json")
+LOOP_CARD = os.path.join(os.path.dirname(__file__), "..", "fixtures", "models", "demo-ct-sm", "model.json")
 
 
 def test_label_map_follows_synapse_order():
@@ -50,22 +51,30 @@ def test_both_sources_share_one_orientation_and_hold_out_every_organ():
     assert held_all == set(range(9))  # every organ is evaluated
 
 
-def test_the_demo_trains_on_ct_sm_only_so_the_dicom_series_stays_unseen():
-    assert list(DEFAULT_SOURCES) == ["ct_sm"]
+def test_the_shipped_demo_trains_on_both_patients_and_the_loop_fixture_on_ct_sm_only():
+    assert list(DEFAULT_SOURCES) == ["ct_sm", "ct_dicom"]
     slices, held = demo_slices(default_data_dir())
-    assert {s["study"] for s in slices} == {"ct_sm"} and len(slices) == 30
-    assert held == [f"ct_sm_z{z:03d}.npz" for z in HELD_OUT["ct_sm"]]
-    assert set(np.unique(np.stack([s["label"] for s in slices if s["file"] in held])).tolist()) == set(range(9))
-    assert check_sources(["ct_dicom", "ct_sm"]) == ["ct_sm", "ct_dicom"]  # both, as the 0.1.0 demo
+    assert [len([s for s in slices if s["study"] == v]) for v in ("ct_sm", "ct_dicom")] == [30, 20]
+    assert held == [f"{v}_z{z:03d}.npz" for v in ("ct_sm", "ct_dicom") for z in HELD_OUT[v]]
+    held_labels = set().union(*(np.unique(s["label"]).tolist() for s in slices if s["file"] in held))
+    assert held_labels == set(range(9))
+    assert check_sources(["ct_dicom", "ct_sm"]) == ["ct_sm", "ct_dicom"]
     with pytest.raises(ValueError):
         check_sources(["ct"])
-    # The shipped card says so: no DICOM slice in its training set, the DICOM series measured as unseen.
+    # The shipped card says so: both patients in its training set, held-out slices of both.
     with open(DEMO_CARD) as f:
         card = json.load(f)
     ts = card["provenance"]["trainingSet"]
+    assert ts["sources"] == ["ct_sm", "ct_dicom"] and len(ts["train"]) == 40
+    assert {n[: n.index("_z")] for n in ts["train"]} == {"ct_sm", "ct_dicom"}
+    assert card["quality"]["heldOut"]["slices"] == ts["val"] == held
+    assert "unseenStudies" not in card["provenance"]
+    # The closed loop's model (demo 0.2.0, a fixture) never saw the DICOM series, and its card measured it.
+    with open(LOOP_CARD) as f:
+        loop = json.load(f)
+    ts = loop["provenance"]["trainingSet"]
     assert ts["sources"] == ["ct_sm"]
     assert all(n.startswith("ct_sm_") for n in ts["train"] + ts["val"]) and len(ts["train"]) == 24
-    assert card["quality"]["heldOut"]["slices"] == ts["val"]
-    (unseen,) = card["provenance"]["unseenStudies"]
+    (unseen,) = loop["provenance"]["unseenStudies"]
     assert unseen["study"] == "ct_dicom" and unseen["slices"] == 20
     assert unseen["referenceClasses"] == ["spleen", "liver", "stomach", "aorta", "pancreas"]

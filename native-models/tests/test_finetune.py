@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from hsam import build_hsam, make_config
-from hsam.card import SYNAPSE_CLASSES, read_card
+from hsam.card import SYNAPSE_CLASSES, file_entry, read_card
 from hsam.checkpoint import load_ours
 from hsam.data import load_slices, read_manifest, split_set, write_set
-from hsam.pipeline import write_model_folder
+from hsam.model_folder import write_model_folder
 
 HSAM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hsam.py")
 
@@ -50,6 +50,27 @@ def base_model(tmp_path_factory):
         class_names=SYNAPSE_CLASSES,
         provenance={"source": "test"},
         meta={"name": "base"},
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_model_int8(tmp_path_factory):
+    """As base_model, with the int8 encoder variant its card offers."""
+    torch.manual_seed(0)
+    cfg = make_config("tiny", img_size=224, num_classes=8)
+    out = str(tmp_path_factory.mktemp("base-int8"))
+    write_model_folder(
+        build_hsam(cfg),
+        cfg,
+        out,
+        name="base",
+        version="0.0.1",
+        description="random",
+        class_names=SYNAPSE_CLASSES,
+        provenance={"source": "test"},
+        meta={"name": "base"},
+        int8=True,
     )
     return out
 
@@ -146,6 +167,7 @@ def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, 
     assert (baseline["perClass"], baseline["mean"]) == (ev["before"]["perClass"], ev["before"]["mean"])
     assert set(card["quality"]["perClass"]) <= set(SYNAPSE_CLASSES) and card["quality"]["notes"]
     assert [c["name"] for c in card["classes"]] == ["background", *SYNAPSE_CLASSES]
+    assert "variants" not in card and not os.path.exists(os.path.join(out, "encoder.int8.onnx"))  # base has none
     # The encoder really changed (LoRA trained and folded), the base did not.
     base, _, _ = load_ours(os.path.join(base_model, "model.pt"))
     w0 = base.state_dict()["image_encoder.blocks.0.attn.qkv.weight"]
@@ -155,6 +177,31 @@ def test_finetune_lowers_loss_and_writes_a_loadable_model(tmp_path, base_model, 
         base.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
         model.state_dict()["image_encoder.blocks.0.mlp.lin1.weight"],
     )  # frozen
+
+
+def test_finetune_of_an_int8_model_writes_its_int8_variant_with_the_held_out_dice_change(
+    tmp_path, base_model_int8, train_set
+):
+    out = str(tmp_path / "ft")
+    cmd = [HSAM, "finetune", "--set", train_set, "--model", base_model_int8, "--out", out, "--steps", "4"]
+    proc = subprocess.run(
+        [sys.executable, *cmd, "--batch-size", "2", "--device", "cpu"], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    card = read_card(out)
+    int8 = card["variants"]["int8"]
+    assert int8["encoder"] == file_entry(os.path.join(out, "encoder.int8.onnx"))  # this model's weights, not the base's
+    assert int8["encoder"]["sha256"] != read_card(base_model_int8)["variants"]["int8"]["encoder"]["sha256"]
+    assert int8["decoder"] == card["files"]["decoder"]
+    q = onnx.load(os.path.join(out, "encoder.int8.onnx"))
+    onnx.checker.check_model(q)
+    assert sum(n.op_type == "MatMulInteger" for n in q.graph.node) == 16
+    m = int8["measured"]
+    assert m["command"].endswith(" ".join(cmd[1:]) + " --batch-size 2 --device cpu")
+    d = m["heldOutDice"]
+    assert d["slices"] == 1 and d["fp32"] == card["quality"]["perClass"]
+    assert set(d["int8"]) == set(d["fp32"]) and all(0 <= v <= 1 for v in d["int8"].values())
+    assert d["maxAbsChange"] == round(max(abs(d["int8"][k] - d["fp32"][k]) for k in d["fp32"]), 4)
 
 
 def test_finetune_rejects_a_set_with_other_classes(tmp_path, base_model):

@@ -1,5 +1,6 @@
 /**
- * The learning loop closes on real data: the demo model (trained on example_ct_sm only) on the
+ * The learning loop closes on real data: demo 0.2.0 (trained on example_ct_sm only; a fixture, as
+ * the shipped demo saw both labelled patients) on the
  * DICOM series it never saw; five corrected slices go to the training set, a short CPU
  * fine-tune makes a new version, and on the fifteen slices nobody corrected Dice rises clearly.
  * `npm run bench -- loop` prints the full table (more steps, k = 1, 3, 5, two ways of picking).

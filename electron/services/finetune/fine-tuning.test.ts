@@ -17,6 +17,8 @@ import { callApi } from '../../../test-support/dispatch.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hsam-ft-'));
 const progress: EventPayload<'finetuneProgress'>[] = [];
+/** The shipped demo's version, as its card states it. */
+const DEMO_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'native-models', 'models', 'demo', 'model.json'), 'utf8')) as { version: string }).version;
 let ws: Workstation;
 let meta: VolumeMeta;
 
@@ -55,7 +57,7 @@ describe('fine-tuning from the app', () => {
     await expect.poll(() => progress.some((p) => p.phase === 'training'), { timeout: 60_000, interval: 50 }).toBe(true);
     expect(await call('finetune.cancel', {})).toEqual({ cancelling: true });
     expect(await run).toEqual({ ok: false, error: { code: 'cancelled', message: expect.stringMatching(/cancel/i) as unknown } });
-    expect((await call<ModelRegistryState>('models.list', {})).versions.map((v) => v.version)).toEqual(['0.2.0']);
+    expect((await call<ModelRegistryState>('models.list', {})).versions.map((v) => v.version)).toEqual([DEMO_VERSION]);
     expect(readdirSync(join(dataDir, 'finetune-runs'))).toEqual([]);
   }, 120_000);
 
@@ -64,14 +66,14 @@ describe('fine-tuning from the app', () => {
     const r = await call<FinetuneResult>('finetune.start', { steps: 3 });
     expect(r.steps).toBe(3);
     expect(r.device).toBe('cpu');
-    expect(r.version).toMatchObject({ name: 'hsam-tiny-demo', parent: { name: 'hsam-tiny-demo', version: '0.2.0' }, trainingSet: { slices: 5 }, active: false });
+    expect(r.version).toMatchObject({ name: 'hsam-tiny-demo', parent: { name: 'hsam-tiny-demo', version: DEMO_VERSION }, trainingSet: { slices: 5 }, active: false });
     expect(r.version.baseline?.mean).toBeGreaterThan(0);
     expect(r.version.quality?.mean).toBeGreaterThan(0);
     const phases = progress.map((p) => p.phase);
     expect(phases.indexOf('training')).toBeLessThan(phases.lastIndexOf('registering'));
     const list = await call<ModelRegistryState>('models.list', {});
     expect(list.versions.map((v) => [v.version, v.active])).toEqual([
-      ['0.2.0', true],
+      [DEMO_VERSION, true],
       [r.version.version, false],
     ]);
     // A later export grows the live set; the version's copy stays as it was trained.

@@ -140,7 +140,7 @@ const TrainerEvent = z.discriminatedUnion('event', [
 type TrainerEvent = z.infer<typeof TrainerEvent>;
 type EventOf<E extends TrainerEvent['event']> = Extract<TrainerEvent, { event: E }>;
 
-/** Where the trainer writes before its final rename (native-models/hsam/pipeline.py `partial_dir`). */
+/** Where the trainer writes before its final rename (native-models/hsam/commands/finetune.py `partial_dir`). */
 export const partialDir = (outDir: string, pid: number): string => join(dirname(resolve(outDir)), `.${basename(outDir)}.partial-${pid}`);
 
 const STDERR_LINES = 40;
