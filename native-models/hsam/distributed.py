@@ -31,7 +31,16 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .data import SliceSet
 from .modeling.model import HSam
-from .train import ProgressFn, TrainOptions, global_batches, lr_at, set_trainable, stage_weight, to_input
+from .train import (
+    ProgressFn,
+    TrainOptions,
+    global_batches,
+    lr_at,
+    progress_event,
+    set_trainable,
+    stage_weight,
+    to_input,
+)
 
 
 @dataclass(frozen=True)
@@ -198,18 +207,6 @@ def _train_ddp(model, train_set, opts, rank, params, part, progress) -> Dict:
         opt.step()
         losses.append(float(loss))
         if progress and rank.is_main:
-            el = time.time() - t0
-            progress(
-                {
-                    "event": "progress",
-                    "step": it + 1,
-                    "steps": opts.steps,
-                    "loss": round(float(loss), 5),
-                    "lr": group["lr"],
-                    "elapsed_s": round(el, 2),
-                    "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1),
-                    "processes": rank.world_size,
-                }
-            )
+            progress(progress_event(it, opts.steps, float(loss), group["lr"], t0, processes=rank.world_size))
     model.eval()
     return {"losses": losses, "seconds": time.time() - t0, "warmup": warmup}

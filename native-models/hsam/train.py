@@ -177,6 +177,21 @@ def pooled_dice(pred: torch.Tensor, gt: torch.Tensor, n: int) -> Dict[int, Optio
     return out
 
 
+def progress_event(it: int, steps: int, loss: float, lr: float, t0: float, **extra) -> Dict:
+    """One JSON-lines progress record after step `it` (0-based); the app reads these fields."""
+    el = time.time() - t0
+    return {
+        "event": "progress",
+        "step": it + 1,
+        "steps": steps,
+        "loss": round(loss, 5),
+        "lr": lr,
+        "elapsed_s": round(el, 2),
+        "eta_s": round(el / (it + 1) * (steps - it - 1), 1),
+        **extra,
+    }
+
+
 def global_batches(train_set: SliceSet, opts: TrainOptions, rng: np.random.Generator):
     """The batch of each step, augmented: (images float32 [B,S,S], labels int64 [B,S,S]) for
     opts.steps steps. Every data-parallel rank draws the same sequence (same rng) and takes its
@@ -221,17 +236,6 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
         opt.step()
         losses.append(float(loss))
         if progress:
-            el = time.time() - t0
-            progress(
-                {
-                    "event": "progress",
-                    "step": it + 1,
-                    "steps": opts.steps,
-                    "loss": round(float(loss), 5),
-                    "lr": group["lr"],
-                    "elapsed_s": round(el, 2),
-                    "eta_s": round(el / (it + 1) * (opts.steps - it - 1), 1),
-                }
-            )
+            progress(progress_event(it, opts.steps, float(loss), group["lr"], t0))
     model.eval()
     return {"losses": losses, "seconds": time.time() - t0, "warmup": warmup}
