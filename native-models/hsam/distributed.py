@@ -40,6 +40,7 @@ from .train import (
     set_trainable,
     stage_weight,
     to_input,
+    warmup_steps,
 )
 
 
@@ -176,7 +177,7 @@ def _train_ddp(model, train_set, opts, rank, params, part, progress) -> Dict:
     rng = np.random.default_rng(opts.seed)
     n = model.mask_decoder.num_mask_tokens
     k = train_set.images.shape[0]
-    warmup = opts.warmup if opts.warmup is not None else max(1, min(250, opts.steps // 10))
+    warmup = warmup_steps(opts)
     g4 = model.image_encoder.grid * 4
     losses: List[float] = []
     t0 = time.time()

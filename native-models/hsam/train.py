@@ -177,6 +177,11 @@ def pooled_dice(pred: torch.Tensor, gt: torch.Tensor, n: int) -> Dict[int, Optio
     return out
 
 
+def warmup_steps(opts: TrainOptions) -> int:
+    """The learning-rate warm-up: as set, else a tenth of the steps (1 to 250)."""
+    return opts.warmup if opts.warmup is not None else max(1, min(250, opts.steps // 10))
+
+
 def progress_event(it: int, steps: int, loss: float, lr: float, t0: float, **extra) -> Dict:
     """One JSON-lines progress record after step `it` (0-based); the app reads these fields."""
     el = time.time() - t0
@@ -218,7 +223,7 @@ def train(model: HSam, train_set: SliceSet, opts: TrainOptions, progress: Option
     opt = torch.optim.AdamW(params, lr=opts.lr, betas=(0.9, 0.999), weight_decay=opts.weight_decay)
     n = model.mask_decoder.num_mask_tokens
     k = train_set.images.shape[0]
-    warmup = opts.warmup if opts.warmup is not None else max(1, min(250, opts.steps // 10))
+    warmup = warmup_steps(opts)
     g4 = model.image_encoder.grid * 4
     losses: List[float] = []
     t0 = time.time()

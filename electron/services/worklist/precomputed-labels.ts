@@ -34,21 +34,31 @@ function recordedOutputs(dir: string): Map<string, string> {
   return out;
 }
 
-/** Where hsam segment's labels for a volume file of the worklist folder are, or null. */
-export function precomputedForVolume(dir: string, path: string): string | null {
-  const recorded = recordedOutputs(dir).get(path);
-  if (recorded && existsSync(recorded)) return recorded;
-  const named = segmentOutputFor(dir, path, dir);
-  return existsSync(named) ? named : null;
+/** hsam segment's labels in a worklist folder, its batch records read once (a worklist lists every case at a time). */
+export interface PrecomputedLabels {
+  /** Where the labels for a volume file of the folder are, or null. */
+  forVolume(path: string): string | null;
+  /** Where the labels for a DICOM series (by its UID) are, or null. */
+  forSeries(seriesInstanceUID: string): string | null;
 }
 
-/** Where hsam segment's labels for a DICOM series (by its UID) are, or null. */
-export function precomputedForSeries(dir: string, seriesInstanceUID: string): string | null {
-  for (const [input, output] of recordedOutputs(dir)) {
-    if (input.includes('#') && basename(output).startsWith(seriesInstanceUID) && existsSync(output)) return output;
-  }
-  const named = join(dir, `${seriesInstanceUID.replace(/[^\w.-]+/g, '_')}.labels.nii.gz`);
-  return existsSync(named) ? named : null;
+export function precomputedLabels(dir: string): PrecomputedLabels {
+  const recorded = recordedOutputs(dir);
+  return {
+    forVolume(path) {
+      const output = recorded.get(path);
+      if (output && existsSync(output)) return output;
+      const named = segmentOutputFor(dir, path, dir);
+      return existsSync(named) ? named : null;
+    },
+    forSeries(uid) {
+      for (const [input, output] of recorded) {
+        if (input.includes('#') && basename(output).startsWith(uid) && existsSync(output)) return output;
+      }
+      const named = join(dir, `${uid.replace(/[^\w.-]+/g, '_')}.labels.nii.gz`);
+      return existsSync(named) ? named : null;
+    },
+  };
 }
 
 /** The model hsam segment named in the file's description ("name version"), else the tool. */

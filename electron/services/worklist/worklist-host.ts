@@ -15,7 +15,7 @@ import type { Volume } from '../imaging/volume.js';
 import type { ModelHost } from '../models/model-host.js';
 import type { Studies } from '../studies/studies.js';
 import type { Study } from '../studies/study.js';
-import { precomputedForSeries, precomputedForVolume, readPrecomputed } from './precomputed-labels.js';
+import { precomputedLabels, readPrecomputed, type PrecomputedLabels } from './precomputed-labels.js';
 import { casesInFolder, casesInList, WorklistStore, type FoundCase } from './worklist.js';
 
 /** A case read from disk, ready to become a study. */
@@ -118,6 +118,7 @@ export class WorklistHost {
     const list = this.#require();
     const store = this.#store!;
     const p = this.#prefetch;
+    const found = precomputedLabels(list.dir);
     return {
       name: list.name,
       current: this.#current,
@@ -131,7 +132,7 @@ export class WorklistHost {
           status: mark?.status ?? 'new',
           by: mark?.by ?? null,
           at: mark?.at ?? null,
-          precomputed: this.#precomputedPath(c) !== null,
+          precomputed: this.#precomputedPath(c, found) !== null,
         };
       }),
     };
@@ -148,11 +149,10 @@ export class WorklistHost {
     return c;
   }
 
-  #precomputedPath(c: FoundCase): string | null {
-    const dir = this.#require().dir;
-    if (c.kind === 'volume') return precomputedForVolume(dir, c.path);
+  #precomputedPath(c: FoundCase, found: PrecomputedLabels = precomputedLabels(this.#require().dir)): string | null {
+    if (c.kind === 'volume') return found.forVolume(c.path);
     const uid = this.#seriesUid.get(c.path);
-    return uid ? precomputedForSeries(dir, uid) : null;
+    return uid ? found.forSeries(uid) : null;
   }
 
   /** Read a case from disk: a volume file, or the largest series of a DICOM folder. */
