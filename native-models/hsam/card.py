@@ -147,7 +147,10 @@ def variants(out_dir: str) -> Dict[str, Any]:
                 "encoder": file_entry(enc),
                 "decoder": file_entry(os.path.join(out_dir, "decoder.onnx")),
                 "device": "cpu",
-                "weights": "int8, symmetric, one scale per output channel (MatMul/Gemm with constant weights)",
+                "weights": (
+                    "int8 held in 7 bits ([-63, 63], exact on AVX2 CPUs without VNNI), symmetric,"
+                    " one scale per output channel (MatMul/Gemm with constant weights)"
+                ),
                 "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
                 "measured": None,
             }
