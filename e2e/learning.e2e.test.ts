@@ -98,6 +98,27 @@ print(json.dumps([s.SegmentAlgorithmType for s in ds.SegmentSequence if s.Segmen
       join(out, 'study.seg.dcm'),
     );
     expect(liver).toBe('SEMIAUTOMATIC');
+
+    // The same labels as a Label Map Segmentation: one 8-bit frame per slice instead of one bit-frame per organ and slice.
+    await page.getByTestId('seg-labelmap').check();
+    host.dialogAnswers.push(join(out, 'study-labelmap.seg.dcm'));
+    await page.getByTestId('export-dicom-seg').click();
+    await expect.poll(() => page.getByTestId('export-result').textContent(), { timeout: 30_000 }).toContain('Saved study-labelmap.seg.dcm');
+    const [binary, labelmap] = ['study.seg.dcm', 'study-labelmap.seg.dcm'].map((f) =>
+      pythonJson<[string, string, number, number]>(
+        `
+import json, sys, pydicom
+ds = pydicom.dcmread(json.load(sys.stdin))
+print(json.dumps([ds.SOPClassUID, ds.SegmentationType, int(ds.NumberOfFrames), len(ds.SegmentSequence)]))
+`,
+        join(out, f),
+      ),
+    );
+    expect(binary!.slice(0, 2)).toEqual(['1.2.840.10008.5.1.4.1.1.66.4', 'BINARY']);
+    expect(labelmap!.slice(0, 2)).toEqual(['1.2.840.10008.5.1.4.1.1.66.7', 'LABELMAP']);
+    expect(labelmap![3]).toBe(binary![3]);
+    expect(labelmap![2]).toBeLessThan(binary![2]);
+    await page.getByTestId('seg-labelmap').uncheck();
   });
 
   it('adds the reviewed slices to the training set', async () => {

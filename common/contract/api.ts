@@ -11,6 +11,7 @@ import type { Result } from './result.js';
 import type { FolderScan, SeriesThumbnail } from './dicom.js';
 import {
   LABEL_FORMATS,
+  SEG_TYPES,
   type FinetuneResult,
   type LabelExportResult,
   type ModelRegistryState,
@@ -185,8 +186,8 @@ export const methods = {
     'The slice the last model run was least sure of that nobody has corrected or reviewed yet; null when none is left.',
   ),
   'export.labels': method<LabelExportResult>()(
-    z.object({ volumeId: id, format: z.enum(LABEL_FORMATS) }).strict(),
-    'Ask where to save (a dialog in main), write the labels atomically in that format, read the file back and compare before reporting.',
+    z.object({ volumeId: id, format: z.enum(LABEL_FORMATS), segType: z.enum(SEG_TYPES).optional() }).strict(),
+    'Ask where to save (a dialog in main), write the labels atomically in that format, read the file back and compare before reporting. segType (DICOM SEG only): binary (default) or labelmap.',
   ),
   'export.trainingSlices': method<TrainingExportResult>()(
     z.object({ volumeId: id }).strict(),

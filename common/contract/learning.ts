@@ -6,6 +6,10 @@
 
 export const LABEL_FORMATS = ['nifti', 'seg-nrrd', 'dicom-seg'] as const;
 export type LabelFormat = (typeof LABEL_FORMATS)[number];
+/** DICOM SEG's segmentation type: BINARY (one 1-bit frame per segment and slice, read everywhere) or
+ * the 2024 LABELMAP (one 8-bit frame per slice: much smaller with many organs; newer receivers only). */
+export const SEG_TYPES = ['binary', 'labelmap'] as const;
+export type SegType = (typeof SEG_TYPES)[number];
 
 export interface LabelExportResult {
   readonly format: LabelFormat;

@@ -15,7 +15,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { LabelExportResult, LabelFormat } from '../../common/contract/learning.js';
+import type { LabelExportResult, LabelFormat, SegType } from '../../common/contract/learning.js';
 import type { ModelClass } from '../../common/contract/segmentation.js';
 import { exportLabels, readLabelSchemas } from '../services/export/label-export.js';
 import type { AlgorithmType } from '../services/export/segments.js';
@@ -42,7 +42,7 @@ export interface ExportOptions {
   readonly algorithm?: string;
   readonly schemas: string;
   /** DICOM SEG: BINARY (default, read everywhere) or LABELMAP (Label Map Segmentation, much smaller with many segments). */
-  readonly segType?: 'binary' | 'labelmap' | undefined;
+  readonly segType?: SegType | undefined;
 }
 
 export class ExportError extends Error {}

@@ -19,7 +19,7 @@ import { clusterSegment } from './cluster-command.js';
 import { addFinetuneCommand } from './finetune-command.js';
 import { cliPaths } from '../services/app-paths.js';
 import { exportCommand } from './export-command.js';
-import { LABEL_FORMATS, type LabelFormat } from '../../common/contract/learning.js';
+import { LABEL_FORMATS, SEG_TYPES, type LabelFormat, type SegType } from '../../common/contract/learning.js';
 
 /**
  * The `info` JSON: geometry in LPS millimetres, as `VolumeMeta` minus session ids and the
@@ -154,7 +154,7 @@ record in <out>/.hsam/ (status, shard, host, seconds, error). Exit code 1 when a
 Output (JSON on stdout): { format, output, files: [{ name, bytes }], verified, warnings, segments: [{ labelValue, name, algorithmType }] }
 A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
     .action(async (volume: string, o: { labels: string; format: string; out: string; model: string; provenance: string; series?: string; classes?: string; algorithm?: string; segType: string }) => {
-      if (!['binary', 'labelmap'].includes(o.segType)) throw new CliError(`--seg-type must be binary or labelmap, not "${o.segType}".`);
+      if (!(SEG_TYPES as readonly string[]).includes(o.segType)) throw new CliError(`--seg-type must be one of ${SEG_TYPES.join(', ')}, not "${o.segType}".`);
       if (!(LABEL_FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be one of ${LABEL_FORMATS.join(', ')}, not "${o.format}".`);
       if (!['auto', 'corrected', 'manual'].includes(o.provenance)) throw new CliError(`--provenance must be auto, corrected or manual, not "${o.provenance}".`);
       const schemas = cliPaths(import.meta.url).labelSchemasDir;
@@ -162,7 +162,7 @@ A NIfTI export also writes ITK-SNAP's label description beside the .nii.gz.`)
         ...o,
         format: o.format as LabelFormat,
         provenance: o.provenance as 'auto' | 'corrected' | 'manual',
-        segType: o.segType as 'binary' | 'labelmap',
+        segType: o.segType as SegType,
         schemas,
         ...(o.series ? { series: o.series } : {}),
       });

@@ -334,7 +334,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
     'labels.setSliceStatus': async ({ volumeId, slices, status }) => forVolume(volumeId, await (await studies.get(volumeId)).setSliceStatus(slices, status)),
     'labels.setLocked': async ({ volumeId, classIndex, locked }) => ({ locked: (await studies.get(volumeId)).setLocked(classIndex, locked) }),
     'review.next': async ({ volumeId }) => (await studies.get(volumeId)).nextToReview(),
-    'export.labels': async ({ volumeId, format }) => {
+    'export.labels': async ({ volumeId, format, segType }) => {
+      if (segType && format !== 'dicom-seg') throw new UserFacingError('invalid-argument', 'A segmentation type applies to DICOM SEG only.');
       const study = await studies.get(volumeId);
       // The annotator's own labels export with the model's classes (unknown names get generic codes and a warning).
       const classes = [...loadedCard().classes, ...(await labelSet.extra())];
@@ -342,7 +343,8 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       const path = await opts.dialogs.chooseSavePath?.({ title: `Export labels (${files.filter})`, defaultName: defaultExportName(study.volume.name, format), filter: files.filter, extensions: files.extensions });
       if (!path) throw new UserFacingError('cancelled', 'No file was chosen; nothing was exported.');
       await refuseOverwritingInputs(path, [study.source]);
-      const result = await exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas() });
+      const segmentationType = segType === 'labelmap' ? 'LABELMAP' : undefined;
+      const result = await exportStudyLabels({ format, path, volume: study.volume, study: study.session, classes, schema: await labelSchemas(), segmentationType });
       return marked(volumeId, { kind: 'export' }, result);
     },
     'export.trainingSlices': async ({ volumeId }) => {

@@ -91,6 +91,23 @@ print(json.dumps({"segments": [[s.SegmentLabel, s.SegmentAlgorithmType, getattr(
     expect(r).toEqual({ ok: false, error: { code: 'cancelled', message: 'No file was chosen; nothing was exported.' } });
   });
 
+  it('writes a DICOM SEG as LABELMAP when asked, and refuses a segmentation type for other formats', async () => {
+    answers.push(join(out, 'ct-labelmap.seg.dcm'));
+    await call<LabelExportResult>('export.labels', { volumeId: meta.volumeId, format: 'dicom-seg', segType: 'labelmap' });
+    const sop = pythonJson<[string, string]>(
+      `
+import json, sys, pydicom
+ds = pydicom.dcmread(json.load(sys.stdin))
+print(json.dumps([ds.SOPClassUID, ds.SegmentationType]))
+`,
+      join(out, 'ct-labelmap.seg.dcm'),
+    );
+    expect(sop).toEqual(['1.2.840.10008.5.1.4.1.1.66.7', 'LABELMAP']);
+    // Refused before the save dialog opens (a dialog here would answer null: "cancelled").
+    const r = await ws.dispatch('export.labels', { volumeId: meta.volumeId, format: 'nifti', segType: 'labelmap' });
+    expect(r).toEqual({ ok: false, error: { code: 'invalid-argument', message: 'A segmentation type applies to DICOM SEG only.' } });
+  });
+
   it('a DICOM SEG of a NIfTI study is refused with a way out', async () => {
     const nifti = (await call<OpenedStudy>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId })).meta;
     await call('segment.start', { volumeId: nifti.volumeId });

@@ -84,7 +84,7 @@ export interface LabelExportJob {
 
 /** Export a study's labels with provenance from its label session. */
 export function exportStudyLabels(
-  job: Pick<LabelExportJob, 'format' | 'path' | 'volume' | 'classes' | 'schema'> & { readonly study: StudyLabels },
+  job: Pick<LabelExportJob, 'format' | 'path' | 'volume' | 'classes' | 'schema' | 'segmentationType'> & { readonly study: StudyLabels },
 ): Promise<LabelExportResult> {
   const { study, ...rest } = job;
   // The newest model that wrote labels is the algorithm; a study only painted by hand has none.

@@ -7,6 +7,7 @@ import type {
   FinetuneResult,
   LabelExportResult,
   LabelFormat,
+  SegType,
   ModelVersion,
   PythonCheck,
   ReviewSuggestion,
@@ -22,6 +23,8 @@ export class Learning {
   review = $state.raw<ReviewSuggestion | null>(null);
   reviewDone = $state(false);
   exporting = $state<LabelFormat | 'training' | null>(null);
+  /** How DICOM SEG exports are written: BINARY is read everywhere; LABELMAP is much smaller. */
+  segType = $state<SegType>('binary');
   lastExport = $state.raw<LabelExportResult | null>(null);
   lastTraining = $state.raw<TrainingExportResult | null>(null);
   python = $state.raw<PythonCheck | null>(null);
@@ -75,7 +78,7 @@ export class Learning {
     if (!meta || this.exporting) return;
     this.exporting = format;
     try {
-      const r = await hsam.export.labels({ volumeId: meta.volumeId, format });
+      const r = await hsam.export.labels({ volumeId: meta.volumeId, format, ...(format === 'dicom-seg' ? { segType: this.segType } : {}) });
       if (r.ok) {
         this.lastExport = r.value;
         this.study.succeeded('export');
