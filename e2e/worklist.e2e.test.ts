@@ -134,8 +134,19 @@ describe('worklist', () => {
     await page.mouse.down();
     await page.mouse.move(x + 12, y + 4, { steps: 3 });
     await page.mouse.up();
-    await expect.poll(async () => (await ws.labelCounts())[9]).toBeGreaterThan(0);
-    const lesion = (await ws.labelCounts())[9]!;
+    // The stroke's samples reach main one after another: wait until its count stops growing.
+    let lesion = -1;
+    await expect
+      .poll(
+        async () => {
+          const n = (await ws.labelCounts())[9] ?? 0;
+          const settled = n > 0 && n === lesion;
+          lesion = n;
+          return settled;
+        },
+        { interval: 400 },
+      )
+      .toBe(true);
     await page.getByTestId('auto-segment').click();
     await expect.poll(() => page.getByTestId('segment-progress').count(), { timeout: 60_000 }).toBe(0);
     expect((await ws.labelCounts())[9]).toBe(lesion);
@@ -174,6 +185,16 @@ describe('worklist', () => {
     expect(await row.innerText()).toContain('worse');
     expect(await row.getByTestId('use-version').innerText()).toBe('Use anyway');
     expect(await page.getByTestId('model-status').innerText()).toContain(`hsam-tiny-demo ${parent} on CPU`);
+  }, 60_000);
+
+  it('a list file is a worklist too: its studies in its order, paths relative to it, comments skipped', async () => {
+    const list = join(dirname(cases), 'today.txt');
+    writeFileSync(list, '# two studies for today\ncases/c_copy.nii.gz\n\ncases/b_dicom\n');
+    host.dialogAnswers.push(list);
+    await page.getByTestId('open-worklist-list').click();
+    await page.getByTestId('worklist-name').filter({ hasText: 'today.txt' }).waitFor();
+    expect(await page.getByTestId('case').allInnerTexts()).toEqual([expect.stringContaining('c_copy.nii.gz') as unknown, expect.stringContaining('b_dicom') as unknown]);
+    await current('c_copy.nii.gz');
   }, 60_000);
 
   it('M over the 3D view maximizes the 3D view', async () => {

@@ -205,6 +205,7 @@ export const methods = {
     z.object({ versionId: id }).strict(),
     'Load a registered model version (switch to a new one or roll back to an earlier one).',
   ),
+  'file.chooseWorklistFile': method<ChosenFile>()(noArgs, 'Show the open dialog for a worklist list file (one study path a line).'),
   'worklist.open': method<WorklistState>()(
     z.object({ fileId: id }).strict(),
     'Open a worklist: a chosen folder of studies (volume files and DICOM series folders) or a list file (one path a line); case statuses persist across restarts.',

@@ -89,6 +89,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'finetune.cancel',
       'models.list',
       'models.activate',
+      'file.chooseWorklistFile',
       'worklist.open',
       'worklist.get',
       'worklist.openCase',

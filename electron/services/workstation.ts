@@ -235,6 +235,11 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
       if (!path) throw new UserFacingError('cancelled', 'No model archive was chosen.');
       return files.grant(path, 'dialog');
     },
+    'file.chooseWorklistFile': async () => {
+      const path = await opts.dialogs.chooseFile?.({ title: 'Open worklist (a list of studies, one path a line)', filter: 'Worklist', extensions: ['txt', 'lst', 'list', 'csv'] });
+      if (!path) throw new UserFacingError('cancelled', 'No worklist file was chosen.');
+      return files.grant(path, 'dialog');
+    },
     'models.import': async ({ fileId }) => {
       const path = files.resolve(fileId);
       const zipped = /\.zip$/i.test(path);

@@ -55,8 +55,9 @@ export class Worklist {
     return this.state?.current ?? null;
   }
 
-  async choose(): Promise<void> {
-    const r = await hsam.file.chooseFolder({});
+  /** Ask for a folder of studies, or (`list`) a list file of study paths, and open it. */
+  async choose(kind: 'folder' | 'list' = 'folder'): Promise<void> {
+    const r = kind === 'folder' ? await hsam.file.chooseFolder({}) : await hsam.file.chooseWorklistFile({});
     if (r.ok) await this.open(r.value);
     else this.study.report(r.error);
   }
