@@ -64,15 +64,26 @@ describe('segmentVolume', () => {
     const plane = applyWindow(readSlice(frame, voxels, 1, new Float32Array(s * s)), preprocessingFor(model.card, 'CT'));
     const image = new Float32Array(3 * s * s);
     for (let c = 0; c < 3; c++) image.set(plane, c * s * s);
-    const enc = await ort.InferenceSession.create(model.encoderPath);
-    const dec = await ort.InferenceSession.create(model.decoderPath);
+    // The graphs the engine runs (int8 on the CPU when the card offers it), one slice per call as it does.
+    const graphs = engine.report.precision === 'int8' ? model.int8! : model;
+    const enc = await ort.InferenceSession.create(graphs.encoderPath);
+    const dec = await ort.InferenceSession.create(graphs.decoderPath);
     const emb = (await enc.run({ image: new ort.Tensor('float32', image, [1, 3, s, s]) }))['embeddings'];
-    const graphLabels = (await dec.run({ embeddings: emb as ort.Tensor }))['labels']?.data as Uint8Array;
+    const out = await dec.run({ embeddings: emb as ort.Tensor });
+    const graphLabels = out['labels']?.data as Uint8Array;
+    const logits = out['logits']?.data as Float32Array;
     const ours = new Float32Array(s * s);
     readSlice(frame, r.labels, 1, ours);
-    let differ = 0;
-    ours.forEach((v, i) => (differ += v === graphLabels[i] ? 0 : 1));
-    expect(differ).toBe(0);
+    // Where the labels differ, the two classes must tie to float precision: a batch of 2 and a batch
+    // of 1 round differently in the last bits (the CPU's kernels decide how), and our argmax runs on
+    // softmax probabilities, the graph's on the logits.
+    const differ: number[] = [];
+    ours.forEach((v, i) => {
+      if (v !== graphLabels[i]) differ.push(Math.abs(logits[v * s * s + i]! - logits[graphLabels[i]! * s * s + i]!));
+    });
+    expect(differ.length).toBeLessThanOrEqual(Math.ceil((s * s) / 10_000));
+    console.info(`labels differing from the graph's: ${differ.length}, logit gaps ${differ.join(', ')}`);
+    for (const gap of differ) expect(gap).toBeLessThan(1e-4);
   });
 
   it('reuses cached embeddings instead of re-running the encoder', async () => {
