@@ -3,7 +3,7 @@
  * NIfTI, the DICOM series, a copy with hsam segment's labels beside it), statuses as edits and
  * runs happen, the next case pre-segmented in the background, Save & next, and a restart.
  */
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { ModelStatus } from '../../../common/contract/segmentation.js';
 import type { OpenedCase, WorklistState } from '../../../common/contract/worklist.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { callApi } from '../../../test-support/dispatch.js';
+import { runHsam } from '../../../test-support/cli.js';
 import { readVolume } from '../imaging/read-volume.js';
 import { createWorkstation, type Workstation } from '../workstation.js';
 
@@ -139,6 +140,33 @@ describe('worklist', () => {
     expect(b.study.labels.labels[0]).toBe(3);
     expect(b.study.labels.models.map((m) => m.name)).toEqual(['hsam-tiny-demo']);
   });
+
+  it("does not pre-segment a DICOM case hsam segment already labelled: it opens with those labels", async () => {
+    const more = join(dir, 'more');
+    mkdirSync(more);
+    cpSync(join(TOTALSEG, 'example_ct_sm.nii.gz'), join(more, 'a_ct.nii.gz'));
+    cpSync(join(TOTALSEG, 'example_ct_dicom'), join(more, 'b_dicom'), { recursive: true });
+    // hsam segment over the series, into the worklist folder (the series is anonymised: no Series Instance UID).
+    const seg = await runHsam(['segment', join(more, 'b_dicom'), '--out', more, '--model', DEMO, '--device', 'cpu']);
+    expect(seg.code, seg.err).toBe(0);
+    const written = readdirSync(more).filter((n) => n.endsWith('.labels.nii.gz'));
+    expect(written).toHaveLength(1);
+    let segmented = 0;
+    for (const v of (await readVolume(join(more, written[0]!))).voxels) if (v > 0) segmented++;
+    await call<WorklistState>('worklist.open', { fileId: ws.files.grant(more, 'dialog').fileId });
+    await call<ModelStatus>('model.load', { fileId: ws.files.grant(DEMO, 'resource').fileId });
+    const a = await call<OpenedCase<OpenedStudy>>('worklist.openCase', { index: 0, prefetchNext: true });
+    expect(a.worklist.prefetch).toMatchObject({ index: 1 });
+    const done = await until((st) => st.name === 'more' && st.prefetch?.index === 1 && st.prefetch.state === 'done');
+    // No model run: the case is still new, and now known to have labels waiting.
+    expect(done.cases[1]).toMatchObject({ status: 'new', precomputed: true });
+    const b = await call<OpenedCase<OpenedStudy>>('worklist.openCase', { index: 1 });
+    expect(b.labelsFrom).toBe('hsam segment');
+    expect(b.study.labels.labels.reduce((n, v) => n + (v > 0 ? 1 : 0), 0)).toBe(segmented);
+    expect(segmented).toBeGreaterThan(10_000);
+    await call('volume.close', { volumeId: a.study.meta.volumeId });
+    await call('volume.close', { volumeId: b.study.meta.volumeId });
+  }, 120_000);
 
   it('says what is wrong with a folder that holds no studies', async () => {
     const empty = join(dir, 'empty');

@@ -74,7 +74,7 @@ export class WorklistHost {
   #list: OpenList | null = null;
   #current: number | null = null;
   #prefetch: Prefetch | null = null;
-  /** DICOM cases' series UIDs, once read (to find hsam segment's labels). */
+  /** DICOM cases' series names as hsam segment writes them (UID, or local id when blanked), once read. */
   readonly #seriesUid = new Map<string, string>();
   readonly #user = annotator();
 
@@ -162,7 +162,8 @@ export class WorklistHost {
     const scan = await scanDicomFolder(c.path);
     const series = [...scan.series].sort((a, b) => b.summary.sliceCount - a.summary.sliceCount)[0];
     if (!series) throw new UserFacingError('unreadable', `${basename(c.path)} holds no DICOM image series.`);
-    this.#seriesUid.set(c.path, series.summary.seriesInstanceUID);
+    // hsam segment names a series' labels by its UID, or by its local id when an anonymiser blanked the UID.
+    this.#seriesUid.set(c.path, series.summary.seriesInstanceUID || series.summary.seriesId);
     const volume = await loadDicomSeries(series);
     const more = scan.series.length > 1 ? [`${basename(c.path)} holds ${scan.series.length} series; the worklist opened the largest (${series.summary.sliceCount} images).`] : [];
     return {
@@ -251,6 +252,8 @@ export class WorklistHost {
     entry.done = (async () => {
         const read = await this.readCase(index);
         if (entry.state === 'cancelled') return;
+        // A DICOM case's series is known only once read: hsam segment may have labelled it already.
+        if (read.precomputed) return void (entry.state = 'done');
         const study = await this.ports.studies.open(runKey, read.volume, read.source, read.key);
         try {
           if (!untouched(study)) return void (entry.state = 'done');
