@@ -3,13 +3,19 @@ run by a numpy interpreter of the ONNX operators they use, the same numbers as a
 of the app's steps (torch's bilinear with align_corners=False is what H-SAM's code uses).
 onnxruntime itself runs them against the JavaScript steps in slice-steps.test.ts."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from onnx import helper, numpy_helper
 
+from hsam import card as cardlib
+from hsam import build_hsam, make_config
+from hsam.commands.quantize import quantize_folder
 from hsam.export import graph_signature
+from hsam.model_folder import write_model_folder
 from hsam.slice_graphs import postprocess_model, preprocess_model, write_slice_graphs
 
 
@@ -134,3 +140,26 @@ def test_postprocess_matches_torch(hw):
     assert (labels == ref_labels.numpy()).mean() > 0.9999
     np.testing.assert_allclose(uncertainty, ref_u, atol=1e-5)
     assert uncertainty[2] == 0
+
+
+def test_every_written_folder_lists_them_and_quantize_adds_them_to_older_folders(tmp_path):
+    torch.manual_seed(0)
+    cfg = make_config("tiny", img_size=224, num_classes=8)
+    out = str(tmp_path / "model")
+    card = write_model_folder(
+        build_hsam(cfg), cfg, out, name="m", version="1", description="random",
+        class_names=cardlib.SYNAPSE_CLASSES, provenance={"source": "test"}, checkpoint=False,
+    )  # fmt: skip
+    for key, name in (("preprocess", "preprocess.onnx"), ("postprocess", "postprocess.onnx")):
+        assert card["files"][key] == cardlib.file_entry(os.path.join(out, name))
+    # A folder written before the graphs existed: quantize brings them (and int8), the card lists them.
+    for name in ("preprocess.onnx", "postprocess.onnx"):
+        os.remove(os.path.join(out, name))
+    for key in ("preprocess", "postprocess"):
+        del card["files"][key]
+    cardlib.write_card(card, out)
+    assert "preprocess" not in cardlib.read_card(out)["files"]
+    quantized = quantize_folder(out, "hsam.py quantize")
+    assert quantized["files"]["postprocess"] == cardlib.file_entry(os.path.join(out, "postprocess.onnx"))
+    assert quantized["files"]["preprocess"] == cardlib.file_entry(os.path.join(out, "preprocess.onnx"))
+    assert quantized["variants"]["int8"]["encoder"]["path"] == "encoder.int8.onnx"
