@@ -5,6 +5,8 @@
  * weights so the labels are organs, not noise: the same encoder input to float32 rounding, the
  * same labels and uncertainty from the same logits, and the same labels end to end.
  */
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DIR } from '../../../test-support/demo-model.js';
@@ -121,5 +123,21 @@ describe('slice graphs vs the JavaScript slice steps (demo model)', () => {
     expect(labels[7]).toBe(3);
     expect(entropy[7]).toBeLessThan(0.01);
     expect(resizeBilinear(one, n, s, s, s, s)).toEqual(one);
+  });
+
+  it('a file that is not the graph its card names is refused when the model loads', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hsam-swapped-graphs-')), 'demo');
+    cpSync(DEMO_DIR, dir, { recursive: true, filter: (f) => !f.endsWith('.pt') });
+    copyFileSync(join(dir, 'postprocess.onnx'), join(dir, 'preprocess.onnx'));
+    const card = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { files: Record<string, { bytes: number }> };
+    card.files['preprocess']!.bytes = statSync(join(dir, 'preprocess.onnx')).size;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(card));
+    try {
+      await expect(createOrtEngine(await loadModelFolder(dir), 'cpu')).rejects.toThrow(
+        'demo/preprocess.onnx is not a preprocess graph: it takes logits, size and gives labels, uncertainty (expected slices, window, range, size → image).',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
