@@ -108,6 +108,12 @@ function recording(engine: Engine): Recorder {
   };
 }
 
+/** Rounds of the demo rows (ours and PyTorch alternate; each keeps its fastest). */
+const DEMO_ROUNDS = 2;
+
+/** The faster of two timings of the same slices (the inputs and logits are the same in both). */
+const faster = (a: OursTiming | null, b: OursTiming): OursTiming => (a === null || b.best.totalMs < a.best.totalMs ? b : a);
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : ((s[(s.length - 1) >> 1] ?? 0) + (s[s.length >> 1] ?? 0)) / 2;
@@ -417,11 +423,23 @@ export async function run(): Promise<BenchTable> {
   const gflopsBefore = await measureGflops();
 
   // Demo: the 30 slices of 122×101, batch 4 (the pipeline's default); one warm-up batch, 3 passes.
+  // Ours and PyTorch take turns over DEMO_ROUNDS rounds and each side keeps its fastest, so a burst
+  // of other jobs on a shared machine does not land on one side only (each run is a few seconds).
   const demoBatch = 4;
   const demoOpts = { batch: demoBatch, warmup: range(0, demoBatch), timed: range(0, 30), passes: 3 };
-  const demo = await runOurs(demoDir, ct, { ...demoOpts, precision: 'fp32' });
-  const demoInt8 = await runOurs(demoDir, ct, { ...demoOpts, precision: 'int8' });
-  const demoTorch = runTorch(join(demoDir, 'model.pt'), demo, demo.slices, demoBatch, { warmup: 2, passes: 3, flops: true });
+  let demo: OursTiming | null = null;
+  let demoInt8: OursTiming | null = null;
+  let demoTorch: TorchResult | null = null;
+  for (let round = 0; round < DEMO_ROUNDS; round++) {
+    const fp = await runOurs(demoDir, ct, { ...demoOpts, precision: 'fp32' });
+    demo = faster(demo, fp);
+    demoInt8 = faster(demoInt8, await runOurs(demoDir, ct, { ...demoOpts, precision: 'int8' }));
+    const t = runTorch(join(demoDir, 'model.pt'), fp, fp.slices, demoBatch, { warmup: 2, passes: 3, flops: round === 0 });
+    // FLOPs are counted in the first round only.
+    const slower: boolean = demoTorch !== null && t.encoderMs + t.decoderMs >= demoTorch.encoderMs + demoTorch.decoderMs;
+    demoTorch = demoTorch === null ? t : slower ? demoTorch : { ...t, encoderGflop: demoTorch.encoderGflop, decoderGflop: demoTorch.decoderGflop };
+  }
+  if (!demo || !demoInt8 || !demoTorch) throw new Error('no demo round');
 
   // ViT-B: 512×512 DICOM slices at batch 1 (the encoder is compute-bound, a larger batch buys
   // nothing per slice and costs memory); one warm-up slice, then 8 slices.
@@ -517,7 +535,7 @@ export async function run(): Promise<BenchTable> {
     notes: [
       `int8 (the card's encoder.int8.onnx + the fp32 decoder) vs our fp32, fastest batches: demo ${r2(demo.best.totalMs / demoInt8.best.totalMs)}× (encoder ${r2(demo.best.encoderMs / demoInt8.best.encoderMs)}×), ViT-B ${r2(vit.best.totalMs / vitInt8.best.totalMs)}× (target ≥ 2; encoder ${r2(vit.best.encoderMs / vitInt8.best.encoderMs)}×); vs PyTorch eager: demo ${r2(demoTorchMs / demoInt8.best.totalMs)}× (target ≥ 2), ViT-B ${r2(vitTorchMs / vitInt8.best.totalMs)}× (target ≥ 10).`,
       `int8 accuracy vs fp32 on the timed slices: demo ${agreementNote(demo, demoInt8)}; ViT-B (random weights) ${agreementNote(vit, vitInt8)}.`,
-      'ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/JS are the fastest batch split up.',
+      `ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/pre/post are the fastest batch split up. Demo rows: the fastest of ${DEMO_ROUNDS} rounds in which ours and PyTorch take turns.`,
       `ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, pre/post = the rest (reading slices, windowing, bilinear resizing, softmax entropy, argmax, uncertainty, writing) — in onnxruntime with the folder's slice graphs (demo: ${demo.sliceGraphs ? 'yes' : 'no, JavaScript'}; ViT-B: ${vit.sliceGraphs ? 'yes' : 'no, JavaScript'}).`,
       `PyTorch: load_ours(model.pt), eval, no_grad, torch.set_num_threads(${THREADS}), warmed up; model.encode + model.decode on the exact tensors our encoder got, at the same batch; no softmax/argmax/resizing. max |Δ logits| vs ours, first slice: demo ${demoTorch.logitsMaxAbsDiff.toExponential(1)}, ViT-B ${vitTorch.logitsMaxAbsDiff.toExponential(1)}.`,
       `GFLOP/slice: demo = torch.profiler(with_flops=True) on one slice (encoder ${r2(demoTorch.encoderGflop ?? Number.NaN)} + decoders ${r2(demoTorch.decoderGflop ?? Number.NaN)}); ViT-B = HSAM.md §6 (227 + 2.4, profiler and analytic count agree).`,
