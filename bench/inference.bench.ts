@@ -10,9 +10,9 @@
  *
  * Our time per slice is the whole pipeline (windowing, resizing, both graphs, softmax, argmax,
  * resizing back, uncertainty); an Engine wrapper splits it into encoder, decoder and the rest
- * (JavaScript pre/post-processing). PyTorch's is `encode` + `decode` only, so the ratio is, if
- * anything, unfair to us. Python and ORT never run at the same time: ORT sessions are released
- * before Python starts.
+ * (pre/post-processing: the model folder's slice graphs in onnxruntime, or JavaScript without
+ * them). PyTorch's is `encode` + `decode` only, so the ratio is, if anything, unfair to us.
+ * Python and ORT never run at the same time: ORT sessions are released before Python starts.
  *
  * The ViT-B folder (~840 MB with model.pt) is built once with our own CLI (`hsam.py make-random`
  * then `convert`) under os.tmpdir(), keyed by a hash of the Python model code, never in the repo.
@@ -48,7 +48,7 @@ interface BatchTime {
   totalMs: number;
   encoderMs: number;
   decoderMs: number;
-  /** Everything else: JS windowing, resizing, softmax, argmax, uncertainty, writing. */
+  /** Everything else: reading and writing slices, and the slice steps (the folder's slice graphs, or JavaScript). */
   restMs: number;
 }
 
@@ -68,6 +68,8 @@ interface OursTiming {
   logits: Float32Array;
   provider: string;
   precision: string;
+  /** Whether the pre/post-processing ran as the folder's slice graphs (else JavaScript). */
+  sliceGraphs: boolean;
 }
 
 interface Recorder extends Engine {
@@ -85,6 +87,8 @@ function recording(engine: Engine): Recorder {
     calls,
     images,
     logits,
+    // The engine's slice graphs (when the model folder has them), so the pipeline runs as in the app.
+    ...(engine.sliceSteps ? { sliceSteps: engine.sliceSteps } : {}),
     async encode(input, batch) {
       const t0 = performance.now();
       const out = await engine.encode(input, batch);
@@ -97,12 +101,18 @@ function recording(engine: Engine): Recorder {
       const out = await engine.decode(embeddings, batch);
       const last = calls.at(-1);
       if (last) last.decMs = performance.now() - t0;
-      // segmentVolume softmaxes the logits in place: keep a copy of the raw values.
+      // The JavaScript slice steps softmax the logits in place: keep a copy of the raw values.
       logits.push(out.slice());
       return out;
     },
   };
 }
+
+/** Rounds of the demo rows (ours and PyTorch alternate; each keeps its fastest). */
+const DEMO_ROUNDS = 2;
+
+/** The faster of two timings of the same slices (the inputs and logits are the same in both). */
+const faster = (a: OursTiming | null, b: OursTiming): OursTiming => (a === null || b.best.totalMs < a.best.totalMs ? b : a);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -173,6 +183,7 @@ async function runOurs(
       logits,
       provider: engine.report.provider,
       precision: engine.report.precision,
+      sliceGraphs: engine.sliceSteps !== undefined,
     };
   } finally {
     await engine.release();
@@ -412,11 +423,23 @@ export async function run(): Promise<BenchTable> {
   const gflopsBefore = await measureGflops();
 
   // Demo: the 30 slices of 122×101, batch 4 (the pipeline's default); one warm-up batch, 3 passes.
+  // Ours and PyTorch take turns over DEMO_ROUNDS rounds and each side keeps its fastest, so a burst
+  // of other jobs on a shared machine does not land on one side only (each run is a few seconds).
   const demoBatch = 4;
   const demoOpts = { batch: demoBatch, warmup: range(0, demoBatch), timed: range(0, 30), passes: 3 };
-  const demo = await runOurs(demoDir, ct, { ...demoOpts, precision: 'fp32' });
-  const demoInt8 = await runOurs(demoDir, ct, { ...demoOpts, precision: 'int8' });
-  const demoTorch = runTorch(join(demoDir, 'model.pt'), demo, demo.slices, demoBatch, { warmup: 2, passes: 3, flops: true });
+  let demo: OursTiming | null = null;
+  let demoInt8: OursTiming | null = null;
+  let demoTorch: TorchResult | null = null;
+  for (let round = 0; round < DEMO_ROUNDS; round++) {
+    const fp = await runOurs(demoDir, ct, { ...demoOpts, precision: 'fp32' });
+    demo = faster(demo, fp);
+    demoInt8 = faster(demoInt8, await runOurs(demoDir, ct, { ...demoOpts, precision: 'int8' }));
+    const t = runTorch(join(demoDir, 'model.pt'), fp, fp.slices, demoBatch, { warmup: 2, passes: 3, flops: round === 0 });
+    // FLOPs are counted in the first round only.
+    const slower: boolean = demoTorch !== null && t.encoderMs + t.decoderMs >= demoTorch.encoderMs + demoTorch.decoderMs;
+    demoTorch = demoTorch === null ? t : slower ? demoTorch : { ...t, encoderGflop: demoTorch.encoderGflop, decoderGflop: demoTorch.decoderGflop };
+  }
+  if (!demo || !demoInt8 || !demoTorch) throw new Error('no demo round');
 
   // ViT-B: 512×512 DICOM slices at batch 1 (the encoder is compute-bound, a larger batch buys
   // nothing per slice and costs memory); one warm-up slice, then 8 slices.
@@ -500,7 +523,7 @@ export async function run(): Promise<BenchTable> {
       'median',
       'encoder ms',
       'decoder ms',
-      'JS pre/post ms',
+      'pre/post ms',
       'busy cores',
       'GFLOP/slice',
       'GFLOP/s',
@@ -512,8 +535,8 @@ export async function run(): Promise<BenchTable> {
     notes: [
       `int8 (the card's encoder.int8.onnx + the fp32 decoder) vs our fp32, fastest batches: demo ${r2(demo.best.totalMs / demoInt8.best.totalMs)}× (encoder ${r2(demo.best.encoderMs / demoInt8.best.encoderMs)}×), ViT-B ${r2(vit.best.totalMs / vitInt8.best.totalMs)}× (target ≥ 2; encoder ${r2(vit.best.encoderMs / vitInt8.best.encoderMs)}×); vs PyTorch eager: demo ${r2(demoTorchMs / demoInt8.best.totalMs)}× (target ≥ 2), ViT-B ${r2(vitTorchMs / vitInt8.best.totalMs)}× (target ≥ 10).`,
       `int8 accuracy vs fp32 on the timed slices: demo ${agreementNote(demo, demoInt8)}; ViT-B (random weights) ${agreementNote(vit, vitInt8)}.`,
-      'ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/JS are the fastest batch split up.',
-      'ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, JS pre/post = the rest (windowing, bilinear resizing, softmax, argmax, uncertainty, writing).',
+      `ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/pre/post are the fastest batch split up. Demo rows: the fastest of ${DEMO_ROUNDS} rounds in which ours and PyTorch take turns.`,
+      `ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, pre/post = the rest (reading slices, windowing, bilinear resizing, softmax entropy, argmax, uncertainty, writing) — in onnxruntime with the folder's slice graphs (demo: ${demo.sliceGraphs ? 'yes' : 'no, JavaScript'}; ViT-B: ${vit.sliceGraphs ? 'yes' : 'no, JavaScript'}).`,
       `PyTorch: load_ours(model.pt), eval, no_grad, torch.set_num_threads(${THREADS}), warmed up; model.encode + model.decode on the exact tensors our encoder got, at the same batch; no softmax/argmax/resizing. max |Δ logits| vs ours, first slice: demo ${demoTorch.logitsMaxAbsDiff.toExponential(1)}, ViT-B ${vitTorch.logitsMaxAbsDiff.toExponential(1)}.`,
       `GFLOP/slice: demo = torch.profiler(with_flops=True) on one slice (encoder ${r2(demoTorch.encoderGflop ?? Number.NaN)} + decoders ${r2(demoTorch.decoderGflop ?? Number.NaN)}); ViT-B = HSAM.md §6 (227 + 2.4, profiler and analytic count agree).`,
       `floor = GFLOP/slice ÷ the best float32 rate of ORT itself running a one-node MatMul graph, measured before, between and after the models (${bestOrt.shape}: ${r1(bestOrt.ort)} GFLOP/s, same session options as the pipeline).`,

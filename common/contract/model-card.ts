@@ -75,7 +75,15 @@ export const ModelCard = z
     }),
     /** Index 0 is background; indices run 0..N-1 in order. */
     classes: z.array(z.object({ index: z.number().int().min(0), name: z.string().min(1), color: rgb })).min(2).max(255),
-    files: z.object({ encoder: FileEntry, decoder: FileEntry, checkpoint: FileEntry.optional() }),
+    files: z.object({
+      encoder: FileEntry,
+      decoder: FileEntry,
+      checkpoint: FileEntry.optional(),
+      /** The app's slice preprocessing as a graph (window, resize to S, 3 channels); JavaScript does it when absent. */
+      preprocess: FileEntry.optional(),
+      /** The app's slice post-processing as a graph (softmax, resize to the slice, argmax, uncertainty); JavaScript does it when absent. */
+      postprocess: FileEntry.optional(),
+    }),
     provenance: z.record(z.string(), z.unknown()),
     /** Measured quality, or null when nobody measured it. */
     quality: z

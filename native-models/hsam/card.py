@@ -7,7 +7,8 @@ Fields (format "hsam-model-card/1"):
   preprocessing  per modality: {window, scale, range, orientation, resize}
   outputs        {embeddings, logits, labels}: name, dtype, shape, meaning
   classes        [{index, name, color [r,g,b]}], index 0 = background
-  files          {encoder, decoder, checkpoint?}: {path, bytes, sha256}
+  files          {encoder, decoder, checkpoint?, preprocess?, postprocess?}: {path, bytes, sha256};
+                 preprocess/postprocess are the app's slice steps as graphs (slice_graphs.py)
   provenance     {source, command, trainingSet?, parent?, created, ...}; a fine-tuned model also
                  has baseline: the parent's held-out Dice {perClass, mean, model, ...} on the
                  same slices as quality
@@ -25,6 +26,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence
 
 from .build import HSamConfig
+from .slice_graphs import POSTPROCESS, PREPROCESS
 
 CARD_FORMAT = "hsam-model-card/1"
 INT8_ENCODER = "encoder.int8.onnx"
@@ -92,6 +94,7 @@ def build_card(
     }
     if os.path.exists(os.path.join(out_dir, "model.pt")):
         files["checkpoint"] = file_entry(os.path.join(out_dir, "model.pt"))
+    files.update(slice_graph_files(out_dir))
     return {
         "format": CARD_FORMAT,
         "name": name,
@@ -133,6 +136,15 @@ def build_card(
         "quality": quality,
         **variants(out_dir),
     }
+
+
+def slice_graph_files(out_dir: str) -> Dict[str, Any]:
+    """The card's ``files.preprocess`` and ``files.postprocess`` when the folder has both slice
+    graphs (slice_graphs.py); the app does these steps in JavaScript for a card without them."""
+    paths = {"preprocess": os.path.join(out_dir, PREPROCESS), "postprocess": os.path.join(out_dir, POSTPROCESS)}
+    if not all(os.path.exists(p) for p in paths.values()):
+        return {}
+    return {k: file_entry(p) for k, p in paths.items()}
 
 
 def variants(out_dir: str) -> Dict[str, Any]:

@@ -6,6 +6,7 @@ decoders run on cached embeddings.
                 (bilinear-upsampled stage-1 + stage-2)/2, before softmax)
                 and labels uint8 [B,S,S] (argmax of the logits: softmax is monotonic,
                 so it is left out; it was ~25 % of ViT-B's decoder time)
+  preprocess.onnx, postprocess.onnx  the app's slice steps around them (slice_graphs.py)
 
 Opset 17, dynamic batch, LoRA folded, the dead CMAttn branch not traced,
 PE / dense embedding / tokens baked in as constants. Prior multiplication is
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from .modeling.model import HSam
+from .slice_graphs import write_slice_graphs
 
 OPSET = 17
 
@@ -102,7 +104,7 @@ def export_onnx(model: HSam, out_dir: str) -> Dict[str, str]:
         {"embeddings": ("float32", ["batch", c, g, g])},
         {"logits": ("float32", ["batch", n, s, s]), "labels": ("uint8", ["batch", s, s])},
     )
-    return {"encoder": enc_path, "decoder": dec_path}
+    return {"encoder": enc_path, "decoder": dec_path, **write_slice_graphs(out_dir)}
 
 
 def set_output_dims(path: str, dims: Dict[str, List]) -> None:

@@ -61,7 +61,9 @@ def write_model_folder(
 def write_int8(out: str, enabled: bool = True) -> None:
     """encoder.int8.onnx beside encoder.onnx. The decoder stays fp32: its products are many and
     small (tokens, hypernetworks), so quantizing them did not pay (demo decoder 12.8 → 12.7 ms/slice
-    at batch 8 in onnxruntime-node), and its logits feed the labels directly."""
+    at batch 8 in onnxruntime-node; ViT-B@512, all 136 products or only those of ≥ 16k or ≥ 64k
+    weights: 118 → 119, 116, 114 ms/slice on an AVX2 EPYC, logits max |Δ| 5e-3 of 0.24 with random
+    weights), and its logits feed the labels directly."""
     path = os.path.join(out, INT8_ENCODER)
     if enabled:
         quantize_file(os.path.join(out, "encoder.onnx"), path)

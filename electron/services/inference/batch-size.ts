@@ -1,7 +1,8 @@
 /**
  * How many slices to run per batch so a batch fits in memory: each slice holds its 3-channel
  * input, the encoder's largest activation (global attention, heads × tokens² floats), its N
- * logit planes at S² and their probabilities at the slice size. A batch may use a quarter of
+ * logit planes at S² twice (the logits and the post-processing's exponentials) and the logits
+ * resized to the slice size. A batch may use a quarter of
  * the free memory, and is kept between 1 and 8 slices: more buys no speed on a CPU, and a
  * smaller batch keeps progress fine-grained and cancel quick (it stops after the batch in flight).
  */

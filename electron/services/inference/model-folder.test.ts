@@ -63,5 +63,28 @@ describe('loadModelFolder', () => {
     expect(await loadBroken((d) => truncateSync(join(d, 'decoder.onnx'), 1000))).toMatch(
       /^model\/decoder.onnx has 1000 bytes but model.json says \d+: the file is truncated or belongs to another model.$/,
     );
+    expect(await loadBroken((d) => rmSync(join(d, 'postprocess.onnx')))).toBe('model/postprocess.onnx (the postprocessing graph) is missing.');
+    const withoutPreprocess = (c: Record<string, unknown>): Record<string, unknown> => {
+      const { preprocess: _dropped, ...files } = c['files'] as Record<string, unknown>;
+      return { ...c, files };
+    };
+    expect(await loadBroken((d, c) => writeCard(d, withoutPreprocess(c)))).toBe(
+      'model/model.json names a postprocessing graph but no preprocessing graph: give both or neither.',
+    );
+  });
+
+  it('finds the slice graphs a card names; a card naming neither (older folders) loads without them', async () => {
+    const m = await loadModelFolder(good);
+    expect(m.sliceGraphs).toEqual({ preprocessPath: join(good, 'preprocess.onnx'), postprocessPath: join(good, 'postprocess.onnx') });
+    const dir = join(mkdtempSync(join(tmpdir(), 'hsam-old-model-')), 'model');
+    cpSync(good, dir, { recursive: true });
+    const card = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { files: Record<string, unknown> };
+    delete card.files['preprocess'];
+    delete card.files['postprocess'];
+    writeCard(dir, card);
+    rmSync(join(dir, 'preprocess.onnx'));
+    rmSync(join(dir, 'postprocess.onnx'));
+    expect((await loadModelFolder(dir)).sliceGraphs).toBeNull();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -17,6 +17,8 @@ export interface ModelFolder {
   readonly decoderPath: string;
   /** The card's int8 graphs, checked like the fp32 ones, or null when it offers none. */
   readonly int8: { readonly encoderPath: string; readonly decoderPath: string } | null;
+  /** The card's slice pre/post-processing graphs, or null when it names neither (older folders: JavaScript does it). */
+  readonly sliceGraphs: { readonly preprocessPath: string; readonly postprocessPath: string } | null;
 }
 
 const bad = (message: string): UserFacingError => new UserFacingError('unreadable', message);
@@ -53,10 +55,15 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   }
 
   const int8 = card.variants?.int8;
+  const { preprocess, postprocess } = card.files;
+  if (Boolean(preprocess) !== Boolean(postprocess)) {
+    throw bad(`${name}/model.json names ${preprocess ? 'a preprocessing graph but no postprocessing graph' : 'a postprocessing graph but no preprocessing graph'}: give both or neither.`);
+  }
   const files = [
     ['encoder', card.files.encoder],
     ['decoder', card.files.decoder],
     ...(int8 ? ([['int8 encoder', int8.encoder], ['int8 decoder', int8.decoder]] as const) : []),
+    ...(preprocess && postprocess ? ([['preprocessing graph', preprocess], ['postprocessing graph', postprocess]] as const) : []),
   ] as const;
   for (const [role, entry] of files) {
     const s = await stat(join(dir, entry.path)).catch(() => null);
@@ -71,5 +78,6 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
     encoderPath: join(dir, card.files.encoder.path),
     decoderPath: join(dir, card.files.decoder.path),
     int8: int8 ? { encoderPath: join(dir, int8.encoder.path), decoderPath: join(dir, int8.decoder.path) } : null,
+    sliceGraphs: preprocess && postprocess ? { preprocessPath: join(dir, preprocess.path), postprocessPath: join(dir, postprocess.path) } : null,
   };
 }

@@ -12,6 +12,7 @@ import { UserFacingError } from '../../../common/contract/result.js';
 import type { Engine } from './segment-volume.js';
 import type { ModelFolder } from './model-folder.js';
 import type { Precision } from '../../../common/contract/segmentation.js';
+import { openSliceGraphs, type SliceGraphs } from './slice-graphs.js';
 
 export type Device = 'auto' | 'cpu' | 'gpu';
 
@@ -152,9 +153,22 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
     throw e;
   }
   const s = model.card.input.size;
+  // The folder's slice graphs on the same provider and options; without them segmentVolume does
+  // the same steps in JavaScript.
+  let sliceGraphs: SliceGraphs | null = null;
+  if (model.sliceGraphs) {
+    try {
+      sliceGraphs = await openSliceGraphs(model.sliceGraphs, options(sessions.provider));
+    } catch (e) {
+      await encoder.release();
+      await decoder.release();
+      throw e;
+    }
+  }
 
   return {
     report: { provider: sessions.provider, skipped, precision: used },
+    ...(sliceGraphs ? { sliceSteps: sliceGraphs } : {}),
     async encode(images, batch) {
       if (used === 'fp32' || batch === 1) {
         const out = await encoder.run({ [model.card.input.name]: new ort.Tensor('float32', images, [batch, 3, s, s]) });
@@ -180,6 +194,7 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
     async release() {
       await encoder.release();
       await decoder.release();
+      await sliceGraphs?.release();
     },
   };
 }

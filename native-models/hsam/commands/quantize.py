@@ -1,4 +1,4 @@
-"""`hsam.py quantize`: add encoder.int8.onnx to an existing model folder."""
+"""`hsam.py quantize`: add encoder.int8.onnx (and the slice graphs) to an existing model folder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any, Dict
 
 from .. import card as cardlib
 from ..model_folder import write_int8
+from ..slice_graphs import write_slice_graphs
 
 
 def quantize_folder(model_dir: str, command: str) -> Dict[str, Any]:
@@ -15,6 +16,9 @@ def quantize_folder(model_dir: str, command: str) -> Dict[str, Any]:
     described other graphs)."""
     card = cardlib.read_card(model_dir)
     write_int8(model_dir)
+    # Older folders gain the slice graphs too (the app then runs its slice steps in onnxruntime).
+    write_slice_graphs(model_dir)
+    card["files"].update(cardlib.slice_graph_files(model_dir))
     card.update(cardlib.variants(model_dir))
     card["variants"]["int8"]["command"] = command
     cardlib.write_card(card, model_dir)

@@ -27,7 +27,7 @@ DEMO_ORIENTATION = (
 )
 DEMO_RESIZE = (
     "slice resized to 224x224 bilinear (align_corners=false, half-pixel centres); "
-    "labels back to the slice size by nearest"
+    "logits back to the slice size bilinear, then argmax"
 )
 DEMO_DATA = {"ct_sm": "example_ct_sm + example_seg", "ct_dicom": "example_ct_dicom + example_seg_dicom"}
 DEMO_UNSEEN_METRIC = (
