@@ -30,7 +30,7 @@ import type { BenchTable } from './table.js';
 
 const DEPTH = Number(process.env['HSAM_BENCH_DEPTH'] ?? 300);
 
-async function bigVolume(): Promise<string> {
+export async function bigVolume(): Promise<string> {
   const dir = join(tmpdir(), 'hsam-bench-editing');
   const path = join(dir, `ct-512x512x${DEPTH}.nii.gz`);
   if (existsSync(path)) return path;
@@ -43,7 +43,7 @@ async function bigVolume(): Promise<string> {
   return path;
 }
 
-const pct = (xs: readonly number[], p: number): number => {
+export const pct = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
@@ -103,7 +103,7 @@ const PROBE = `(() => {
  * workstation has its views, whose pointer and wheel handlers only upload a 512×512 16-bit slice
  * to the "axial" canvas and draw it, with none of the workstation's code.
  */
-const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
+export const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
 <html><body style="margin:0;background:#000">
 ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height="${Math.round(b.height)}" style="position:absolute;left:${b.x}px;top:${b.y}px;width:${b.width}px;height:${b.height}px"></canvas>`).join('')}
 <script>
@@ -138,11 +138,11 @@ ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height=
   draw();
 </script></body></html>`;
 
-async function installProbe(page: Page): Promise<void> {
+export async function installProbe(page: Page): Promise<void> {
   await page.evaluate(PROBE);
 }
 
-interface Latencies {
+export interface Latencies {
   /** Input event → the first frame after the axial view rendered it. */
   readonly frame: number[];
   /** Its first part: input event → the axial view's render call (the page's own work and queueing). */
@@ -152,7 +152,7 @@ interface Latencies {
 }
 
 /** Latencies since the last call. */
-async function takeLatencies(page: Page): Promise<Latencies> {
+export async function takeLatencies(page: Page): Promise<Latencies> {
   return page.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
     // An event still waiting drew nothing before this call (the callers wait past every frame).
@@ -165,9 +165,9 @@ async function takeLatencies(page: Page): Promise<Latencies> {
   });
 }
 
-type Box = { x: number; y: number; width: number; height: number };
-type At = (fx: number, fy: number) => [number, number];
-const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
+export type Box = { x: number; y: number; width: number; height: number };
+export type At = (fx: number, fy: number) => [number, number];
+export const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
 
 /** 60 wheel notches over the view's centre, one frame apart, then time for the last frame. */
 async function scrollNotches(page: Page, at: At): Promise<void> {
@@ -183,7 +183,7 @@ async function scrollNotches(page: Page, at: At): Promise<void> {
  * Stroke `s` of a run: 10 segments rightwards, each stroke in its own row, 20 rows to a column,
  * columns side by side (not overlapping: a dab over voxels a stroke already painted draws nothing).
  */
-async function strokeAt(page: Page, at: At, s: number): Promise<void> {
+export async function strokeAt(page: Page, at: At, s: number): Promise<void> {
   // The image fills the middle of the (wide) axial view: five columns of 0.1 fit in it.
   const x = 0.22 + 0.12 * Math.floor(s / 20);
   const y = 0.3 + 0.4 * ((s % 20) / 20);
@@ -213,7 +213,7 @@ async function floor(page: Page, boxes: readonly Box[]): Promise<{ stroke: numbe
 }
 
 /** 3D view frames since the last call. */
-async function take3dFrames(page: Page): Promise<number> {
+export async function take3dFrames(page: Page): Promise<number> {
   return page.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
     const n = w.__frames3d;
