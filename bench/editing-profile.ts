@@ -40,6 +40,26 @@ function gpuFrames(events: readonly TraceEvent[]): string {
   return `GPU process: ${swaps.length} frames swapped, ${ms.toFixed(0)} ms in SwapBuffers (${(ms / Math.max(1, swaps.length)).toFixed(1)} ms a frame); WebGL commands ${webgl.toFixed(0)} ms`;
 }
 
+/** Tasks over `minMs` on the page's main thread and the GPU process's, with their longest parts. */
+function longTasks(events: readonly TraceEvent[], minMs: number): string[] {
+  const threadName = new Map<string, string>();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threadName.set(`${e.pid}:${e.tid}`, e.args?.name ?? '?');
+  const t0 = Math.min(...events.filter((e) => e.ph === 'X').map((e) => e.ts));
+  const lines: string[] = [];
+  for (const thread of ['CrRendererMain', 'CrGpuMain']) {
+    const xs = events
+      .filter((e) => e.ph === 'X' && e.dur !== undefined && threadName.get(`${e.pid}:${e.tid}`) === thread)
+      .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+    for (const task of xs) {
+      if (task.dur! < minMs * 1000 || task.name !== 'RunTask') continue;
+      const inside = xs.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! > task.dur! * 0.2 && !/RunTask/.test(e.name));
+      const parts = [...new Set(inside.map((e) => `${e.name} ${(e.dur! / 1000).toFixed(0)}`))].slice(0, 6).join(', ');
+      lines.push(`  ${thread} at ${((task.ts - t0) / 1000).toFixed(0)} ms: ${(task.dur! / 1000).toFixed(0)} ms — ${parts}`);
+    }
+  }
+  return lines;
+}
+
 /** Per thread: milliseconds of top-level tasks by name, and of GC events at any depth. */
 function summariseTrace(events: readonly TraceEvent[]): string[] {
   const threadName = new Map<string, string>();
@@ -211,7 +231,12 @@ async function main(): Promise<void> {
     report.push('Self time per function in the page:', ...summariseProfile(profile as never, 25));
     await idle();
 
-    report.push('First stroke after a pause (the surfaces update 300 ms after a stroke ends):', ...(await stallProbe(page, at, next)));
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'blink.user_timing', 'gpu', 'viz', 'toplevel', 'v8.execute'] });
+    const stalls = await stallProbe(page, at, next);
+    const stallTrace = await browser.stopTracing();
+    writeFileSync(join(out, 'stall.trace.json'), stallTrace);
+    report.push('First stroke after a pause (the surfaces update 300 ms after a stroke ends):', ...stalls);
+    report.push('Tasks over 150 ms meanwhile:', ...longTasks((JSON.parse(stallTrace.toString()) as { traceEvents: TraceEvent[] }).traceEvents, 150));
     console.log(report.join('\n'));
     writeFileSync(join(out, 'report.txt'), report.join('\n'));
   } finally {

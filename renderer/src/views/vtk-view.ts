@@ -39,6 +39,19 @@ export interface VtkView<I extends boolean = boolean> {
   delete(): void;
 }
 
+/**
+ * The WebGL renderer's name (e.g. "ANGLE (…, SwiftShader …)"), from a throwaway context: known
+ * before a view's own context is made, whose multisampling cannot change afterwards.
+ */
+export function webglRendererName(): string | null {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  if (!gl) return null;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name: unknown = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return typeof name === 'string' ? name : null;
+}
+
 export function createVtkView<I extends boolean>(container: HTMLElement, options: VtkViewOptions<I>): VtkView<I> {
   const renderWindow = vtkRenderWindow.newInstance();
   const renderer = vtkRenderer.newInstance({ background: [0, 0, 0] });
@@ -46,7 +59,7 @@ export function createVtkView<I extends boolean>(container: HTMLElement, options
   const openglView = renderWindow.newAPISpecificView('WebGL') as vtkOpenGLRenderWindow;
   renderWindow.addView(openglView);
   // The context vtk will find on its canvas.
-  const context = { alpha: false, antialias: options.antialias, depth: true, powerPreference: 'high-performance' } as const;
+  const context: WebGLContextAttributes = { alpha: false, antialias: options.antialias, depth: true, powerPreference: 'high-performance' };
   const gl = openglView.getCanvas()?.getContext('webgl2', context) ?? null;
   openglView.setContainer(container);
   let interactor: Interactor | null = null;
