@@ -135,7 +135,7 @@ describe('worklist', () => {
     await page.mouse.move(x + 12, y + 4, { steps: 3 });
     await page.mouse.up();
     await expect.poll(async () => (await ws.labelCounts())[9]).toBeGreaterThan(0);
-    const lesion = (await ws.labelCounts())[9]!;
+    const lesion = (await ws.settledLabelCounts())[9]!;
     await page.getByTestId('auto-segment').click();
     await expect.poll(() => page.getByTestId('segment-progress').count(), { timeout: 60_000 }).toBe(0);
     expect((await ws.labelCounts())[9]).toBe(lesion);
