@@ -7,6 +7,7 @@
  *   frame after the axial view rendered the stroke (User Timing mark `hsam:frame:axial`); an
  *   event that changed no pixel (a dab over voxels already of its class) is counted, not timed;
  * - slice scroll: from each wheel event to the first frame after the view rendered the new slice;
+ * - the first stroke after a 3D surface update: begun as soon as the update's frame was drawn;
  * - 3D surface update for one class after an edit: the 3D view's own figure (`data-surface-ms`:
  *   diff, extraction in its worker, upload and render);
  * - undo history in main after 100 strokes (the study's label session, read in the host), against the label volume.
@@ -324,6 +325,23 @@ export async function run(): Promise<BenchTable> {
       }
     }
     const strokes3d = await take3dFrames(page);
+    // The first stroke after a 3D surface update: begun as soon as the update's frame is drawn
+    // (its GPU work may still be under way: with software GL it used to hold the stroke ~1-2 s).
+    const afterSurface: number[] = [];
+    for (let t = 0; t < 6; t++) {
+      const count = Number(await page.getByTestId('view-3d').getAttribute('data-surface-updates'));
+      await strokeAt(page, at, 100 + 2 * t);
+      await takeLatencies(page);
+      await page.waitForFunction(
+        (n) => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="view-3d"]')?.getAttribute('data-surface-updates') ?? 0) > n,
+        count,
+        { timeout: 60_000, polling: 'raf' },
+      );
+      await strokeAt(page, at, 101 + 2 * t);
+      const first = (await takeLatencies(page)).frame[0];
+      if (first !== undefined) afterSurface.push(first);
+    }
+    await surfacesIdle();
     // The same with the 3D view's surfaces hidden: what drawing them costs the slice views.
     await page.getByTestId('surfaces-toggle').uncheck();
     await surfacesIdle();
@@ -361,6 +379,8 @@ export async function run(): Promise<BenchTable> {
         row('  browser floor: one canvas redrawn', bare.scroll, 16),
         ratio('brush stroke p95 / browser floor p95', stroke.frame, bare.stroke),
         ratio('slice scroll p95 / browser floor p95', scroll.frame, bare.scroll),
+        row('first stroke after a 3D surface update: its first frame', afterSurface, 16),
+        ratio('  its p95 / browser floor p95', afterSurface, bare.stroke),
         row('3D surface update, one class', surface, 300),
         row('  of which smoothing + marching cubes (worker)', surfaceExtract, 300),
         row('  of which upload + 3D render (SwiftShader)', surfaceRender, 300),
