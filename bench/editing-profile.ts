@@ -51,7 +51,8 @@ function longTasks(events: readonly TraceEvent[], minMs: number): string[] {
       .filter((e) => e.ph === 'X' && e.dur !== undefined && threadName.get(`${e.pid}:${e.tid}`) === thread)
       .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
     for (const task of xs) {
-      if (task.dur! < minMs * 1000 || task.name !== 'RunTask') continue;
+      // The task itself: RunTask, or ThreadControllerImpl::RunTask when only 'toplevel' is traced.
+      if (task.dur! < minMs * 1000 || !/^(ThreadControllerImpl::)?RunTask$/.test(task.name)) continue;
       const inside = xs.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! > task.dur! * 0.2 && !/RunTask/.test(e.name));
       const parts = [...new Set(inside.map((e) => `${e.name} ${(e.dur! / 1000).toFixed(0)}`))].slice(0, 6).join(', ');
       lines.push(`  ${thread} at ${((task.ts - t0) / 1000).toFixed(0)} ms: ${(task.dur! / 1000).toFixed(0)} ms — ${parts}`);
