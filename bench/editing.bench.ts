@@ -7,6 +7,7 @@
  *   frame after the axial view rendered the stroke (User Timing mark `hsam:frame:axial`); an
  *   event that changed no pixel (a dab over voxels already of its class) is counted, not timed;
  * - slice scroll: from each wheel event to the first frame after the view rendered the new slice;
+ * - the first stroke after a 3D surface update: begun as soon as the update's frame was drawn;
  * - 3D surface update for one class after an edit: the 3D view's own figure (`data-surface-ms`:
  *   diff, extraction in its worker, upload and render);
  * - undo history in main after 100 strokes (the study's label session, read in the host), against the label volume.
@@ -30,7 +31,7 @@ import type { BenchTable } from './table.js';
 
 const DEPTH = Number(process.env['HSAM_BENCH_DEPTH'] ?? 300);
 
-async function bigVolume(): Promise<string> {
+export async function bigVolume(): Promise<string> {
   const dir = join(tmpdir(), 'hsam-bench-editing');
   const path = join(dir, `ct-512x512x${DEPTH}.nii.gz`);
   if (existsSync(path)) return path;
@@ -43,7 +44,7 @@ async function bigVolume(): Promise<string> {
   return path;
 }
 
-const pct = (xs: readonly number[], p: number): number => {
+export const pct = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
@@ -103,7 +104,7 @@ const PROBE = `(() => {
  * workstation has its views, whose pointer and wheel handlers only upload a 512×512 16-bit slice
  * to the "axial" canvas and draw it, with none of the workstation's code.
  */
-const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
+export const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
 <html><body style="margin:0;background:#000">
 ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height="${Math.round(b.height)}" style="position:absolute;left:${b.x}px;top:${b.y}px;width:${b.width}px;height:${b.height}px"></canvas>`).join('')}
 <script>
@@ -138,11 +139,11 @@ ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height=
   draw();
 </script></body></html>`;
 
-async function installProbe(page: Page): Promise<void> {
+export async function installProbe(page: Page): Promise<void> {
   await page.evaluate(PROBE);
 }
 
-interface Latencies {
+export interface Latencies {
   /** Input event → the first frame after the axial view rendered it. */
   readonly frame: number[];
   /** Its first part: input event → the axial view's render call (the page's own work and queueing). */
@@ -152,7 +153,7 @@ interface Latencies {
 }
 
 /** Latencies since the last call. */
-async function takeLatencies(page: Page): Promise<Latencies> {
+export async function takeLatencies(page: Page): Promise<Latencies> {
   return page.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
     // An event still waiting drew nothing before this call (the callers wait past every frame).
@@ -165,9 +166,9 @@ async function takeLatencies(page: Page): Promise<Latencies> {
   });
 }
 
-type Box = { x: number; y: number; width: number; height: number };
-type At = (fx: number, fy: number) => [number, number];
-const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
+export type Box = { x: number; y: number; width: number; height: number };
+export type At = (fx: number, fy: number) => [number, number];
+export const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
 
 /** 60 wheel notches over the view's centre, one frame apart, then time for the last frame. */
 async function scrollNotches(page: Page, at: At): Promise<void> {
@@ -183,7 +184,7 @@ async function scrollNotches(page: Page, at: At): Promise<void> {
  * Stroke `s` of a run: 10 segments rightwards, each stroke in its own row, 20 rows to a column,
  * columns side by side (not overlapping: a dab over voxels a stroke already painted draws nothing).
  */
-async function strokeAt(page: Page, at: At, s: number): Promise<void> {
+export async function strokeAt(page: Page, at: At, s: number): Promise<void> {
   // The image fills the middle of the (wide) axial view: five columns of 0.1 fit in it.
   const x = 0.22 + 0.12 * Math.floor(s / 20);
   const y = 0.3 + 0.4 * ((s % 20) / 20);
@@ -213,7 +214,7 @@ async function floor(page: Page, boxes: readonly Box[]): Promise<{ stroke: numbe
 }
 
 /** 3D view frames since the last call. */
-async function take3dFrames(page: Page): Promise<number> {
+export async function take3dFrames(page: Page): Promise<number> {
   return page.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
     const n = w.__frames3d;
@@ -324,6 +325,23 @@ export async function run(): Promise<BenchTable> {
       }
     }
     const strokes3d = await take3dFrames(page);
+    // The first stroke after a 3D surface update: begun as soon as the update's frame is drawn
+    // (its GPU work may still be under way: with software GL it used to hold the stroke ~1-2 s).
+    const afterSurface: number[] = [];
+    for (let t = 0; t < 6; t++) {
+      const count = Number(await page.getByTestId('view-3d').getAttribute('data-surface-updates'));
+      await strokeAt(page, at, 100 + 2 * t);
+      await takeLatencies(page);
+      await page.waitForFunction(
+        (n) => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="view-3d"]')?.getAttribute('data-surface-updates') ?? 0) > n,
+        count,
+        { timeout: 60_000, polling: 'raf' },
+      );
+      await strokeAt(page, at, 101 + 2 * t);
+      const first = (await takeLatencies(page)).frame[0];
+      if (first !== undefined) afterSurface.push(first);
+    }
+    await surfacesIdle();
     // The same with the 3D view's surfaces hidden: what drawing them costs the slice views.
     await page.getByTestId('surfaces-toggle').uncheck();
     await surfacesIdle();
@@ -361,6 +379,8 @@ export async function run(): Promise<BenchTable> {
         row('  browser floor: one canvas redrawn', bare.scroll, 16),
         ratio('brush stroke p95 / browser floor p95', stroke.frame, bare.stroke),
         ratio('slice scroll p95 / browser floor p95', scroll.frame, bare.scroll),
+        row('first stroke after a 3D surface update: its first frame', afterSurface, 16),
+        ratio('  its p95 / browser floor p95', afterSurface, bare.stroke),
         row('3D surface update, one class', surface, 300),
         row('  of which smoothing + marching cubes (worker)', surfaceExtract, 300),
         row('  of which upload + 3D render (SwiftShader)', surfaceRender, 300),

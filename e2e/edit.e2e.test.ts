@@ -54,7 +54,7 @@ describe('hand corrections', () => {
     await page.getByTestId('segment-liver').getByTestId('segment-select').click();
     await drag([0.42, 0.45], [0.55, 0.5]);
     await expect.poll(async () => (await ws.labelCounts())[LIVER], { timeout: 10_000 }).toBeGreaterThan(50);
-    painted = (await ws.labelCounts())[LIVER] ?? 0;
+    painted = (await ws.settledLabelCounts())[LIVER] ?? 0;
     expect(await ws.labelCountsInSlice(15, LIVER)).toBe(painted);
     expect(await ws.colouredFraction('axial')).toBeGreaterThan(0.002);
   });

@@ -134,19 +134,8 @@ describe('worklist', () => {
     await page.mouse.down();
     await page.mouse.move(x + 12, y + 4, { steps: 3 });
     await page.mouse.up();
-    // The stroke's samples reach main one after another: wait until its count stops growing.
-    let lesion = -1;
-    await expect
-      .poll(
-        async () => {
-          const n = (await ws.labelCounts())[9] ?? 0;
-          const settled = n > 0 && n === lesion;
-          lesion = n;
-          return settled;
-        },
-        { interval: 400 },
-      )
-      .toBe(true);
+    await expect.poll(async () => (await ws.labelCounts())[9]).toBeGreaterThan(0);
+    const lesion = (await ws.settledLabelCounts())[9]!;
     await page.getByTestId('auto-segment').click();
     await expect.poll(() => page.getByTestId('segment-progress').count(), { timeout: 60_000 }).toBe(0);
     expect((await ws.labelCounts())[9]).toBe(lesion);

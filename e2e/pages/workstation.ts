@@ -114,6 +114,22 @@ export class WorkstationPage {
     return counts;
   }
 
+  /**
+   * Voxels per class once a stroke's dabs have all reached main: the renderer sends them one at a
+   * time, so the first answer can come back while the last ones are still on their way (on a busy
+   * machine, hundreds of milliseconds). Two reads 300 ms apart that agree.
+   */
+  async settledLabelCounts(): Promise<number[]> {
+    let last = await this.labelCounts();
+    for (let n = 0; n < 50; n++) {
+      await this.page.waitForTimeout(300);
+      const next = await this.labelCounts();
+      if (next.every((c, i) => c === last[i])) return next;
+      last = next;
+    }
+    throw new Error('the label counts kept changing for 15 s');
+  }
+
   /** Voxels of one class in one k-slice of main's label volume. */
   async labelCountsInSlice(k: number, cls: number): Promise<number> {
     const { labels, sliceSize } = await this.labels();

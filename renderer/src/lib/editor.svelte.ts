@@ -158,18 +158,15 @@ export class Editor {
     const indices = rules.editable ? keepEditable(allowed, image, rules.editable) : allowed;
     if (indices.length === 0) return;
     const before = Uint8Array.from(indices, (i) => volume.labels[i]!);
-    volume.write(indices, value);
-    this.study.labelVersion++;
+    if (volume.write(indices, value) > 0) this.study.labelVersion++;
     this.#enqueue(async () => {
       const r = await hsam.labels.paint({ volumeId: meta.volumeId, indices, value, stroke, ...rules });
       if (!r.ok) {
-        volume.write(indices, before);
-        this.study.labelVersion++;
+        if (volume.write(indices, before) > 0) this.study.labelVersion++;
         this.study.report(r.error);
       } else {
         const back = vetoed(indices, before, r.value.indices);
-        volume.write(back.indices, back.values);
-        this.study.applyChange(r.value);
+        this.study.applyChange(r.value, volume.write(back.indices, back.values) > 0);
       }
     });
   }

@@ -18,8 +18,8 @@ describe('LabelVolume', () => {
 
   it('logs the voxels it changed for one reader, and gives up on listing past an eighth of the volume', () => {
     const v = new LabelVolume(new Uint8Array(800), [10, 10, 8], 2);
-    v.write(Uint32Array.of(4, 5), 1);
-    v.write(Uint32Array.of(4), 1); // no change: not logged
+    expect(v.write(Uint32Array.of(4, 5), 1)).toBe(2);
+    expect(v.write(Uint32Array.of(4), 1)).toBe(0); // no change: not logged, nothing to redraw
     expect(Array.from(v.takeTouched() ?? [])).toEqual([4, 5]);
     expect(v.takeTouched()?.length).toBe(0);
     v.write(Uint32Array.from({ length: 101 }, (_, i) => i + 100), 3);

@@ -57,14 +57,18 @@ export class LabelVolume {
     return (this.#perSlice[s * 256 + cls] ?? 0) > 0;
   }
 
-  /** Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts, log and stamps. */
-  write(indices: ArrayLike<number>, values: ArrayLike<number> | number): void {
+  /**
+   * Set `labels[indices[n]] = values[n]` (or `value` for all), keeping counts, log and stamps;
+   * returns how many voxels changed (0: nothing for anyone to redraw).
+   */
+  write(indices: ArrayLike<number>, values: ArrayLike<number> | number): number {
     const l = this.labels;
     const one = typeof values === 'number';
     const [nx, ny] = this.#dims;
     const [sx, sy, sz] = this.#stamps;
     const clock = ++this.#clock;
     this.#reserve(indices.length);
+    let changed = 0;
     for (let n = 0; n < indices.length; n++) {
       const i = indices[n]!;
       const v = one ? values : values[n]!;
@@ -79,7 +83,9 @@ export class LabelVolume {
       sx[i - row * nx] = clock;
       sy[row % ny] = clock;
       sz[Math.floor(row / ny)] = clock;
+      changed++;
     }
+    return changed;
   }
 
   /** Counts the writes; a reader keeps the value it last read at, for `changedSince`. */

@@ -58,18 +58,30 @@ export class Study {
   /**
    * Mirror a change main applied (an edit, a model run, an undo): voxels, slice statuses, model
    * attribution, undo state. The only way the renderer's labels change after an open.
+   * `alsoChanged`: the caller changed the local labels itself just before (a dab main vetoed).
    */
-  applyChange(change: LabelChange): void {
+  applyChange(change: LabelChange, alsoChanged = false): void {
     const state = this.labels;
     if (!state || state.volumeId !== change.volumeId) return;
-    this.volume?.write(change.indices, change.values);
-    change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
-    change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
+    let changed = alsoChanged || (this.volume?.write(change.indices, change.values) ?? 0) > 0;
+    change.slices.forEach((z, n) => {
+      changed ||= state.sliceStatus[z] !== change.status[n];
+      state.sliceStatus[z] = change.status[n]!;
+    });
+    change.modelSlices.forEach((z, n) => {
+      changed ||= state.sliceModel[z] !== change.modelIndex[n];
+      state.sliceModel[z] = change.modelIndex[n]!;
+    });
     // Not a new LabelState: the label array and its touch log stay the ones the views hold.
-    if (change.models) this.models = change.models;
+    if (change.models) {
+      this.models = change.models;
+      changed = true;
+    }
     this.canUndo = change.canUndo;
     this.canRedo = change.canRedo;
-    this.labelVersion++;
+    // Main's answer to a brush dab mostly confirms what the renderer already painted: then nothing
+    // is new, and every view, list and strip that follows the labels is spared a round of work.
+    if (changed) this.labelVersion++;
   }
 
   /** One way to report a failed call: a cancel is no failure; anything else shows in the banner. */

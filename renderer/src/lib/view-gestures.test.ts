@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dragZoomFactor, gestureFor, wheelZoomFactor } from './view-gestures';
+import { dragZoomFactor, pressRole, wheelZoomFactor } from './view-gestures';
 
 const press = (button: number, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }> = {}) => ({
   button,
@@ -9,24 +9,24 @@ const press = (button: number, mods: Partial<{ ctrlKey: boolean; metaKey: boolea
   ...mods,
 });
 
-describe('gestureFor', () => {
-  it('a plain left press does what the tool does', () => {
-    for (const tool of ['navigate', 'windowLevel', 'zoom', 'pan', 'paint', 'seed', 'polygon'] as const) expect(gestureFor(press(0), tool)).toBe(tool);
+describe('pressRole', () => {
+  it('a plain left press goes to the active tool', () => {
+    expect(pressRole(press(0))).toBe('active');
   });
 
   it('right button and Ctrl/⌘ + left adjust the window, whatever the tool', () => {
-    expect(gestureFor(press(2), 'paint')).toBe('windowLevel');
-    expect(gestureFor(press(0, { ctrlKey: true }), 'paint')).toBe('windowLevel');
-    expect(gestureFor(press(0, { metaKey: true }), 'navigate')).toBe('windowLevel');
+    expect(pressRole(press(2))).toBe('windowLevel');
+    expect(pressRole(press(0, { ctrlKey: true }))).toBe('windowLevel');
+    expect(pressRole(press(0, { metaKey: true }))).toBe('windowLevel');
   });
 
   it('middle button and Shift + left pan', () => {
-    expect(gestureFor(press(1), 'paint')).toBe('pan');
-    expect(gestureFor(press(0, { shiftKey: true }), 'navigate')).toBe('pan');
+    expect(pressRole(press(1))).toBe('pan');
+    expect(pressRole(press(0, { shiftKey: true }))).toBe('pan');
   });
 
   it('other buttons do nothing', () => {
-    expect(gestureFor(press(3), 'navigate')).toBeNull();
+    expect(pressRole(press(3))).toBeNull();
   });
 });
 

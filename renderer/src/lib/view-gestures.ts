@@ -1,16 +1,8 @@
 /**
  * What a pointer press in a slice view does. The modifier bindings work with any tool: right
  * button or Ctrl (⌘) + left adjusts window/level, middle button or Shift + left pans; a plain
- * left press does what the active tool does. Other buttons (back, forward) do nothing.
+ * left press does what the active tool does (lib/tools). Other buttons (back, forward) do nothing.
  */
-
-export type Gesture = 'navigate' | 'windowLevel' | 'zoom' | 'pan' | 'paint' | 'seed' | 'polygon';
-
-/**
- * The left-button behaviour of the active tool (brush and eraser both paint; a region grow's
- * click is a seed, a scissors click adds a polygon point).
- */
-export type ViewTool = Gesture;
 
 export interface PressInfo {
   readonly button: number;
@@ -19,13 +11,14 @@ export interface PressInfo {
   readonly shiftKey: boolean;
 }
 
-export function gestureFor(press: PressInfo, tool: ViewTool): Gesture | null {
+/** Which tool a press goes to: a modifier binding's, the active tool's, or none. */
+export function pressRole(press: PressInfo): 'windowLevel' | 'pan' | 'active' | null {
   if (press.button === 2) return 'windowLevel';
   if (press.button === 1) return 'pan';
   if (press.button !== 0) return null;
   if (press.ctrlKey || press.metaKey) return 'windowLevel';
   if (press.shiftKey) return 'pan';
-  return tool;
+  return 'active';
 }
 
 /** Zoom factor of a zoom-tool drag: up zooms in, doubling every 150 px. */

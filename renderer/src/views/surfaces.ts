@@ -207,6 +207,12 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   /** When the oldest change not yet sent happened (or the hold ended). */
   let pendingSince: number | null = null;
   let inFlight: { id: number; since: number; diffMs: number } | null = null;
+  /**
+   * A reply that arrived during a stroke (its request left before the stroke began): drawn when
+   * the stroke's hold ends. Drawing it then would put a 3D frame (new meshes to upload; seconds
+   * with software graphics, in the GPU process every view shares) in front of the stroke's frames.
+   */
+  let deferred: SurfaceReply | null = null;
   let nextId = 1;
   let count = 0;
   let deleted = false;
@@ -258,6 +264,10 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   function onreply(reply: SurfaceReply): void {
     const sent = inFlight;
     if (deleted || !sent || reply.id !== sent.id) return;
+    if (held) {
+      deferred = reply;
+      return;
+    }
     const t = performance.now();
     const listed = new Set<ClassActor>();
     for (const s of reply.surfaces) {
@@ -365,8 +375,14 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
         settle = null;
         held = false;
         // What is measured is the update itself, from the moment the layer may follow.
-        if (pendingSince !== null) pendingSince = performance.now();
-        pump();
+        const now = performance.now();
+        if (pendingSince !== null) pendingSince = now;
+        const reply = deferred;
+        deferred = null;
+        if (reply && inFlight) {
+          inFlight.since = now;
+          onreply(reply);
+        } else pump();
       }, SETTLE_MS);
     },
     setStyle(next, on) {
