@@ -3,8 +3,9 @@
  *
  *   slice (model frame, see slice-frame.ts) → window and scale as the card says → bilinear to
  *   S×S → 3 equal channels → encoder (embeddings, cached) → decoder (logits N×S×S) → softmax →
- *   bilinear back to the slice grid (probabilities, then argmax) → labels + per-slice
- *   uncertainty → written into the volume's own voxel order.
+ *   bilinear back to the slice grid (probabilities, then argmax) → labels, per-pixel entropy
+ *   and per-slice uncertainty → labels and entropy (one byte) written into the volume's own
+ *   voxel order.
  *
  * Slices run in batches; progress is reported after each; an abort stops after the batch in
  * flight and keeps every finished slice. Pure computation over an `Engine`, so it runs the same
@@ -49,6 +50,8 @@ export interface SegmentOptions {
   readonly onProgress?: (p: SegmentProgress) => void;
   /** Where to write the labels (volume-sized; shared memory lets main read finished slices during the run). */
   readonly output?: Uint8Array;
+  /** Where to write the per-voxel entropy (volume-sized); a new array when absent. */
+  readonly entropyOutput?: Uint8Array;
   /** Embeddings of slices already encoded, by slice index; filled as slices are encoded. */
   readonly embeddingCache?: EmbeddingStore;
 }
@@ -58,6 +61,12 @@ export interface SegmentResult {
   readonly labels: Uint8Array;
   /** Mean normalised entropy (0 = certain, 1 = uniform) inside each slice's predicted foreground; NaN where not run, 0 for an empty slice. */
   readonly uncertainty: Float64Array;
+  /**
+   * Per voxel, in the volume's voxel order: the normalised entropy × 255, rounded (one byte a
+   * voxel, as the labels: 75 MB on a 512×512×300 CT where float32 would take 300); 0 where no
+   * slice ran.
+   */
+  readonly entropy: Uint8Array;
   readonly frame: SliceFrame;
   readonly completed: readonly number[];
   readonly cancelled: boolean;
@@ -137,12 +146,14 @@ export async function segmentVolume(
   const todo = [...(opts.slices ?? Array.from({ length: frame.depth }, (_, z) => z))];
   const labels = opts.output ?? new Uint8Array(volume.voxels.length);
   const uncertainty = new Float64Array(frame.depth).fill(Number.NaN);
+  const entropyOut = opts.entropyOutput ?? new Uint8Array(volume.voxels.length);
+  const quantised = new Uint8Array(w * h);
   const completed: number[] = [];
   const started = performance.now();
   const slice = new Float32Array(w * h);
 
   for (let at = 0; at < todo.length; at += batchSize) {
-    if (opts.signal?.aborted) return { labels, uncertainty, frame, completed, cancelled: true };
+    if (opts.signal?.aborted) return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: true };
     const zs = todo.slice(at, at + batchSize);
     const b = zs.length;
 
@@ -186,7 +197,9 @@ export async function segmentVolume(
         }
       }
       uncertainty[z] = count > 0 ? sum / count : 0;
+      for (let p = 0; p < quantised.length; p++) quantised[p] = Math.round(sliceEntropy[p]! * 255);
       writeSlice(frame, labels, z, sliceLabels);
+      writeSlice(frame, entropyOut, z, quantised);
       completed.push(z);
     });
     const elapsedMs = performance.now() - started;
@@ -198,5 +211,5 @@ export async function segmentVolume(
       slices: zs,
     });
   }
-  return { labels, uncertainty, frame, completed, cancelled: false };
+  return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: false };
 }
