@@ -8,6 +8,7 @@ import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../c
 import type { LabelChange, LabelState } from '../../../common/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import { failureMessage, hsam, unwrap } from '../api/client';
+import { writeMarks } from './edit-marks';
 import { LabelVolume } from './label-volume';
 import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
@@ -45,6 +46,11 @@ export class Study {
     if (!meta || !labels || labels.volumeId !== meta.volumeId) return null;
     return new LabelVolume(labels.labels, meta.dims, labels.statusAxis);
   });
+  /**
+   * Main's human-edit marks (HumanEdit per voxel) in a volume of their own, edited in place with
+   * the labels (labelVersion counts both); null while no voxel of this study is marked.
+   */
+  edits = $state.raw<LabelVolume | null>(null);
   /** Undo and redo as main's label session has them, after the last change it answered. */
   canUndo = $state(false);
   canRedo = $state(false);
@@ -63,6 +69,7 @@ export class Study {
     const state = this.labels;
     if (!state || state.volumeId !== change.volumeId) return;
     this.volume?.write(change.indices, change.values);
+    this.#writeMarks(change.indices, change.edited);
     change.slices.forEach((z, n) => (state.sliceStatus[z] = change.status[n]!));
     change.modelSlices.forEach((z, n) => (state.sliceModel[z] = change.modelIndex[n]!));
     // Not a new LabelState: the label array and its touch log stay the ones the views hold.
@@ -132,7 +139,21 @@ export class Study {
       if (v !== next[i]) differ.push(i);
     });
     volume.write(differ, Uint8Array.from(differ, (i) => next[i]!));
+    // The marks likewise: the old ones cleared (they are few), main's written.
+    const marked: number[] = [];
+    this.edits?.labels.forEach((m, i) => {
+      if (m !== 0) marked.push(i);
+    });
+    this.edits?.write(marked, 0);
+    this.#writeMarks(r.value.edited.indices, r.value.edited.marks);
     this.labelVersion++;
+  }
+
+  #writeMarks(indices: Uint32Array, marks: Uint8Array): void {
+    const { meta, labels } = this;
+    if (!meta || !labels) return;
+    const next = writeMarks(this.edits, meta.dims, labels.statusAxis, indices, marks);
+    if (next !== this.edits) this.edits = next;
   }
 
   /** Open what the user chose: a file directly, a folder through a scan (and maybe the picker). */
@@ -190,6 +211,8 @@ export class Study {
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
+    this.edits = null;
+    this.#writeMarks(labels.edited.indices, labels.edited.marks);
     this.canUndo = labels.canUndo;
     this.canRedo = labels.canRedo;
     this.locked = labels.locked;
