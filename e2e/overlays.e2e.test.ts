@@ -11,7 +11,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from './fixtures.js';
 import { ToolsPanel } from './pages/tools-panel.js';
-import { WorkstationPage, type Plane } from './pages/workstation.js';
+import type { Plane, WorkstationPage } from './pages/workstation.js';
 
 const LIVER = 5;
 const K = 15;
