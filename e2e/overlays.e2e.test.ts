@@ -111,7 +111,7 @@ it('the model proposes', async () => {
 describe('the human-edits overlay', () => {
   it('shows exactly the voxels a brush stroke changed from the proposal, in every view, and undo removes it', async () => {
     await page.keyboard.press('d');
-    await expect.poll(() => page.getByTestId('edits-legend').textContent()).toMatch(/none yet/);
+    await expect.poll(() => page.getByTestId('edits-legend').textContent()).toMatch(/no edits yet/);
     const clean = await shot('axial');
 
     // A liver stroke across the slice (default rule: over background and liver only).
@@ -138,7 +138,7 @@ describe('the human-edits overlay', () => {
     expect([...m.values()].every((v) => v === 1)).toBe(true);
 
     // The screen: every pixel the overlay added lies on a marked voxel, and they span the marked voxels.
-    await expect.poll(() => page.getByTestId('edits-legend').textContent()).not.toMatch(/none yet/);
+    await expect.poll(() => page.getByTestId('edits-legend').textContent()).not.toMatch(/no edits yet/);
     const edited = await shot('axial');
     await page.keyboard.press('d');
     const base = await shot('axial');
@@ -224,6 +224,11 @@ describe('the uncertainty overlay', () => {
     await page.screenshot({ path: '/tmp/hsam-overlays-window.png' });
     await page.keyboard.press('u');
     await expect.poll(async () => changedPixels(plain, await shot('axial')).length, { timeout: 10_000 }).toBe(0);
+    // Both are in the key help ('?'), with their keys.
+    await page.keyboard.press('?');
+    expect(await page.getByTestId('help-view.edits').textContent()).toMatch(/^D\s*Human edits on or off/);
+    expect(await page.getByTestId('help-view.uncertainty').textContent()).toMatch(/^U\s*Uncertainty on or off/);
+    await page.keyboard.press('?');
     expect(session.problems).toEqual([]);
   });
 });
