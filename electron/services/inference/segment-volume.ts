@@ -197,7 +197,7 @@ export async function segmentVolume(
         }
       }
       uncertainty[z] = count > 0 ? sum / count : 0;
-      for (let p = 0; p < quantised.length; p++) quantised[p] = Math.round(sliceEntropy[p]! * 255);
+      for (let p = 0; p < quantised.length; p++) quantised[p] = sliceEntropy[p]! * 255 + 0.5; // rounds: a Uint8Array truncates
       writeSlice(frame, labels, z, sliceLabels);
       writeSlice(frame, entropyOut, z, quantised);
       completed.push(z);
