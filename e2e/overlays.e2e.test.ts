@@ -190,6 +190,26 @@ describe('the human-edits overlay', () => {
       expect(magenta(on, changedPixels(plain, on)), plane).toBeGreaterThan(3);
     }
 
+    // An eraser click inside the proposed liver: those voxels show cyan ("erased"), marked 2 in main.
+    const inLiver = (i: number, j: number): boolean =>
+      [...Array(7).keys()].every((a) => [...Array(7).keys()].every((b) => proposal[i + a - 3 + NX * (j + b - 3 + NY * K)] === LIVER));
+    const deep = ijs.length > 0 ? [...Array(NX * NY).keys()].map((n) => [n % NX, Math.floor(n / NX)] as const).find(([i, j]) => i > 3 && j > 3 && i < NX - 4 && j < NY - 4 && inLiver(i, j)) : undefined;
+    expect(deep).toBeDefined();
+    const strokeOnly = await shot('axial');
+    await page.keyboard.press('e');
+    await tools.clickVoxel('axial', [deep![0], deep![1], K]);
+    await page.keyboard.press('n');
+    await expect.poll(async () => [...(await marks()).values()].filter((v) => v === 2).length, { timeout: 15_000 }).toBeGreaterThan(4);
+    const erased = await shot('axial');
+    save('edits-erased', erased);
+    const cyan = changedPixels(strokeOnly, erased).filter(([x, y]) => {
+      const i = (y * erased.width + x) * 4;
+      return erased.data[i]! < 80 && erased.data[i + 1]! > 180 && erased.data[i + 2]! > 200;
+    });
+    expect(cyan.length).toBeGreaterThan(10);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => [...(await marks()).values()].filter((v) => v === 2).length, { timeout: 15_000 }).toBe(0);
+
     // Undo: no marks in main, no overlay on screen.
     await undoTo(proposal);
     expect((await marks()).size).toBe(0);
