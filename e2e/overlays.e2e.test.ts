@@ -227,6 +227,7 @@ describe('the uncertainty overlay', () => {
   it('draws the last run’s heat map over the slice views, with its legend, and U takes it off', async () => {
     for (let n = 0; n < 3; n++) await page.keyboard.press('[');
     const plain = await shot('axial');
+    const plainOther = { coronal: await shot('coronal'), sagittal: await shot('sagittal') };
     await page.keyboard.press('u');
     const legend = page.getByTestId('uncertainty-legend');
     await expect.poll(() => legend.textContent()).toMatch(/sure.*unsure/);
@@ -240,7 +241,11 @@ describe('the uncertainty overlay', () => {
       return heat.data[i]! > heat.data[i + 2]! + 40;
     });
     expect(warm.length / px.length).toBeGreaterThan(0.9);
-    for (const plane of ['coronal', 'sagittal'] as const) save(`uncertainty-${plane}`, await shot(plane));
+    for (const plane of ['coronal', 'sagittal'] as const) {
+      const other = await shot(plane);
+      save(`uncertainty-${plane}`, other);
+      expect(changedPixels(plainOther[plane], other).length, plane).toBeGreaterThan(200);
+    }
     await page.screenshot({ path: '/tmp/hsam-overlays-window.png' });
     await page.keyboard.press('u');
     await expect.poll(async () => changedPixels(plain, await shot('axial')).length, { timeout: 10_000 }).toBe(0);
