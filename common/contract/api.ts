@@ -22,7 +22,7 @@ import {
 } from './learning.js';
 import { LabelImportArgs, type LabelImportResult } from './label-import.js';
 import { EditableRange, LabelTool, PaintOver, type LabelPreview, type SegmentStatistics } from './label-tools.js';
-import type { LabelChange, LabelState, ModelStatus, SegmentSummary } from './segmentation.js';
+import type { LabelChange, LabelState, ModelStatus, SegmentSummary, VoxelUncertainty } from './segmentation.js';
 import type { VolumeMeta, VoxelArray } from './volume.js';
 import { CaseStatus, WorklistState, type OpenedCase } from './worklist.js';
 import { LabelSet } from './label-set.js';
@@ -126,6 +126,10 @@ export const methods = {
   'segment.cancel': method<{ readonly cancelling: boolean }>()(
     z.object({ volumeId: id }).strict(),
     'Stop a running segmentation after the batch in flight; finished slices are kept.',
+  ),
+  'segment.uncertainty': method<VoxelUncertainty | null>()(
+    z.object({ volumeId: id }).strict(),
+    "Per voxel, how unsure the study's last model runs were (normalised entropy × 255, one byte a voxel); null before any run on it.",
   ),
   'labels.get': method<LabelState>()(
     z.object({ volumeId: id }).strict(),

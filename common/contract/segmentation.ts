@@ -53,6 +53,26 @@ export interface SegmentSummary {
   readonly change: LabelChange;
 }
 
+/**
+ * How a voxel's label stands to the model's proposal under it (the "human edits" overlay):
+ * `changed`, a human set a class other than the proposal (or one where it proposed nothing);
+ * `erased`, a human erased the proposal. `none` everywhere else, including a human voxel
+ * painted with the class the model had proposed.
+ */
+export const HumanEdit = { none: 0, changed: 1, erased: 2 } as const;
+export type HumanEdit = (typeof HumanEdit)[keyof typeof HumanEdit];
+
+/** The last model run's per-voxel uncertainty on a study (the uncertainty overlay). */
+export interface VoxelUncertainty {
+  readonly volumeId: string;
+  /**
+   * Normalised entropy of the prediction (0 certain, 1 uniform over the classes) × 255, rounded,
+   * per voxel in the volume's voxel order; 0 where no run reached. Each slice from the latest run
+   * that finished it.
+   */
+  readonly values: Uint8Array;
+}
+
 export interface LabelState {
   readonly volumeId: string;
   /** Class per voxel, same layout as the volume's voxels. */
@@ -70,6 +90,8 @@ export interface LabelState {
   readonly canRedo: boolean;
   /** Classes no edit or model run may change. */
   readonly locked: readonly number[];
+  /** The voxels a human changed apart from the model's proposal (sparse: usually few), with their `HumanEdit`. */
+  readonly edited: { readonly indices: Uint32Array; readonly marks: Uint8Array };
 }
 
 /** A change main applied to a label volume (any edit, a model run, an undo, a redo), to mirror in the renderer. */
@@ -78,6 +100,8 @@ export interface LabelChange {
   /** The voxels that changed and their new classes; voxels of locked classes are not in it. */
   readonly indices: Uint32Array;
   readonly values: Uint8Array;
+  /** Per voxel of `indices`, its `HumanEdit` after the change (a voxel can change provenance alone). */
+  readonly edited: Uint8Array;
   /** Slices (status axis) whose status changed, and their new status. */
   readonly slices: Uint32Array;
   readonly status: Uint8Array;

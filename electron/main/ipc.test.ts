@@ -70,6 +70,7 @@ describe('Electron main wiring (fake ipcMain)', () => {
       'model.status',
       'segment.start',
       'segment.cancel',
+      'segment.uncertainty',
       'labels.get',
       'labels.paint',
       'labels.apply',

@@ -300,6 +300,10 @@ export function createWorkstation(opts: WorkstationOptions): Workstation {
         })(),
       ),
     'segment.cancel': async ({ volumeId }) => ({ cancelling: models.cancel(volumeId) }),
+    'segment.uncertainty': async ({ volumeId }) => {
+      const values = (await studies.get(volumeId)).entropy;
+      return values && { volumeId, values };
+    },
     'labels.get': async ({ volumeId }) => (await studies.get(volumeId)).state(volumeId),
     'labels.paint': async ({ volumeId, indices, value, stroke, paintOver, editable }) =>
       marked(volumeId, { kind: 'edit' }, forVolume(volumeId, await (await studies.get(volumeId)).paint(indices, value, stroke, { paintOver, editable }))),

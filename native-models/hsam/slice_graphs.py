@@ -17,6 +17,8 @@ per-pixel loops (in C++, on every core, a batch per call) instead of JavaScript.
        uncertainty float32 [B]        mean over the pixels labelled foreground (label > 0) of the
                                       normalised entropy (0 certain, 1 uniform; computed at S x S,
                                       resized bilinearly to H x W); 0 for a slice with no foreground
+       entropy     uint8   [B, H, W]  that resized entropy per pixel as floor(255 H + 0.5): the
+                                      app's uncertainty overlay
 
 The same steps as the JavaScript path (electron/services/inference/segment-volume.ts), which
 remains for model folders written before these graphs existed.
@@ -114,7 +116,7 @@ def postprocess_model() -> onnx.ModelProto:
         helper.make_node("Cast", ["n_int"], ["n_float"], to=_F),
         helper.make_node("Log", ["n_float"], ["log_n"]),
         helper.make_node("Div", ["h_nat", "log_n"], ["h_raw"]),
-        helper.make_node("Clip", ["h_raw", "zero", "one"], ["entropy"]),
+        helper.make_node("Clip", ["h_raw", "zero", "one"], ["h_model"]),
         # Logits and entropy on the slice grid; labels = argmax of the resized logits (at the
         # model's size exactly the decoder's own labels).
         helper.make_node("Slice", ["l_shape", "s0", "s2"], ["bn"]),
@@ -122,7 +124,7 @@ def postprocess_model() -> onnx.ModelProto:
         _resize("logits", "l_sizes", "logits_hw"),
         helper.make_node("Slice", ["l_shape", "s0", "s1"], ["b"]),
         helper.make_node("Concat", ["b", "s1", "size"], ["h_sizes"], axis=0),
-        _resize("entropy", "h_sizes", "entropy_hw"),
+        _resize("h_model", "h_sizes", "entropy_hw"),
         helper.make_node("ArgMax", ["logits_hw"], ["label64"], axis=1, keepdims=1),
         helper.make_node("Squeeze", ["label64", "axis1"], ["label_sq"]),
         helper.make_node("Cast", ["label_sq"], ["labels"], to=TensorProto.UINT8),
@@ -134,6 +136,12 @@ def postprocess_model() -> onnx.ModelProto:
         helper.make_node("ReduceSum", ["fg", "axes123"], ["fg_count"], keepdims=0),
         helper.make_node("Max", ["fg_count", "one"], ["denominator"]),
         helper.make_node("Div", ["h_sum", "denominator"], ["uncertainty"]),
+        # The per-pixel entropy in one byte (the app keeps it per voxel, as it keeps the labels).
+        helper.make_node("Squeeze", ["entropy_hw", "axis1"], ["entropy_sq"]),
+        helper.make_node("Mul", ["entropy_sq", "c255"], ["entropy_255"]),
+        helper.make_node("Add", ["entropy_255", "half"], ["entropy_half"]),
+        helper.make_node("Floor", ["entropy_half"], ["entropy_floor"]),
+        helper.make_node("Cast", ["entropy_floor"], ["entropy"], to=TensorProto.UINT8),
     ]
     inits = [
         _const("axis1", np.array([1], np.int64)),
@@ -145,6 +153,8 @@ def postprocess_model() -> onnx.ModelProto:
         _const("zero", np.array(0, np.float32)),
         _const("one", np.array(1, np.float32)),
         _const("zero64", np.array(0, np.int64)),
+        _const("c255", np.array(255, np.float32)),
+        _const("half", np.array(0.5, np.float32)),
     ]
     inputs = [
         helper.make_tensor_value_info("logits", _F, ["batch", "classes", "size", "size"]),
@@ -153,6 +163,7 @@ def postprocess_model() -> onnx.ModelProto:
     outputs = [
         helper.make_tensor_value_info("labels", TensorProto.UINT8, ["batch", "height", "width"]),
         helper.make_tensor_value_info("uncertainty", _F, ["batch"]),
+        helper.make_tensor_value_info("entropy", TensorProto.UINT8, ["batch", "height", "width"]),
     ]
     return _model(nodes, inputs, outputs, inits, "hsam_postprocess")
 

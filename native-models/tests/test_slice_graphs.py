@@ -51,8 +51,8 @@ def run(model, feeds):
             f = {"Sub": np.subtract, "Div": np.divide, "Mul": np.multiply, "Add": np.add}
             f.update({"Max": np.maximum, "Greater": np.greater})
             o = f[op](i[0], i[1])
-        elif op in ("Exp", "Log"):
-            o = {"Exp": np.exp, "Log": np.log}[op](i[0])
+        elif op in ("Exp", "Log", "Floor"):
+            o = {"Exp": np.exp, "Log": np.log, "Floor": np.floor}[op](i[0])
         elif op == "Shape":
             o = np.array(i[0].shape, np.int64)
         elif op == "Slice":
@@ -90,7 +90,11 @@ def test_signatures(tmp_path):
     }
     assert pre["outputs"] == {"image": ("float32", ["batch", 3, "size", "size"])}
     assert post["inputs"] == {"logits": ("float32", ["batch", "classes", "size", "size"]), "size": ("int64", [2])}
-    assert post["outputs"] == {"labels": ("uint8", ["batch", "height", "width"]), "uncertainty": ("float32", ["batch"])}
+    assert post["outputs"] == {
+        "labels": ("uint8", ["batch", "height", "width"]),
+        "uncertainty": ("float32", ["batch"]),
+        "entropy": ("uint8", ["batch", "height", "width"]),
+    }
     # The app's steps only: no weights, so one file serves every model.
     assert all(t.dims in ([], [1], [3]) for t in postprocess_model().graph.initializer)
 
@@ -126,7 +130,9 @@ def test_postprocess_matches_torch(hw):
     n = 9
     logits = (rng.normal(size=(3, n, 224, 224)) * 4).astype(np.float32)
     logits[2, 0] += 100  # slice 2: background everywhere, so its uncertainty is 0
-    labels, uncertainty = run(postprocess_model(), {"logits": logits, "size": np.array([h, w], np.int64)})
+    labels, uncertainty, entropy_bytes = run(
+        postprocess_model(), {"logits": logits, "size": np.array([h, w], np.int64)}
+    )
 
     t = torch.from_numpy(logits)
     ref_labels = F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False).argmax(1)
@@ -140,6 +146,11 @@ def test_postprocess_matches_torch(hw):
     assert (labels == ref_labels.numpy()).mean() > 0.9999
     np.testing.assert_allclose(uncertainty, ref_u, atol=1e-5)
     assert uncertainty[2] == 0
+    # The per-pixel entropy as a byte: round(255 H), one step of slack for rounding at .5.
+    assert entropy_bytes.dtype == np.uint8 and entropy_bytes.shape == (3, h, w)
+    ref_bytes = np.floor(entropy.numpy() * 255 + 0.5)
+    assert np.abs(entropy_bytes.astype(int) - ref_bytes).max() <= 1
+    assert entropy_bytes[2].max() == 0 and entropy_bytes[0].max() > 128
 
 
 def test_every_written_folder_lists_them_and_quantize_adds_them_to_older_folders(tmp_path):

@@ -25,6 +25,8 @@ export interface LoadedModel {
 export interface Segmentation {
   readonly labels: Uint8Array;
   readonly uncertainty: Float64Array;
+  /** Per voxel: normalised entropy × 255, 0 where no slice ran (see SegmentResult.entropy). */
+  readonly entropy: Uint8Array;
   readonly completed: readonly number[];
   readonly cancelled: boolean;
   readonly sliceAxis: 0 | 1 | 2;
@@ -89,8 +91,8 @@ export class InferenceService {
       id,
     ).then((reply) => {
       if (reply.type !== 'segmented') throw new Error(`unexpected reply ${reply.type}`);
-      const { labels, uncertainty, completed, cancelled, sliceAxis } = reply;
-      return { labels, uncertainty, completed, cancelled, sliceAxis };
+      const { labels, uncertainty, entropy, completed, cancelled, sliceAxis } = reply;
+      return { labels, uncertainty, entropy, completed, cancelled, sliceAxis };
     });
     return { result, cancel: () => this.#worker?.postMessage({ type: 'cancel', id } satisfies InferenceRequest) };
   }

@@ -30,6 +30,8 @@ export type InferenceReply =
       readonly id: number;
       readonly labels: Uint8Array;
       readonly uncertainty: Float64Array;
+      /** Per voxel: normalised entropy × 255 (see SegmentResult.entropy); moved, not copied. */
+      readonly entropy: Uint8Array;
       readonly completed: readonly number[];
       readonly cancelled: boolean;
       readonly sliceAxis: 0 | 1 | 2;

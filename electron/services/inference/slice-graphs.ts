@@ -11,7 +11,7 @@ import type { SliceSteps } from './slice-steps.js';
 
 const SIGNATURES = {
   preprocess: { inputs: ['slices', 'window', 'range', 'size'], outputs: ['image'] },
-  postprocess: { inputs: ['logits', 'size'], outputs: ['labels', 'uncertainty'] },
+  postprocess: { inputs: ['logits', 'size'], outputs: ['labels', 'uncertainty', 'entropy'] },
 } as const;
 
 function checkSignature(session: ort.InferenceSession, path: string, role: keyof typeof SIGNATURES): void {
@@ -64,7 +64,7 @@ export async function openSliceGraphs(
     },
     async postprocess(logits, { batch, width, height }, classes, size) {
       const out = await post.run({ logits: new ort.Tensor('float32', logits, [batch, classes, size, size]), size: int64Pair(height, width) });
-      return { labels: out['labels']?.data as Uint8Array, uncertainty: out['uncertainty']?.data as Float32Array };
+      return { labels: out['labels']?.data as Uint8Array, uncertainty: out['uncertainty']?.data as Float32Array, entropy: out['entropy']?.data as Uint8Array };
     },
     async release() {
       await pre.release();

@@ -88,6 +88,10 @@ describe('slice graphs vs the JavaScript slice steps (demo model)', () => {
     // Only near-ties of two classes can flip with float32 rounding.
     expect(differing(g.labels, j.labels)).toBeLessThanOrEqual(j.labels.length * 1e-4);
     expect(maxAbsDiff(g.uncertainty, j.uncertainty)).toBeLessThan(1e-4);
+    // The per-pixel entropy byte (the uncertainty overlay): at most one step apart (rounding at .5).
+    expect(g.entropy.length).toBe(j.entropy.length);
+    expect(maxAbsDiff(g.entropy, j.entropy)).toBeLessThanOrEqual(1);
+    expect(j.entropy.some((e) => e > 64)).toBe(true);
   }, 60_000);
 
   it.each([['ct_sm'], ['ct_dicom']])('%s: segmentVolume gives the same labels with the graphs as in JavaScript', async (name) => {
@@ -134,7 +138,7 @@ describe('slice graphs vs the JavaScript slice steps (demo model)', () => {
     writeFileSync(join(dir, 'model.json'), JSON.stringify(card));
     try {
       await expect(createOrtEngine(await loadModelFolder(dir), 'cpu')).rejects.toThrow(
-        'demo/preprocess.onnx is not a preprocess graph: it takes logits, size and gives labels, uncertainty (expected slices, window, range, size → image).',
+        'demo/preprocess.onnx is not a preprocess graph: it takes logits, size and gives labels, uncertainty, entropy (expected slices, window, range, size → image).',
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,8 @@
  *         3 equal channels [B,3,S,S] (the encoder's input)
  *   post: logits [B,N,S,S] → bilinear to H×W → labels = argmax [B,H,W] (at H×W = S×S exactly the
  *         decoder's own labels); normalised softmax entropy at S×S, bilinear to H×W →
- *         uncertainty = its mean over the pixels labelled foreground (0 when none) [B]
+ *         uncertainty = its mean over the pixels labelled foreground (0 when none) [B];
+ *         that entropy per pixel as one byte, round(255 · H) [B,H,W]
  *
  * Bilinear everywhere is PyTorch's align_corners=False (half-pixel centres). A model folder
  * written since the slice graphs exist carries them as preprocess.onnx and postprocess.onnx
@@ -29,6 +30,8 @@ export interface PostResult {
   readonly labels: Uint8Array;
   /** Per slice: mean normalised entropy inside the predicted foreground, 0 for an empty slice. */
   readonly uncertainty: ArrayLike<number>;
+  /** Normalised entropy per pixel [B,H,W] as round(255 · H): the uncertainty overlay's data. */
+  readonly entropy: Uint8Array;
 }
 
 export interface SliceSteps {
@@ -110,6 +113,7 @@ export const jsSliceSteps: SliceSteps = {
   async postprocess(logits, { batch, width: w, height: h }, n, s) {
     const labels = new Uint8Array(batch * w * h);
     const uncertainty = new Float64Array(batch);
+    const entropyBytes = new Uint8Array(batch * w * h);
     for (let i = 0; i < batch; i++) {
       const own = logits.subarray(i * n * s * s, (i + 1) * n * s * s);
       const resize = w !== s || h !== s;
@@ -127,7 +131,9 @@ export const jsSliceSteps: SliceSteps = {
       }
       uncertainty[i] = count > 0 ? sum / count : 0;
       labels.set(sliceLabels, i * w * h);
+      // A Uint8Array truncates: + 0.5 rounds (as the graph's Floor(255 · H + 0.5)).
+      for (let p = 0; p < sliceEntropy.length; p++) entropyBytes[i * w * h + p] = sliceEntropy[p]! * 255 + 0.5;
     }
-    return { labels, uncertainty };
+    return { labels, uncertainty, entropy: entropyBytes };
   },
 };

@@ -54,12 +54,13 @@ async function handle(req: InferenceRequest): Promise<void> {
             id: req.id,
             labels: r.labels,
             uncertainty: r.uncertainty,
+            entropy: r.entropy,
             completed: r.completed,
             cancelled: r.cancelled,
             sliceAxis: r.frame.sliceAxis,
           },
           // Shared memory is shared, not moved.
-          r.labels.buffer instanceof ArrayBuffer ? [r.labels.buffer] : [],
+          [r.labels.buffer, r.entropy.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
         );
       } finally {
         running.delete(req.id);

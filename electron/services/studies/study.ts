@@ -10,6 +10,7 @@ import { UserFacingError } from '../../../common/contract/result.js';
 import type { LabelChange, LabelState, ModelId } from '../../../common/contract/segmentation.js';
 import { inSharedMemory, type Volume } from '../imaging/volume.js';
 import type { LabelSession, RestoreReport } from '../labels/label-session.js';
+import { editMarksOf, humanEdits } from '../labels/human-edits.js';
 import { nextToReview } from '../labels/review-queue.js';
 import { SliceStatus, type Step } from '../labels/step.js';
 import { keepEditable, keepOverwritable, paintOverMask } from '../labels/tools/paint-over.js';
@@ -29,6 +30,9 @@ export interface ModelProposal {
   readonly completed: readonly number[];
   /** Per slice along `sliceAxis`; NaN where not run. */
   readonly uncertainty: Float64Array;
+  /** Per voxel: normalised entropy × 255, meaningful on the completed slices; absent for labels read from a file. */
+  readonly entropy?: Uint8Array;
+  /** The voxel axis `completed` and `uncertainty` count slices along. */
   readonly sliceAxis: 0 | 1 | 2;
 }
 
@@ -39,6 +43,8 @@ export class Study {
   #volume: Volume;
   /** Per slice (status axis): its uncertainty in the latest run that reached it; NaN: never run. */
   #uncertainty: Float64Array | null = null;
+  /** Per voxel: normalised entropy × 255 of the latest run that reached its slice (the uncertainty overlay); null: never run. */
+  #entropy: Uint8Array | null = null;
 
   constructor(
     /** Names the source (path and series), so a reopened study finds its journal again. */
@@ -90,6 +96,7 @@ export class Study {
       canUndo: s.canUndo,
       canRedo: s.canRedo,
       locked: this.locked(),
+      edited: humanEdits(s),
     };
   }
 
@@ -172,6 +179,7 @@ export class Study {
   async applyModelRun(run: ModelProposal, model: ModelId, modelClasses?: number): Promise<StudyChange> {
     const step = await this.session.applyModel(run.labels, run.completed, { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
     if (run.sliceAxis === this.statusAxis) this.#rememberUncertainty(run.uncertainty, run.completed);
+    if (run.entropy) this.#rememberEntropy(run.entropy, run.sliceAxis, run.completed);
     return this.#change(step);
   }
 
@@ -202,6 +210,34 @@ export class Study {
     for (const z of completed) kept[z] = u[z]!;
   }
 
+  /**
+   * A run's entropy on its completed slices; slices it did not reach keep the earlier run's. The
+   * first run's array is kept as it is (a cancelled run has zeros where it did not reach).
+   */
+  #rememberEntropy(entropy: Uint8Array, axis: 0 | 1 | 2, completed: readonly number[]): void {
+    const kept = this.#entropy;
+    if (!kept || kept.length !== entropy.length) {
+      this.#entropy = entropy;
+      return;
+    }
+    const [nx, ny, nz] = this.#volume.dims;
+    const stride = [1, nx, nx * ny][axis]!;
+    // The two other axes as (count, stride) pairs; index = i + nx·(j + ny·k).
+    const [[n0, s0], [n1, s1]] = ([[nx, 1], [ny, nx], [nz, nx * ny]] as const).filter((_, a) => a !== axis) as [[number, number], [number, number]];
+    for (const z of completed) {
+      for (let v = 0; v < n1; v++) {
+        const row = z * stride + v * s1;
+        if (s0 === 1) kept.set(entropy.subarray(row, row + n0), row);
+        else for (let u = 0; u < n0; u++) kept[row + u * s0] = entropy[row + u * s0]!;
+      }
+    }
+  }
+
+  /** The last runs' per-voxel uncertainty (normalised entropy × 255), or null before any run. */
+  get entropy(): Uint8Array | null {
+    return this.#entropy;
+  }
+
   /** Active learning: the next slice to review, most uncertain first. */
   nextToReview(): ReviewSuggestion | null {
     const u = this.#uncertainty;
@@ -215,6 +251,8 @@ export class Study {
     return {
       indices: step.diff.indices,
       values: step.diff.after,
+      // After the step landed: marks are what the voxels are now (an undo clears its own).
+      edited: editMarksOf(s, step.diff.indices),
       slices: step.status.slices,
       status: step.status.after,
       modelSlices: m?.slices ?? new Uint32Array(0),

@@ -1,7 +1,8 @@
 /**
  * The label overlay's display settings as the user sets them in the segment list: hidden
- * classes, global and per-class opacity, fill or outline. Sets and maps are raw state replaced
- * on each change (never mutated in place), so every reader sees the change.
+ * classes, global and per-class opacity, fill or outline, and the human-edits and uncertainty
+ * overlays on or off. Sets and maps are raw state replaced on each change (never mutated in
+ * place), so every reader sees the change.
  */
 import type { LabelMode } from './label-slice';
 import type { LabelClass, LabelStyle } from './label-style';
@@ -12,6 +13,9 @@ export class LabelDisplay {
   opacity = $state(0.45);
   classOpacity = $state.raw<ReadonlyMap<number, number>>(noEntries);
   mode = $state<LabelMode>('fill');
+  /** Overlays of issue 17: voxels a human changed apart from the model's proposal, and the last run's uncertainty. */
+  showEdits = $state(false);
+  showUncertainty = $state(false);
 
   toggle(index: number): void {
     this.hidden = toggled(this.hidden, index);

@@ -70,3 +70,14 @@ describe('hatch (a tool preview)', () => {
     expect(rows).toEqual(['0000000', '0222220', '0200220', '0202020', '0220020', '0222220', '0000000']);
   });
 });
+
+describe('backhatch (the human-edits overlay)', () => {
+  it('hatches along the other diagonal than a preview, so the two never read as one', () => {
+    const src = new Uint8Array(7 * 7);
+    for (let y = 1; y < 6; y++) src.fill(1, y * 7 + 1, y * 7 + 6);
+    const out = new Uint8Array(src.length);
+    hatch(src, 7, 7, out, true);
+    const rows = Array.from({ length: 7 }, (_, y) => Array.from(out.subarray(y * 7, y * 7 + 7)).join(''));
+    expect(rows).toEqual(['0000000', '0111110', '0110010', '0101010', '0100110', '0111110', '0000000']);
+  });
+});

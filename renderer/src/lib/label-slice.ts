@@ -6,8 +6,12 @@
  */
 import type { Dims, VoxelAxis } from '../../../common/geometry';
 
-/** 'hatch' (a tool's preview): the boundary plus every third diagonal inside, so the image shows through. */
-export type LabelMode = 'fill' | 'outline' | 'hatch';
+/**
+ * 'hatch' (a tool's preview): the boundary plus every third diagonal inside, so the image shows
+ * through; 'backhatch' (the human-edits overlay): the same along the other diagonal, so the two
+ * never read as one.
+ */
+export type LabelMode = 'fill' | 'outline' | 'hatch' | 'backhatch';
 
 /** The in-plane axes (u fastest, then v) and sizes of a slice along `axis`. */
 export function slicePlane(dims: Dims, axis: VoxelAxis): { u: VoxelAxis; v: VoxelAxis; width: number; height: number } {
@@ -52,11 +56,14 @@ export function outline(src: Uint8Array, width: number, height: number, out: Uin
   }
 }
 
-/** Boundary pixels plus inside pixels on every third diagonal (x + y ≡ 0 mod 3): a hatched region. */
-export function hatch(src: Uint8Array, width: number, height: number, out: Uint8Array): void {
+/**
+ * Boundary pixels plus inside pixels on every third diagonal: x + y ≡ 0 mod 3 (a hatched region),
+ * or x − y ≡ 0 mod 3 with `back` (hatched the other way).
+ */
+export function hatch(src: Uint8Array, width: number, height: number, out: Uint8Array, back = false): void {
   outline(src, width, height, out);
   for (let y = 0; y < height; y++) {
-    for (let x = (3 - (y % 3)) % 3; x < width; x += 3) {
+    for (let x = back ? y % 3 : (3 - (y % 3)) % 3; x < width; x += 3) {
       const i = y * width + x;
       if (src[i] !== 0) out[i] = src[i]!;
     }

@@ -8,6 +8,7 @@ import type { DicomSeriesSummary, FolderScan, SeriesThumbnail } from '../../../c
 import type { LabelChange, LabelState } from '../../../common/contract/segmentation';
 import type { VolumeMeta, VoxelArray } from '../../../common/contract/volume';
 import { failureMessage, hsam, unwrap } from '../api/client';
+import { writeMarks } from './edit-marks';
 import { LabelVolume } from './label-volume';
 import { PLANES, viewGeometry, type Plane } from './orientation';
 import { defaultWindow, type WindowLevel } from './window-level';
@@ -45,6 +46,11 @@ export class Study {
     if (!meta || !labels || labels.volumeId !== meta.volumeId) return null;
     return new LabelVolume(labels.labels, meta.dims, labels.statusAxis);
   });
+  /**
+   * Main's human-edit marks (HumanEdit per voxel) in a volume of their own, edited in place with
+   * the labels (labelVersion counts both); null while no voxel of this study is marked.
+   */
+  edits = $state.raw<LabelVolume | null>(null);
   /** Undo and redo as main's label session has them, after the last change it answered. */
   canUndo = $state(false);
   canRedo = $state(false);
@@ -64,6 +70,7 @@ export class Study {
     const state = this.labels;
     if (!state || state.volumeId !== change.volumeId) return;
     let changed = alsoChanged || (this.volume?.write(change.indices, change.values) ?? 0) > 0;
+    changed = this.#writeMarks(change.indices, change.edited) || changed;
     change.slices.forEach((z, n) => {
       changed ||= state.sliceStatus[z] !== change.status[n];
       state.sliceStatus[z] = change.status[n]!;
@@ -144,7 +151,23 @@ export class Study {
       if (v !== next[i]) differ.push(i);
     });
     volume.write(differ, Uint8Array.from(differ, (i) => next[i]!));
+    // The marks likewise: the old ones cleared (they are few), main's written.
+    const marked: number[] = [];
+    this.edits?.labels.forEach((m, i) => {
+      if (m !== 0) marked.push(i);
+    });
+    this.edits?.write(marked, 0);
+    this.#writeMarks(r.value.edited.indices, r.value.edited.marks);
     this.labelVersion++;
+  }
+
+  /** Keep the human-edit marks in step; true when a mark changed (the views must redraw). */
+  #writeMarks(indices: Uint32Array, marks: Uint8Array): boolean {
+    const { meta, labels } = this;
+    if (!meta || !labels) return false;
+    const { volume, changed } = writeMarks(this.edits, meta.dims, labels.statusAxis, indices, marks);
+    if (volume !== this.edits) this.edits = volume;
+    return changed > 0;
   }
 
   /** Open what the user chose: a file directly, a folder through a scan (and maybe the picker). */
@@ -202,6 +225,8 @@ export class Study {
     this.meta = meta;
     this.voxels = voxels;
     this.labels = labels;
+    this.edits = null;
+    this.#writeMarks(labels.edited.indices, labels.edited.marks);
     this.canUndo = labels.canUndo;
     this.canRedo = labels.canRedo;
     this.locked = labels.locked;

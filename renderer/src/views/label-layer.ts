@@ -66,7 +66,8 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
     read = volume.clock;
     if (mode !== 'fill') {
       extractSlice(labels, meta.dims, sliceAxis, current, scratch);
-      (mode === 'outline' ? outline : hatch)(scratch, width, height, fresh);
+      if (mode === 'outline') outline(scratch, width, height, fresh);
+      else hatch(scratch, width, height, fresh, mode === 'backhatch');
     } else extractSlice(labels, meta.dims, sliceAxis, current, fresh);
     if (sameBytes(fresh, slice)) return false;
     slice.set(fresh);

@@ -1,0 +1,59 @@
+/**
+ * A study keeps the per-voxel uncertainty of its latest runs (the uncertainty overlay): each
+ * slice from the latest run that finished it, whichever axis that run sliced along; a proposal
+ * read from a file (no entropy) leaves it as it was. On the shared CT's grid.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOTALSEG } from '../../../test-support/paths.js';
+import { readVolume } from '../imaging/read-volume.js';
+import { LabelSession } from '../labels/label-session.js';
+import { Study } from './study.js';
+
+let study: Study;
+let dims: readonly [number, number, number];
+const model = { name: 'test', version: '1' };
+
+beforeAll(async () => {
+  const volume = await readVolume(join(TOTALSEG, 'example_ct_sm.nii.gz'));
+  dims = volume.dims;
+  const { session } = await LabelSession.open({ dir: mkdtempSync(join(tmpdir(), 'hsam-study-u-')), dims: volume.dims, statusAxis: 2 });
+  study = new Study('ct', 'ct', volume, session, null);
+});
+afterAll(() => study.session.close());
+
+/** A proposal with no labels and entropy `e` on every voxel. */
+const run = (e: number, sliceAxis: 0 | 1 | 2, completed: number[]) => {
+  const n = dims[0] * dims[1] * dims[2];
+  return { labels: new Uint8Array(n), entropy: new Uint8Array(n).fill(e), uncertainty: new Float64Array(dims[sliceAxis]).fill(NaN), completed, sliceAxis };
+};
+
+describe('the per-voxel uncertainty a study keeps', () => {
+  it('starts empty, takes the first run whole, then only the slices each later run finished', async () => {
+    expect(study.entropy).toBeNull();
+    await study.applyModelRun(run(10, 2, Array.from({ length: dims[2] }, (_, k) => k)), model);
+    expect(new Set(study.entropy)).toEqual(new Set([10]));
+
+    // A cancelled axial run that finished slices 3 and 4.
+    await study.applyModelRun(run(200, 2, [3, 4]), model);
+    // A sagittal run (another model's frame) that finished i = 7.
+    await study.applyModelRun(run(90, 0, [7]), model);
+    // Labels from a file: no entropy, nothing changes.
+    const { entropy: _none, ...fromFile } = run(255, 2, [0, 1, 2]);
+    await study.applyModelRun(fromFile, model);
+
+    const [nx, ny] = dims;
+    const e = study.entropy!;
+    let checked = 0;
+    for (let k = 0; k < dims[2]; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const want = i === 7 ? 90 : k === 3 || k === 4 ? 200 : 10;
+          if (e[i + nx * (j + ny * k)] !== want) throw new Error(`voxel ${i},${j},${k}: ${e[i + nx * (j + ny * k)]}, want ${want}`);
+          checked++;
+        }
+    expect(checked).toBe(e.length);
+  });
+});
