@@ -16,9 +16,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
 import { startTestHost } from '../e2e/host/test-host.js';
-import { bigVolume, FLOOR_PAGE, installProbe, pct, strokeAt, take3dFrames, takeLatencies, within, type At, type Box } from './editing.bench.js';
+import { bigVolume, FLOOR_PAGE, openWorkstation, installProbe, pct, strokeAt, take3dFrames, takeLatencies, within, type At } from './editing.bench.js';
 
-const DEPTH = Number(process.env['HSAM_BENCH_DEPTH'] ?? 300);
 const out = process.argv[2] ?? '/tmp/hsam-editing-profile';
 
 interface TraceEvent {
@@ -139,18 +138,8 @@ async function main(): Promise<void> {
   const host = await startTestHost({ initialPath: path });
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(host.url);
-    await page.getByTestId('dims').filter({ hasText: `512 × 512 × ${DEPTH} voxels` }).waitFor({ timeout: 120_000 });
-    await page.getByTestId('model-status').waitFor({ timeout: 60_000 });
+    const { page, boxes } = await openWorkstation(browser, host);
     const report: string[] = [];
-    const boxes: Box[] = await Promise.all(
-      ['view-axial', 'view-coronal', 'view-sagittal', 'view-3d'].map(async (id) => {
-        const b = await page.getByTestId(id).boundingBox();
-        if (!b) throw new Error(`no ${id}`);
-        return b;
-      }),
-    );
     // The browser floor page, traced the same way.
     const floorPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await floorPage.setContent(FLOOR_PAGE(boxes));

@@ -21,7 +21,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
 import { startTestHost, type TestHost } from '../e2e/host/test-host.js';
 import { encodeNiftiFile } from '../electron/services/imaging/nifti-write.js';
@@ -230,22 +230,28 @@ async function history(host: TestHost, page: Page): Promise<{ bytes: number; vol
   return { bytes: session.historyBytes, volume: session.labels.length };
 }
 
+/** The workstation on the big volume with its model loaded, and where its four views are. */
+export async function openWorkstation(browser: Browser, host: TestHost): Promise<{ page: Page; boxes: Box[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(host.url);
+  await page.getByTestId('dims').filter({ hasText: `512 × 512 × ${DEPTH} voxels` }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('model-status').waitFor({ timeout: 60_000 });
+  const boxes: Box[] = await Promise.all(
+    ['view-axial', 'view-coronal', 'view-sagittal', 'view-3d'].map(async (id) => {
+      const b = await page.getByTestId(id).boundingBox();
+      if (!b) throw new Error(`no ${id}`);
+      return b;
+    }),
+  );
+  return { page, boxes };
+}
+
 export async function run(): Promise<BenchTable> {
   const path = await bigVolume();
   const host = await startTestHost({ initialPath: path });
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(host.url);
-    await page.getByTestId('dims').filter({ hasText: `512 × 512 × ${DEPTH} voxels` }).waitFor({ timeout: 120_000 });
-    await page.getByTestId('model-status').waitFor({ timeout: 60_000 });
-    const boxes: Box[] = await Promise.all(
-      ['view-axial', 'view-coronal', 'view-sagittal', 'view-3d'].map(async (id) => {
-        const b = await page.getByTestId(id).boundingBox();
-        if (!b) throw new Error(`no ${id}`);
-        return b;
-      }),
-    );
+    const { page, boxes } = await openWorkstation(browser, host);
     // The floor first, in its own page, while the workstation's page is idle.
     const floorPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const bare = await floor(floorPage, boxes);

@@ -7,17 +7,13 @@
  * (a sagittal slice of a 512×512×300 volume is a strided read of 150 k voxels: several
  * milliseconds that a brush dab elsewhere must not cost).
  */
-import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction';
-import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
-import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
-import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
+import type vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type { VolumeMeta } from '../../../common/contract/volume';
 import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
-import { extractSlice, hatch, outline, slicePlane, type LabelMode } from '../lib/label-slice';
+import { extractSlice, hatch, outline, type LabelMode } from '../lib/label-slice';
 import { labelAlpha, type LabelStyle } from '../lib/label-style';
-import { indexToPatient } from '../../../common/geometry';
-import { patientImage } from './patient-image';
+import { createSliceImage } from './slice-image';
 
 export type { LabelClass, LabelStyle } from '../lib/label-style';
 
@@ -32,30 +28,11 @@ export interface LabelLayer {
 
 export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxis: VoxelAxis, towardCamera: Vec3): LabelLayer {
   const labels = volume.labels;
-  const { width, height } = slicePlane(meta.dims, sliceAxis);
-  const dims: [number, number, number] = [...meta.dims];
-  dims[sliceAxis] = 1;
-  const slice = new Uint8Array(width * height);
+  // Just in front of the image (a twentieth of a voxel), so the two slices never depth-fight.
+  const view = createSliceImage(meta, sliceAxis, towardCamera, 'labels');
+  const { actor, colors, opacity, slice, width, height } = view;
   const fresh = new Uint8Array(width * height);
   const scratch = new Uint8Array(width * height);
-  const image = patientImage(meta, dims, slice, 'labels');
-  const scalars = image.getPointData().getScalars();
-  const mapper = vtkImageMapper.newInstance();
-  mapper.setInputData(image);
-  mapper.setSlicingMode(sliceAxis);
-  mapper.setSlice(0);
-  const actor = vtkImageSlice.newInstance();
-  actor.setMapper(mapper);
-  // A fraction of a voxel in front of the image, so the two slices never depth-fight.
-  const lift = Math.min(...meta.spacing) * 0.05;
-  actor.setPosition(towardCamera[0] * lift, towardCamera[1] * lift, towardCamera[2] * lift);
-  const property = actor.getProperty();
-  property.setInterpolationTypeToNearest();
-  property.setUseLookupTableScalarRange(true);
-  const colors = vtkColorTransferFunction.newInstance();
-  const opacity = vtkPiecewiseFunction.newInstance();
-  property.setRGBTransferFunction(0, colors);
-  property.setPiecewiseFunction(0, opacity);
 
   let current = 0;
   let mode: LabelMode = 'fill';
@@ -71,8 +48,7 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
     } else extractSlice(labels, meta.dims, sliceAxis, current, fresh);
     if (sameBytes(fresh, slice)) return false;
     slice.set(fresh);
-    scalars.modified();
-    image.modified();
+    view.changed();
     return true;
   };
 
@@ -80,13 +56,9 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
     actor,
     setSlice(s) {
       current = s;
-      // The 2D image sits where slice s of the volume is.
-      const at: [number, number, number] = [0, 0, 0];
-      at[sliceAxis] = s;
-      const [x, y, z] = indexToPatient(meta, at);
-      image.setOrigin([x, y, z]);
+      view.place(s);
       update();
-      image.modified();
+      view.image.modified();
     },
     setStyle(style) {
       colors.removeAllPoints();
@@ -109,13 +81,7 @@ export function createLabelLayer(meta: VolumeMeta, volume: LabelVolume, sliceAxi
       }
     },
     refresh: () => volume.changedSince(sliceAxis, current, read) && update(),
-    delete() {
-      actor.delete();
-      mapper.delete();
-      image.delete();
-      colors.delete();
-      opacity.delete();
-    },
+    delete: () => view.delete(),
   };
 }
 

@@ -6,20 +6,16 @@
  * label layer draws labels; the heat slice is re-read only when the slice or the map changes,
  * the marks only when an edit reached the shown slice.
  */
-import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction';
-import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction';
-import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper';
-import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
+import type vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice';
 import type vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import type { VolumeMeta } from '../../../common/contract/volume';
-import { indexToPatient } from '../../../common/geometry';
 import { EDIT_CLASSES } from '../lib/edit-marks';
 import { HEAT_STOPS } from '../lib/heat-scale';
-import { extractSlice, slicePlane } from '../lib/label-slice';
+import { extractSlice } from '../lib/label-slice';
 import type { LabelVolume } from '../lib/label-volume';
 import type { Vec3, VoxelAxis } from '../lib/orientation';
 import { createLabelLayer, type LabelLayer } from './label-layer';
-import { patientImage } from './patient-image';
+import { createSliceImage } from './slice-image';
 
 export interface OverlayState {
   readonly slice: number;
@@ -107,50 +103,20 @@ interface HeatLayer {
 
 /** One slice of a per-voxel byte map, coloured and faded through the heat scale. */
 function createHeatLayer(meta: VolumeMeta, values: Uint8Array, sliceAxis: VoxelAxis, lift: Vec3): HeatLayer {
-  const { width, height } = slicePlane(meta.dims, sliceAxis);
-  const dims: [number, number, number] = [...meta.dims];
-  dims[sliceAxis] = 1;
-  const slice = new Uint8Array(width * height);
-  const image = patientImage(meta, dims, slice, 'uncertainty');
-  const mapper = vtkImageMapper.newInstance();
-  mapper.setInputData(image);
-  mapper.setSlicingMode(sliceAxis);
-  mapper.setSlice(0);
-  const actor = vtkImageSlice.newInstance();
-  actor.setMapper(mapper);
-  const spacing = Math.min(...meta.spacing) * 0.05;
-  actor.setPosition(lift[0] * spacing, lift[1] * spacing, lift[2] * spacing);
-  const property = actor.getProperty();
-  // Nearest: the map is per voxel, as the labels it explains.
-  property.setInterpolationTypeToNearest();
-  property.setUseLookupTableScalarRange(true);
-  const colors = vtkColorTransferFunction.newInstance();
-  const opacity = vtkPiecewiseFunction.newInstance();
+  const view = createSliceImage(meta, sliceAxis, lift, 'uncertainty');
   for (const s of HEAT_STOPS) {
-    colors.addRGBPoint(s.at * 255, s.rgb[0] / 255, s.rgb[1] / 255, s.rgb[2] / 255);
-    opacity.addPoint(s.at * 255, s.alpha);
+    view.colors.addRGBPoint(s.at * 255, s.rgb[0] / 255, s.rgb[1] / 255, s.rgb[2] / 255);
+    view.opacity.addPoint(s.at * 255, s.alpha);
   }
-  colors.setMappingRange(0, 255);
-  colors.updateRange();
-  property.setRGBTransferFunction(0, colors);
-  property.setPiecewiseFunction(0, opacity);
+  view.colors.setMappingRange(0, 255);
+  view.colors.updateRange();
   return {
-    actor,
+    actor: view.actor,
     setSlice(s) {
-      const at: [number, number, number] = [0, 0, 0];
-      at[sliceAxis] = s;
-      const [x, y, z] = indexToPatient(meta, at);
-      image.setOrigin([x, y, z]);
-      extractSlice(values, meta.dims, sliceAxis, s, slice);
-      image.getPointData().getScalars().modified();
-      image.modified();
+      view.place(s);
+      extractSlice(values, meta.dims, sliceAxis, s, view.slice);
+      view.changed();
     },
-    delete() {
-      actor.delete();
-      mapper.delete();
-      image.delete();
-      colors.delete();
-      opacity.delete();
-    },
+    delete: () => view.delete(),
   };
 }
