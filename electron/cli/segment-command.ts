@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { mkdir } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { OpenedStudy } from '../../common/contract/api.js';
 import type { Result } from '../../common/contract/result.js';
 import type { ModelStatus } from '../../common/contract/segmentation.js';
 import { encodeNiftiFile } from '../services/imaging/nifti-write.js';
+import { seriesOutputName, VOLUME_FILE, volumeOutputName } from '../services/segment-outputs.js';
 import { writeFileAtomic } from '../services/storage/atomic-write.js';
 import { refuseOutputsThatAreInputs, refuseOverwritingInputs } from '../services/storage/output-guard.js';
 import { createWorkstation, type Workstation } from '../services/workstation.js';
@@ -34,7 +35,6 @@ export interface SegmentOptions {
 
 class CliError extends Error {}
 
-const VOLUME_FILE = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
 
 function unwrap<T>(r: Result<T>): T {
   if (!r.ok) throw new CliError(r.error.message);
@@ -56,7 +56,6 @@ function volumeFiles(dir: string, exclude: string): string[] {
   return out.sort();
 }
 
-const stem = (name: string): string => name.replace(VOLUME_FILE, '').replace(/[^\w.-]+/g, '_');
 
 /**
  * Give every job its own output: names that the stem folds together (`x y.nii.gz` and
@@ -128,7 +127,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
         throw new CliError(`${scan.name} holds ${series.length} DICOM series; name one with --series, or give a folder as --out to segment them all.`);
       }
       for (const s of series) {
-        const output = batchMode ? join(opts.out, `${stem(s.seriesInstanceUID || s.seriesId)}.labels.nii.gz`) : opts.out;
+        const output = batchMode ? join(opts.out, seriesOutputName(s)) : opts.out;
         jobs.push({
           input: `${input}#${s.seriesId}`,
           output,
@@ -138,7 +137,7 @@ export async function segmentCommand(input: string, opts: SegmentOptions, versio
       if (batchMode && !opts.series) {
         for (const f of volumes) {
           const fileId = ws.files.grant(f, 'command-line').fileId;
-          const output = join(opts.out, `${stem(relative(input, f))}.labels.nii.gz`);
+          const output = join(opts.out, volumeOutputName(input, f));
           jobs.push({ input: f, output, open: async () => unwrap(await ws.api.volume.open({ fileId })) });
         }
       }

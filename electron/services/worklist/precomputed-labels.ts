@@ -38,8 +38,8 @@ function recordedOutputs(dir: string): Map<string, string> {
 export interface PrecomputedLabels {
   /** Where the labels for a volume file of the folder are, or null. */
   forVolume(path: string): string | null;
-  /** Where the labels for a DICOM series (by its UID) are, or null. */
-  forSeries(seriesInstanceUID: string): string | null;
+  /** Where the labels for a DICOM series (by the file name hsam segment gives them: seriesOutputName) are, or null. */
+  forSeries(outputName: string): string | null;
 }
 
 export function precomputedLabels(dir: string): PrecomputedLabels {
@@ -51,11 +51,13 @@ export function precomputedLabels(dir: string): PrecomputedLabels {
       const named = segmentOutputFor(dir, path, dir);
       return existsSync(named) ? named : null;
     },
-    forSeries(uid) {
+    forSeries(outputName) {
+      // A record's output may carry a tag hsam segment added when two names folded together.
+      const stem = outputName.replace(/\.labels\.nii\.gz$/, '');
       for (const [input, output] of recorded) {
-        if (input.includes('#') && basename(output).startsWith(uid) && existsSync(output)) return output;
+        if (input.includes('#') && basename(output).startsWith(stem) && existsSync(output)) return output;
       }
-      const named = join(dir, `${uid.replace(/[^\w.-]+/g, '_')}.labels.nii.gz`);
+      const named = join(dir, outputName);
       return existsSync(named) ? named : null;
     },
   };

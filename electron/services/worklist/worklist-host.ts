@@ -16,6 +16,7 @@ import type { ModelHost } from '../models/model-host.js';
 import type { Studies } from '../studies/studies.js';
 import type { Study } from '../studies/study.js';
 import { precomputedLabels, readPrecomputed, type PrecomputedLabels } from './precomputed-labels.js';
+import { seriesOutputName } from '../segment-outputs.js';
 import { casesInFolder, casesInList, WorklistStore, type FoundCase } from './worklist.js';
 
 /** A case read from disk, ready to become a study. */
@@ -74,8 +75,8 @@ export class WorklistHost {
   #list: OpenList | null = null;
   #current: number | null = null;
   #prefetch: Prefetch | null = null;
-  /** DICOM cases' series names as hsam segment writes them (UID, or local id when blanked), once read. */
-  readonly #seriesUid = new Map<string, string>();
+  /** DICOM cases' label file names as hsam segment writes them (seriesOutputName), once read. */
+  readonly #seriesOutput = new Map<string, string>();
   readonly #user = annotator();
 
   constructor(private readonly ports: WorklistPorts) {}
@@ -151,8 +152,8 @@ export class WorklistHost {
 
   #precomputedPath(c: FoundCase, found: PrecomputedLabels = precomputedLabels(this.#require().dir)): string | null {
     if (c.kind === 'volume') return found.forVolume(c.path);
-    const uid = this.#seriesUid.get(c.path);
-    return uid ? found.forSeries(uid) : null;
+    const name = this.#seriesOutput.get(c.path);
+    return name ? found.forSeries(name) : null;
   }
 
   /** Read a case from disk: a volume file, or the largest series of a DICOM folder. */
@@ -162,8 +163,7 @@ export class WorklistHost {
     const scan = await scanDicomFolder(c.path);
     const series = [...scan.series].sort((a, b) => b.summary.sliceCount - a.summary.sliceCount)[0];
     if (!series) throw new UserFacingError('unreadable', `${basename(c.path)} holds no DICOM image series.`);
-    // hsam segment names a series' labels by its UID, or by its local id when an anonymiser blanked the UID.
-    this.#seriesUid.set(c.path, series.summary.seriesInstanceUID || series.summary.seriesId);
+    this.#seriesOutput.set(c.path, seriesOutputName(series.summary));
     const volume = await loadDicomSeries(series);
     const more = scan.series.length > 1 ? [`${basename(c.path)} holds ${scan.series.length} series; the worklist opened the largest (${series.summary.sliceCount} images).`] : [];
     return {

@@ -4,13 +4,13 @@
  * data folder, written atomically so it survives a restart or a crash mid-save.
  */
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CaseMark, type CaseStatus, type WorklistCase } from '../../../common/contract/worklist.js';
 import { UserFacingError } from '../../../common/contract/result.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
+import { VOLUME_FILE, volumeOutputName } from '../segment-outputs.js';
 
-const VOLUME_FILE = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
 /** `hsam segment`'s output beside the inputs is a result, not a case. */
 const LABEL_FILE = /\.labels\.nii\.gz$/i;
 
@@ -53,11 +53,8 @@ export async function casesInList(listFile: string): Promise<FoundCase[]> {
   return out;
 }
 
-/** Where `hsam segment <folder> --out <outFolder>` wrote a volume file's labels (its naming rule). */
-export function segmentOutputFor(folder: string, volumePath: string, outFolder: string): string {
-  const stem = relative(folder, volumePath).replace(VOLUME_FILE, '').replace(/[^\w.-]+/g, '_');
-  return join(outFolder, `${stem}.labels.nii.gz`);
-}
+/** Where `hsam segment <folder> --out <outFolder>` wrote a volume file's labels. */
+export const segmentOutputFor = (folder: string, volumePath: string, outFolder: string): string => join(outFolder, volumeOutputName(folder, volumePath));
 
 /** Case statuses, persisted in `<dataDir>/worklist.json`. */
 export class WorklistStore {
