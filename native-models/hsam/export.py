@@ -9,7 +9,9 @@ decoders run on cached embeddings.
   preprocess.onnx, postprocess.onnx  the app's slice steps around them (slice_graphs.py)
 
 Opset 17, dynamic batch, LoRA folded, the dead CMAttn branch not traced,
-PE / dense embedding / tokens baked in as constants. Prior multiplication is
+PE / dense embedding / tokens baked in as constants, the modules in their
+export forms (export_forms.py: rel-pos folded into q.k, 2x2 transposed convs
+as conv + DepthToSpace, channel LayerNorm fused). Prior multiplication is
 broadcast across heads (repeat_interleave breaks ORT shape inference).
 """
 
@@ -23,6 +25,7 @@ import onnx
 import torch
 from torch import nn
 
+from .export_forms import for_export
 from .modeling.model import HSam
 from .slice_graphs import write_slice_graphs
 
@@ -62,6 +65,8 @@ def export_onnx(model: HSam, out_dir: str) -> Dict[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     model = model.eval()
     model.image_encoder.fold_lora()
+    # Traced in the forms onnxruntime runs fastest (export_forms.py); the same function.
+    model = for_export(model)
     s = model.img_size
     g = s // 16
     c = model.prompt_encoder.embed_dim

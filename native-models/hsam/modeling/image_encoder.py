@@ -142,6 +142,8 @@ class Attention(nn.Module):
         self.rel_pos_h = nn.Parameter(torch.zeros(2 * input_size[0] - 1, head_dim))
         self.rel_pos_w = nn.Parameter(torch.zeros(2 * input_size[1] - 1, head_dim))
         self.lora_rank = 0
+        #: Export form (export_forms.py): the rel-pos terms folded into one product, same values.
+        self.fused_rel_pos = False
 
     def enable_lora(self, rank: int) -> None:
         dim = self.proj.in_features
@@ -187,8 +189,11 @@ class Attention(nn.Module):
         hd = c // nh
         # [B', N, C] -> [B'*heads, N, hd]
         q, k, v = (t.reshape(b, h * w, nh, hd).permute(0, 2, 1, 3).reshape(b * nh, h * w, hd) for t in (q, k, v))
-        attn = (q * self.scale) @ k.transpose(-2, -1)
-        attn = add_decomposed_rel_pos(attn, q, self.rel_pos_h, self.rel_pos_w, (h, w))
+        if self.fused_rel_pos:
+            attn = rel_pos_attention_logits(q, k, self.scale, self.rel_pos_h, self.rel_pos_w, (h, w))
+        else:
+            attn = (q * self.scale) @ k.transpose(-2, -1)
+            attn = add_decomposed_rel_pos(attn, q, self.rel_pos_h, self.rel_pos_w, (h, w))
         attn = attn.softmax(dim=-1)
         out = (attn @ v).reshape(b, nh, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c)
         return self.proj(out)
@@ -242,6 +247,39 @@ def add_decomposed_rel_pos(
     rel_w = torch.einsum("bhwc,wkc->bhwk", rq, rw)
     attn = attn.reshape(b, h, w, h, w) + rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
     return attn.reshape(b, h * w, h * w)
+
+
+def rel_pos_attention_logits(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    scale: float,
+    rel_pos_h: torch.Tensor,
+    rel_pos_w: torch.Tensor,
+    size: Tuple[int, int],
+) -> torch.Tensor:
+    """(q * scale) k^T + decomposed rel-pos, as one matrix product: [B, H*W, H*W].
+
+    The same values as add_decomposed_rel_pos, computed without two broadcast
+    additions over the whole attention matrix (memory-bound passes that cost
+    onnxruntime more than the product itself): each query gets its H + W
+    relative terms appended, each key the one-hot of its row and column, so
+    q' . k' = scale q.k + rel_h[key row] + rel_w[key column].
+    """
+    h, w = size
+    rh = relative_table(rel_pos_h, h)
+    rw = relative_table(rel_pos_w, w)
+    b, n, hd = q.shape
+    rq = q.reshape(b, h, w, hd)
+    rel_h = torch.einsum("bhwc,hkc->bhwk", rq, rh).reshape(b, n, h)
+    rel_w = torch.einsum("bhwc,wkc->bhwk", rq, rw).reshape(b, n, w)
+    # Key (y, x) at row y * w + x: one-hot of y in the first h columns, of x in the last w.
+    # Built from constants only (no repeat_interleave, which exports as a Loop), so it folds away.
+    eye_h = torch.eye(h).reshape(h, 1, h).expand(h, w, h).reshape(n, h)
+    eye_w = torch.eye(w).reshape(1, w, w).expand(h, w, w).reshape(n, w)
+    onehot = torch.cat([eye_h, eye_w], dim=1)
+    qa = torch.cat([q * scale, rel_h, rel_w], dim=-1)
+    ka = torch.cat([k, onehot.to(k.dtype).expand(b, n, h + w)], dim=-1)
+    return qa @ ka.transpose(-2, -1)
 
 
 def encoder_rel_pos_sizes(grid: int, window_size: int, depth: int, global_attn_indexes: Sequence[int]) -> list:
