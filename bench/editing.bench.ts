@@ -102,7 +102,9 @@ const PROBE = `(() => {
 /**
  * The browser's own floor, measured the same way: a page with four WebGL canvases where the
  * workstation has its views, whose pointer and wheel handlers only upload a 512×512 16-bit slice
- * to the "axial" canvas and draw it, with none of the workstation's code.
+ * to the "axial" canvas and draw it, with none of the workstation's code. It draws on the events
+ * a brush must draw on: each move with a button down, and the press (a brush paints its first dab
+ * where it is pressed), so the stroke's first moves wait behind the press's frame on both pages.
  */
 export const FLOOR_PAGE = (boxes: readonly Box[]): string => `<!doctype html>
 <html><body style="margin:0;background:#000">
@@ -134,6 +136,7 @@ ${boxes.map((b, i) => `<canvas id="c${i}" width="${Math.round(b.width)}" height=
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     performance.mark('hsam:frame:axial');
   };
+  addEventListener('pointerdown', draw);
   addEventListener('pointermove', (e) => { if (e.buttons) draw(); });
   addEventListener('wheel', draw);
   draw();
@@ -410,7 +413,7 @@ export async function run(): Promise<BenchTable> {
       ],
       notes: [
         'Latencies run from the input event’s timestamp to the first animation frame after the axial view rendered it (User Timing mark hsam:frame:axial); "of which" is the part up to that mark (the page’s own work and queueing), the rest is the browser drawing and compositing the frame.',
-        'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way.',
+        'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event (a press, a move with a button down, a wheel notch) only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way.',
         `Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render), counted from when the surfaces may follow: ${settleMs} ms after the last stroke ended.`,
         `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes.`,
         `Input events that drew nothing, so are not timed (a dab over voxels already of its class): brush ${stroke.drewNothing}, eraser ${hidden.drewNothing}, scroll ${scroll.drewNothing}.`,
