@@ -111,7 +111,15 @@ describe('the packaged Linux app (electron-builder --linux dir, then tar.gz)', (
     expect(archive.has('node_modules/onnxruntime-node/package.json')).toBe(true);
     // Workers and the command line are real files (worker threads cannot start from an archive)
     // and resolve every package from beside themselves.
-    const bundles = ['dist/electron/dicom-worker.mjs', 'dist/electron/inference-worker.mjs', 'dist/cli/hsam.js', 'dist/cli/dicom-worker.mjs', 'dist/cli/inference-worker.mjs'];
+    const bundles = [
+      'dist/electron/dicom-worker.mjs',
+      'dist/electron/inference-worker.mjs',
+      'dist/electron/encoder-worker.mjs',
+      'dist/cli/hsam.js',
+      'dist/cli/dicom-worker.mjs',
+      'dist/cli/inference-worker.mjs',
+      'dist/cli/encoder-worker.mjs',
+    ];
     for (const b of bundles) {
       const file = join(unpacked, b);
       expect(existsSync(file), b).toBe(true);
@@ -124,6 +132,9 @@ describe('the packaged Linux app (electron-builder --linux dir, then tar.gz)', (
     // Main, in the archive, starts its workers from their unpacked files.
     const mainUrl = pathToFileURL(join(resources, 'app.asar', 'dist', 'electron', 'main.cjs')).href;
     for (const w of ['dicom-worker.mjs', 'inference-worker.mjs']) expect(existsSync(workerFile(mainUrl, w)), w).toBe(true);
+    // The inference worker starts a small model's encoder thread from beside itself.
+    const inferenceUrl = pathToFileURL(join(unpacked, 'dist', 'electron', 'inference-worker.mjs')).href;
+    expect(existsSync(workerFile(inferenceUrl, 'encoder-worker.mjs'))).toBe(true);
     // The WebAssembly codecs and the native addon are real files.
     for (const f of ['node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', 'node_modules/dcmjs-codecs/build/dcmjs-native-codecs.wasm']) {
       expect(existsSync(join(unpacked, f)), f).toBe(true);

@@ -112,7 +112,8 @@ describe('segmentVolume', () => {
 
   it('cancel stops after the batch in flight and keeps finished slices', async () => {
     const abort = new AbortController();
-    const r = await segmentVolume(ct, model.card, engine, {
+    // One batch at a time (the engine's pipelining off): nothing runs after the batch that saw the abort.
+    const r = await segmentVolume(ct, model.card, { ...engine, pipelined: false }, {
       modality: 'CT',
       batch: 2,
       signal: abort.signal,
@@ -122,6 +123,50 @@ describe('segmentVolume', () => {
     expect(r.completed).toEqual([0, 1, 2, 3]);
     expect(Number.isNaN(r.uncertainty[4])).toBe(true);
     expect(Number.isNaN(r.uncertainty[3])).toBe(false);
+  });
+
+  it('pipelined, the next batch encodes while one decodes: the same labels, progress in order, and a cancel ends what is under way', async () => {
+    expect(engine.pipelined).toBe(true); // the demo is small: its sessions split the cores
+    const order: number[][] = [];
+    const calls: string[] = [];
+    const traced = {
+      ...engine,
+      encode: async (x: Float32Array, b: number) => {
+        calls.push('enc+');
+        const out = await engine.encode(x, b);
+        calls.push('enc-');
+        return out;
+      },
+      decode: async (x: Float32Array, b: number) => {
+        calls.push('dec+');
+        const out = await engine.decode(x, b);
+        calls.push('dec-');
+        return out;
+      },
+    };
+    const piped = await segmentVolume(ct, model.card, traced, { modality: 'CT', batch: 2, onProgress: (p) => order.push([...p.slices]) });
+    const serial = await segmentVolume(ct, model.card, { ...engine, pipelined: false }, { modality: 'CT', batch: 2 });
+    expect(piped.labels).toEqual(serial.labels);
+    expect(piped.entropy).toEqual(serial.entropy);
+    expect(order.flat()).toEqual(Array.from({ length: serial.frame.depth }, (_, z) => z));
+    // Some encoder call began while a decoder call was under way.
+    let decoding = 0;
+    let overlapped = false;
+    for (const c of calls) {
+      if (c === 'dec+') decoding++;
+      else if (c === 'dec-') decoding--;
+      else if (c === 'enc+' && decoding > 0) overlapped = true;
+    }
+    expect(overlapped).toBe(true);
+
+    const abort = new AbortController();
+    const r = await segmentVolume(ct, model.card, engine, { modality: 'CT', batch: 2, signal: abort.signal, onProgress: (p) => p.done >= 4 && abort.abort() });
+    expect(r.cancelled).toBe(true);
+    // The batches already under way (at most two more) end and are kept; nothing after them runs.
+    expect(r.completed.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    expect(r.completed.length).toBeLessThanOrEqual(8);
+    expect(r.completed).toEqual(Array.from({ length: r.completed.length }, (_, z) => z));
+    for (let z = 0; z < r.frame.depth; z++) expect(Number.isNaN(r.uncertainty[z]), `slice ${z}`).toBe(z >= r.completed.length);
   });
 
   it('refuses a modality the model has no preprocessing for', async () => {

@@ -9,8 +9,9 @@
  *
  * The pre/post-processing steps (slice-steps.ts) run in onnxruntime when the engine has the
  * model folder's slice graphs, in JavaScript otherwise; a whole batch per call either way.
- * Slices run in batches; progress is reported after each; an abort stops after the batch in
- * flight and keeps every finished slice. Pure computation over an `Engine`, so it runs the same
+ * Slices run in batches; progress is reported after each, in order; an abort stops after the
+ * batches in flight (one, or up to three overlapping on a pipelined engine) and keeps every
+ * finished slice. Pure computation over an `Engine`, so it runs the same
  * in a worker, the CLI and tests.
  */
 import type { ModelCard } from '../../../common/contract/model-card.js';
@@ -26,6 +27,11 @@ export interface Engine {
   decode(embeddings: Float32Array, batch: number): Promise<Float32Array>;
   /** The model folder's slice graphs in onnxruntime, when it has them; JavaScript otherwise. */
   readonly sliceSteps?: SliceSteps;
+  /**
+   * The engine's sessions each use part of the cores (a small model, whose operators are too
+   * small for many threads each): segmentVolume overlaps the batches' stages instead.
+   */
+  readonly pipelined?: boolean;
 }
 
 /** Where encoded slices' embeddings are kept between runs (a Map will do). */
@@ -96,13 +102,10 @@ export async function segmentVolume(
   const started = performance.now();
   const steps = engine.sliceSteps ?? jsSliceSteps;
 
-  for (let at = 0; at < todo.length; at += batchSize) {
-    if (opts.signal?.aborted) return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: true };
-    const zs = todo.slice(at, at + batchSize);
-    const b = zs.length;
+  const cache = opts.embeddingCache;
 
-    // Encoder on the slices whose embeddings are not cached.
-    const cache = opts.embeddingCache;
+  /** Pre-processing and encoder for the slices of a batch whose embeddings are not cached. */
+  const encodeBatch = async (zs: readonly number[]): Promise<Float32Array> => {
     const missing = zs.filter((z) => !cache?.has(z));
     const fresh = new Map<number, Float32Array>();
     if (missing.length > 0) {
@@ -115,11 +118,15 @@ export async function segmentVolume(
     }
     const embOf = (z: number): Float32Array => (fresh.get(z) ?? cache?.get(z)) as Float32Array;
     const per = embOf(zs[0]!).length;
-    const embeddings = new Float32Array(b * per);
+    const embeddings = new Float32Array(zs.length * per);
     zs.forEach((z, i) => embeddings.set(embOf(z), i * per));
     for (const [z, e] of fresh) cache?.set(z, e);
+    return embeddings;
+  };
 
-    const logits = await engine.decode(embeddings, b);
+  /** Post-processing of a batch's logits, written into the outputs, and its progress. */
+  const finishBatch = async (zs: readonly number[], logits: Float32Array): Promise<void> => {
+    const b = zs.length;
     const post = await steps.postprocess(logits, { batch: b, width: w, height: h }, n, s);
     zs.forEach((z, i) => {
       uncertainty[z] = post.uncertainty[i]!;
@@ -135,6 +142,43 @@ export async function segmentVolume(
       etaMs: (elapsedMs / completed.length) * (todo.length - completed.length),
       slices: zs,
     });
+  };
+
+  // Three stages, each in batch order: encode → decode → finish. A pipelined engine (sessions on
+  // part of the cores each) lets batch k+1 encode while batch k decodes and k-1 finishes; otherwise
+  // one batch at a time, each stage using every core.
+  const ahead = engine.pipelined ? 2 : 0;
+  const inFlight: Promise<void>[] = [];
+  let encoded: Promise<unknown> = Promise.resolve();
+  let decoded: Promise<unknown> = Promise.resolve();
+  let finished: Promise<unknown> = Promise.resolve();
+  let cancelled = false;
+  try {
+    for (let at = 0; at < todo.length; at += batchSize) {
+      if (opts.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      const zs = todo.slice(at, at + batchSize);
+      const [prevEnc, prevDec, prevFin] = [encoded, decoded, finished];
+      // After an abort, a stage not yet begun is skipped (null); one under way ends and is kept.
+      const aborted = (): boolean => opts.signal?.aborted === true;
+      const emb = prevEnc.then(() => (aborted() ? null : encodeBatch(zs)));
+      const logits = Promise.all([emb, prevDec]).then(([e]) => (e === null || aborted() ? null : engine.decode(e, zs.length)));
+      const done = Promise.all([logits, prevFin]).then(([l]) => (l === null ? undefined : finishBatch(zs, l)));
+      [encoded, decoded, finished] = [emb, logits, done];
+      // A failed stage fails every later one: marked handled here (the awaits below still throw),
+      // so a later batch's rejection is never reported as unhandled while an earlier one is awaited.
+      for (const p of [emb, logits, done]) p.catch(() => undefined);
+      inFlight.push(done);
+      if (inFlight.length > ahead) await inFlight.shift();
+    }
+    while (inFlight.length > 0) await inFlight.shift();
+  } catch (e) {
+    // Let the batches still running end before the caller may release the engine.
+    await Promise.allSettled(inFlight);
+    throw e;
   }
+  if (cancelled || completed.length < todo.length) return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: true };
   return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: false };
 }
