@@ -261,6 +261,8 @@ export class Study {
     if (this.#saveQueued) return;
     this.#saveQueued = true;
     this.#saving = this.#saving.then(async () => {
+      // After the run's answer has gone: copying the arrays for the write takes a moment on a big CT.
+      await new Promise<void>((go) => setImmediate(go));
       this.#saveQueued = false;
       try {
         await writeUncertainty(this.session.opts.dir, this.#kept, this.session.models);
