@@ -3,9 +3,12 @@
  * run and a brush stroke, the human-edits overlay (D) draws exactly the voxels the stroke changed
  * from the proposal (every drawn pixel lies on one of them, and their extent is the drawing's),
  * in all three views, and undo takes it away; the uncertainty overlay (U) draws the last run's
- * heat map with its legend. Screenshots of each state are saved under /tmp for a human to look at.
+ * heat map with its legend, goes with its run on undo and comes back on redo, and is there again
+ * after a restart. Screenshots of each state are saved under /tmp for a human to look at.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +25,8 @@ let page: Page;
 let ws: WorkstationPage;
 let tools: ToolsPanel;
 let proposal: Uint8Array;
+/** Kept across the restart at the end: the study's labels and the last run's uncertainty live here. */
+const sessionsDir = mkdtempSync(join(tmpdir(), 'hsam-e2e-overlay-sessions-'));
 
 const labels = async (): Promise<Uint8Array> => (await ws.labels()).labels;
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
@@ -59,6 +64,21 @@ const magenta = (png: PNG, px: readonly [number, number][]): number =>
     return png.data[i]! > 200 && png.data[i + 2]! > 200 && png.data[i + 1]! < 120;
   }).length;
 
+/**
+ * How many pixels are warm (the heat scale runs yellow to red; the grey CT has red ≈ blue), 40
+ * pixels in from the edges, where the orange orientation letters are.
+ */
+const warmPixels = (png: PNG): number => {
+  let n = 0;
+  for (let y = 40; y < png.height - 40; y++) {
+    for (let x = 40; x < png.width - 40; x++) {
+      const i = (y * png.width + x) * 4;
+      if (png.data[i]! > png.data[i + 2]! + 40) n++;
+    }
+  }
+  return n;
+};
+
 /** A shot of a view with the pointer out of it (no brush footprint, no hover). */
 async function shot(plane: Plane): Promise<PNG> {
   await page.mouse.move(2, 2);
@@ -89,7 +109,7 @@ async function undoTo(expected: Uint8Array): Promise<void> {
 }
 
 beforeAll(async () => {
-  session = await openSession({ width: 1300, height: 950 });
+  session = await openSession({ width: 1300, height: 950, sessionsDir });
   ({ page, ws } = session);
   tools = new ToolsPanel(page, ws);
   await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
@@ -256,4 +276,41 @@ describe('the uncertainty overlay', () => {
     await page.keyboard.press('?');
     expect(session.problems).toEqual([]);
   });
+
+  it('goes with its run: undoing the run takes the heat map away, redo brings it back', async () => {
+    await page.keyboard.press('u');
+    await expect.poll(async () => warmPixels(await shot('axial')), { timeout: 15_000 }).toBeGreaterThan(200);
+    // The edits test undid its strokes: the next undo is the model run, which leaves no labels.
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await labels()).every((c) => c === 0), { timeout: 15_000 }).toBe(true);
+    await expect.poll(async () => warmPixels(await shot('axial')), { timeout: 15_000 }).toBe(0);
+    save('uncertainty-undone', await shot('axial'));
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(async () => same(proposal, await labels()), { timeout: 15_000 }).toBe(true);
+    await page.keyboard.press('u');
+    const labelsOnly = await shot('axial');
+    await page.keyboard.press('u');
+    await expect.poll(async () => changedPixels(labelsOnly, await shot('axial')).length, { timeout: 15_000 }).toBeGreaterThan(200);
+    await page.keyboard.press('u');
+    expect(session.problems).toEqual([]);
+  });
+
+  it('is there again after a restart, without a new run', async () => {
+    await session.close();
+    session = await openSession({ width: 1300, height: 950, sessionsDir });
+    ({ page, ws } = session);
+    await page.getByTestId('study-name').filter({ hasText: 'example_ct_sm.nii.gz' }).waitFor();
+    await page.getByTestId('segment-list').waitFor({ timeout: 30_000 });
+    expect(same(proposal, await labels())).toBe(true);
+    await page.getByTestId('view-3d').getByTestId('surfaces-toggle').setChecked(false);
+    await page.getByTestId('toggle-crosshair').click();
+    await ws.scroll((await ws.currentSlice('axial')) - K, 'axial');
+    await expect.poll(() => ws.currentSlice('axial')).toBe(K);
+    const labelsOnly = await shot('axial');
+    await page.keyboard.press('u');
+    await expect.poll(() => page.getByTestId('uncertainty-legend').textContent()).toMatch(/sure.*unsure/);
+    await expect.poll(async () => changedPixels(labelsOnly, await shot('axial')).length, { timeout: 15_000 }).toBeGreaterThan(200);
+    save('uncertainty-restarted', await shot('axial'));
+    expect(session.problems).toEqual([]);
+  }, 120_000);
 });

@@ -129,7 +129,7 @@ export const methods = {
   ),
   'segment.uncertainty': method<VoxelUncertainty | null>()(
     z.object({ volumeId: id }).strict(),
-    "Per voxel, how unsure the study's last model runs were (normalised entropy × 255, one byte a voxel); null before any run on it.",
+    "Per voxel, how unsure the study's last model runs were (normalised entropy × 255, one byte a voxel; 0 where an undo took their labels away); null before any run on it.",
   ),
   'labels.get': method<LabelState>()(
     z.object({ volumeId: id }).strict(),

@@ -68,7 +68,8 @@ export interface VoxelUncertainty {
   /**
    * Normalised entropy of the prediction (0 certain, 1 uniform over the classes) × 255, rounded,
    * per voxel in the volume's voxel order; 0 where no run reached. Each slice from the latest run
-   * that finished it.
+   * that finished it, and 0 on slices whose labels no longer come from that run's model (an undo).
+   * Kept across a restart.
    */
   readonly values: Uint8Array;
 }

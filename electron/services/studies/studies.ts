@@ -21,8 +21,14 @@ export class Studies {
   readonly #byKey = new Map<string, Entry>();
   readonly #keyOf = new Map<string, string>();
 
-  /** `sessionsDir`: where label sessions (journal and snapshots) live; one folder per study. */
-  constructor(private readonly sessionsDir: string) {}
+  /**
+   * `sessionsDir`: where label sessions (journal and snapshots) live; one folder per study.
+   * `log`: failures that fail no action (the kept uncertainty not saved or not restored).
+   */
+  constructor(
+    private readonly sessionsDir: string,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
 
   /** Open (or join) the study of a volume just read; `source` is its file or folder, `key` names it (path and series). */
   async open(volumeId: string, volume: Volume, source: string, key = source): Promise<Study> {
@@ -32,9 +38,11 @@ export class Studies {
       study.replaceVolume(volume);
     } else {
       const dir = join(this.sessionsDir, createHash('sha256').update(key).digest('hex').slice(0, 24));
-      const opening = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume.direction) }).then(
-        ({ session, restored }) => new Study(key, source, volume, session, restored),
-      );
+      const opening = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume.direction) }).then(async ({ session, restored }) => {
+        const study = new Study(key, source, volume, session, restored, this.log);
+        await study.restoreUncertainty();
+        return study;
+      });
       entry = { study: opening, volumes: new Set() };
       this.#byKey.set(key, entry);
       opening.catch(() => this.#byKey.delete(key));
@@ -61,7 +69,10 @@ export class Studies {
     entry.volumes.delete(volumeId);
     const last = entry.volumes.size === 0;
     if (last) this.#byKey.delete(key);
-    const { session } = await entry.study;
+    const study = await entry.study;
+    const { session } = study;
+    // The last run's uncertainty reaches the disk before the study can be opened again.
+    await study.uncertaintySaved();
     await session.save();
     if (last) await session.close();
     return true;

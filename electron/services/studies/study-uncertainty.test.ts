@@ -22,7 +22,10 @@ beforeAll(async () => {
   const { session } = await LabelSession.open({ dir: mkdtempSync(join(tmpdir(), 'hsam-study-u-')), dims: volume.dims, statusAxis: 2 });
   study = new Study('ct', 'ct', volume, session, null);
 });
-afterAll(() => study.session.close());
+afterAll(async () => {
+  await study.uncertaintySaved();
+  await study.session.close();
+});
 
 /** A proposal with no labels and entropy `e` on every voxel. */
 const run = (e: number, sliceAxis: 0 | 1 | 2, completed: number[]) => {
@@ -55,5 +58,48 @@ describe('the per-voxel uncertainty a study keeps', () => {
           checked++;
         }
     expect(checked).toBe(e.length);
+  });
+});
+
+describe('a run along another axis than the status axis', () => {
+  it('merges only when it finished every slice, and its entropy shows only where the labels are its own', async () => {
+    const volume = await readVolume(join(TOTALSEG, 'example_ct_sm.nii.gz'));
+    const { session } = await LabelSession.open({ dir: mkdtempSync(join(tmpdir(), 'hsam-study-axis-')), dims: volume.dims, statusAxis: 2 });
+    const s = new Study('ct', 'ct', volume, session, null);
+    const [nx, , nz] = volume.dims;
+    const n = volume.voxels.length;
+    const a = { name: 'axial', version: '1' };
+    const b = { name: 'sagittal', version: '1' };
+    const labelled = (c: number) => Uint8Array.from(volume.voxels, (x) => (Number(x) > 100 ? c : 0));
+    const proposal = (c: number, e: number, sliceAxis: 0 | 2, completed: number[]) => ({
+      labels: labelled(c),
+      entropy: new Uint8Array(n).fill(e),
+      uncertainty: new Float64Array(volume.dims[sliceAxis]).fill(0.5),
+      completed,
+      sliceAxis,
+    });
+    const every = (k: number) => Array.from({ length: k }, (_, i) => i);
+
+    await s.applyModelRun(proposal(1, 10, 2, every(nz)), a);
+    expect(new Set(session.sliceModel)).toEqual(new Set([1]));
+
+    // Cancelled after one sagittal slice: each axial slice would be only partly its; nothing merges.
+    const partial = await s.applyModelRun(proposal(2, 90, 0, [7]), b);
+    expect(partial.indices.length).toBe(0);
+    expect(new Set(session.sliceModel)).toEqual(new Set([1]));
+    // Every axial slice now mixes both models' entropy under model a's labels: none is shown.
+    expect(new Set(s.entropy)).toEqual(new Set([0]));
+
+    const whole = await s.applyModelRun(proposal(2, 90, 0, every(nx)), b);
+    expect(whole.indices.length).toBeGreaterThan(0);
+    expect(new Set(session.sliceModel)).toEqual(new Set([2]));
+    expect(new Set(s.entropy)).toEqual(new Set([90]));
+
+    await s.undo(false);
+    expect(new Set(s.entropy)).toEqual(new Set([0]));
+    await s.undo(true);
+    expect(new Set(s.entropy)).toEqual(new Set([90]));
+    await s.uncertaintySaved();
+    await session.close();
   });
 });

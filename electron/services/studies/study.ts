@@ -2,7 +2,8 @@
  * One open study in main: its volume, its label session (journal, undo, provenance), the
  * uncertainty of the last model run and the review queue. Every mutation answers with the
  * LabelChange the renderer mirrors, the model run included, so the renderer never re-reads the
- * label volume after an edit.
+ * label volume after an edit. The last runs' uncertainty is saved beside the session's labels
+ * after each merged run and restored on open (run-uncertainty.ts, uncertainty-file.ts).
  */
 import type { ReviewSuggestion } from '../../../common/contract/learning.js';
 import type { EditableRange, LabelTool, PaintOver, SegmentStatistics } from '../../../common/contract/label-tools.js';
@@ -16,6 +17,9 @@ import { SliceStatus, type Step } from '../labels/step.js';
 import { keepEditable, keepOverwritable, paintOverMask } from '../labels/tools/paint-over.js';
 import { planTool } from '../labels/tools/plan.js';
 import { segmentStatistics } from '../labels/statistics.js';
+import { sameModel } from '../labels/model-id.js';
+import { RunUncertainty } from './run-uncertainty.js';
+import { readUncertainty, writeUncertainty } from './uncertainty-file.js';
 
 /** The rules a brush dab obeys (the tools carry theirs in their description). */
 export interface EditRules {
@@ -41,10 +45,11 @@ export type StudyChange = Omit<LabelChange, 'volumeId'>;
 
 export class Study {
   #volume: Volume;
-  /** Per slice (status axis): its uncertainty in the latest run that reached it; NaN: never run. */
-  #uncertainty: Float64Array | null = null;
-  /** Per voxel: normalised entropy × 255 of the latest run that reached its slice (the uncertainty overlay); null: never run. */
-  #entropy: Uint8Array | null = null;
+  /** The last runs' per-slice and per-voxel uncertainty, tagged by the model entry that measured it. */
+  #kept: RunUncertainty;
+  /** The kept uncertainty's write in progress (settles, never rejects), and whether another waits. */
+  #saving: Promise<void> = Promise.resolve();
+  #saveQueued = false;
 
   constructor(
     /** Names the source (path and series), so a reopened study finds its journal again. */
@@ -54,8 +59,11 @@ export class Study {
     volume: Volume,
     readonly session: LabelSession,
     readonly restored: RestoreReport | null,
+    /** Where failures that must not fail the action go (a write of the kept uncertainty). */
+    private readonly log: (line: string) => void = () => {},
   ) {
     this.#volume = volume;
+    this.#kept = new RunUncertainty(volume.dims, session.opts.statusAxis);
   }
 
   get volume(): Volume {
@@ -174,13 +182,30 @@ export class Study {
 
   /**
    * Merge a model run like any other undoable step (never over locked classes, reviewed slices,
-   * human edits or labels that are not the model's classes) and remember its uncertainty for the review queue.
+   * human edits or labels that are not the model's classes) and remember its uncertainty for the
+   * overlay and the review queue; saving it to disk happens after the answer and never fails the run.
    */
   async applyModelRun(run: ModelProposal, model: ModelId, modelClasses?: number): Promise<StudyChange> {
-    const step = await this.session.applyModel(run.labels, run.completed, { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
-    if (run.sliceAxis === this.statusAxis) this.#rememberUncertainty(run.uncertainty, run.completed);
-    if (run.entropy) this.#rememberEntropy(run.entropy, run.sliceAxis, run.completed);
+    const step = await this.session.applyModel(run.labels, this.#statusSlices(run), { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
+    // The entry the session attributes this run's slices to (0 when it wrote none).
+    const entry = this.session.models.findIndex((m) => sameModel(m, model)) + 1;
+    const kept = this.#kept;
+    if (run.sliceAxis === this.statusAxis) kept.rememberUncertainty(run.uncertainty, run.completed, entry);
+    if (run.entropy) kept.rememberEntropy(run.entropy, run.sliceAxis, run.completed, entry);
+    this.#persist();
     return this.#change(step);
+  }
+
+  /**
+   * The status-axis slices a run's labels are merged on: its completed slices when it sliced
+   * along the status axis; along another axis, every status slice when it finished all of its
+   * own, else none (each status slice it crossed is only partly labelled, and the session merges
+   * whole slices: the rest would be erased).
+   */
+  #statusSlices(run: ModelProposal): readonly number[] {
+    if (run.sliceAxis === this.statusAxis) return run.completed;
+    if (run.completed.length < this.#volume.dims[run.sliceAxis]) return [];
+    return Array.from(this.session.sliceStatus, (_, z) => z);
   }
 
   /** A running model's finished slices as merging them would set them, without merging (see LabelSession.previewModel). */
@@ -204,43 +229,52 @@ export class Study {
     return this.#change(await this.session.paintLabels(labels));
   }
 
-  #rememberUncertainty(u: Float64Array, completed: readonly number[]): void {
-    let kept = this.#uncertainty;
-    if (!kept || kept.length !== u.length) kept = this.#uncertainty = new Float64Array(u.length).fill(NaN);
-    for (const z of completed) kept[z] = u[z]!;
+  /**
+   * The last runs' uncertainty as the overlay shows it: per voxel, 0 on slices whose labels no
+   * longer come from the model entry that measured it (an undone run); null before any run.
+   */
+  get entropy(): Uint8Array | null {
+    return this.#kept.visibleEntropy(this.session.sliceModel);
+  }
+
+  /** Restore the kept uncertainty from the session folder; a missing or unusable file leaves none (logged). */
+  async restoreUncertainty(): Promise<void> {
+    const { dir } = this.session.opts;
+    try {
+      const kept = await readUncertainty(dir, this.#volume.dims, this.statusAxis, this.session.models);
+      if (kept) this.#kept = kept;
+    } catch (e) {
+      this.log(`The last run's uncertainty in ${dir} was not restored (${e instanceof Error ? e.message : String(e)}); run the model again to see it.`);
+    }
+  }
+
+  /** Settles when the kept uncertainty is on disk (or its write failed, logged); never rejects. */
+  uncertaintySaved(): Promise<void> {
+    return this.#saving;
   }
 
   /**
-   * A run's entropy on its completed slices; slices it did not reach keep the earlier run's. The
-   * first run's array is kept as it is (a cancelled run has zeros where it did not reach).
+   * Save the kept uncertainty after the answer: one write at a time, and a write not yet started
+   * takes the state as it is when it starts. A failure (a full disk) is logged; the run stands.
    */
-  #rememberEntropy(entropy: Uint8Array, axis: 0 | 1 | 2, completed: readonly number[]): void {
-    const kept = this.#entropy;
-    if (!kept || kept.length !== entropy.length) {
-      this.#entropy = entropy;
-      return;
-    }
-    const [nx, ny, nz] = this.#volume.dims;
-    const stride = [1, nx, nx * ny][axis]!;
-    // The two other axes as (count, stride) pairs; index = i + nx·(j + ny·k).
-    const [[n0, s0], [n1, s1]] = ([[nx, 1], [ny, nx], [nz, nx * ny]] as const).filter((_, a) => a !== axis) as [[number, number], [number, number]];
-    for (const z of completed) {
-      for (let v = 0; v < n1; v++) {
-        const row = z * stride + v * s1;
-        if (s0 === 1) kept.set(entropy.subarray(row, row + n0), row);
-        else for (let u = 0; u < n0; u++) kept[row + u * s0] = entropy[row + u * s0]!;
+  #persist(): void {
+    if (this.#saveQueued) return;
+    this.#saveQueued = true;
+    this.#saving = this.#saving.then(async () => {
+      // After the run's answer has gone: copying the arrays for the write takes a moment on a big CT.
+      await new Promise<void>((go) => setImmediate(go));
+      this.#saveQueued = false;
+      try {
+        await writeUncertainty(this.session.opts.dir, this.#kept, this.session.models);
+      } catch (e) {
+        this.log(`The last run's uncertainty was not saved (${e instanceof Error ? e.message : String(e)}); labels are saved, the overlay will be missing after a restart.`);
       }
-    }
-  }
-
-  /** The last runs' per-voxel uncertainty (normalised entropy × 255), or null before any run. */
-  get entropy(): Uint8Array | null {
-    return this.#entropy;
+    });
   }
 
   /** Active learning: the next slice to review, most uncertain first. */
   nextToReview(): ReviewSuggestion | null {
-    const u = this.#uncertainty;
+    const u = this.#kept.visibleUncertainty(this.session.sliceModel);
     if (!u) throw new UserFacingError('not-found', 'Run the model on this study first: slices are ranked by how unsure its last run was.');
     return nextToReview(u, this.session.sliceStatus);
   }

@@ -1,8 +1,9 @@
 /**
  * The uncertainty overlay's data: the last model runs' per-voxel entropy of the study on screen
  * (`segment.uncertainty`), fetched only while the overlay is shown (one byte a voxel: 75 MB on a
- * 512×512×300 CT, not worth holding when nobody looks) and again after each run. Per study: a
- * newly shown study starts without the last one's map.
+ * 512×512×300 CT, not worth holding when nobody looks) and again after each run and each undo
+ * or redo of one (main hides an undone run's map). Per study: a newly shown study starts without
+ * the last one's map.
  */
 import { hsam, unwrap } from '../api/client';
 import type { Study } from './study.svelte';
