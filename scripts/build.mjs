@@ -35,11 +35,11 @@ await Promise.all([
   // dcmjs is bundled: its ESM build sits in a package without "type", which Node 20 parses twice
   // to detect the module format, and every scan waits on a worker loading it (50 of 125 ms saved).
   // Inference: onnxruntime sessions and the volume pipeline; its packages stay external. Its
-  // encoder thread (a small model's, pipelined) is started from it, beside it.
+  // graph thread (a small model's decoder, pipelined) is started from it, beside it.
   ...[
     { entry: 'electron/services/imaging/dicom/worker.ts', out: 'dicom-worker.mjs', external: { external: ['@cornerstonejs/codec-openjpeg', 'dcmjs-codecs'] } },
     { entry: 'electron/services/inference/worker.ts', out: 'inference-worker.mjs', external: { packages: 'external' } },
-    { entry: 'electron/services/inference/encoder-thread.ts', out: 'encoder-worker.mjs', external: { packages: 'external' } },
+    { entry: 'electron/services/inference/graph-thread.ts', out: 'graph-worker.mjs', external: { packages: 'external' } },
   ].flatMap(({ entry, out, external }) =>
     ['dist/electron', 'dist/cli'].map((dir) => build({ ...common, entryPoints: [entry], outfile: `${dir}/${out}`, format: 'esm', ...external })),
   ),

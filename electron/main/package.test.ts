@@ -114,11 +114,11 @@ describe('the packaged Linux app (electron-builder --linux dir, then tar.gz)', (
     const bundles = [
       'dist/electron/dicom-worker.mjs',
       'dist/electron/inference-worker.mjs',
-      'dist/electron/encoder-worker.mjs',
+      'dist/electron/graph-worker.mjs',
       'dist/cli/hsam.js',
       'dist/cli/dicom-worker.mjs',
       'dist/cli/inference-worker.mjs',
-      'dist/cli/encoder-worker.mjs',
+      'dist/cli/graph-worker.mjs',
     ];
     for (const b of bundles) {
       const file = join(unpacked, b);
@@ -132,9 +132,9 @@ describe('the packaged Linux app (electron-builder --linux dir, then tar.gz)', (
     // Main, in the archive, starts its workers from their unpacked files.
     const mainUrl = pathToFileURL(join(resources, 'app.asar', 'dist', 'electron', 'main.cjs')).href;
     for (const w of ['dicom-worker.mjs', 'inference-worker.mjs']) expect(existsSync(workerFile(mainUrl, w)), w).toBe(true);
-    // The inference worker starts a small model's encoder thread from beside itself.
+    // The inference worker starts a small model's decoder thread from beside itself.
     const inferenceUrl = pathToFileURL(join(unpacked, 'dist', 'electron', 'inference-worker.mjs')).href;
-    expect(existsSync(workerFile(inferenceUrl, 'encoder-worker.mjs'))).toBe(true);
+    expect(existsSync(workerFile(inferenceUrl, 'graph-worker.mjs'))).toBe(true);
     // The WebAssembly codecs and the native addon are real files.
     for (const f of ['node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', 'node_modules/dcmjs-codecs/build/dcmjs-native-codecs.wasm']) {
       expect(existsSync(join(unpacked, f)), f).toBe(true);

@@ -14,7 +14,7 @@ import type { ModelFolder } from './model-folder.js';
 import type { Precision } from '../../../common/contract/segmentation.js';
 import { openSliceGraphs, type SliceGraphs } from './slice-graphs.js';
 import { runEncoder, type EncoderCall } from './encoder-run.js';
-import { startEncoderThread, type EncoderThread } from './encoder-thread-client.js';
+import { startGraphThread, type GraphThread } from './graph-thread-client.js';
 
 export type Device = 'auto' | 'cpu' | 'gpu';
 
@@ -98,7 +98,7 @@ function checkGraphs(
 
 /**
  * Encoders below this size (fp32 weights) run pipelined on the CPU: each session on half the
- * cores, the next batch encoding while this one decodes. Their operators are too small for many
+ * cores, the next batch encoding while this one decodes (in a second thread). Their operators are too small for many
  * threads each: the demo (tiny ViT, 4.6 MB) decodes a batch of 4 in 19 ms on one thread and 18 ms
  * on two, so a second thread is better spent on the other stage. ViT-B (350 MB) keeps every core
  * on each product, where the threads pay.
@@ -188,24 +188,27 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
   }
 
   const call: EncoderCall = { inputName: model.card.input.name, size: s, perSlice: used === 'int8' };
-  // Pipelined: the encoder runs in its own thread, on its own session (the one here was opened for
-  // the check above; small, by the rule). A thread that cannot start leaves the engine serial.
-  let thread: EncoderThread | null = null;
+  // Pipelined: the decoder runs in a second thread, on its own session (the one here was opened
+  // for the check above; small, by the rule), while this thread pre-processes and encodes the next
+  // batch and finishes the last: the two sides take about as long. A thread that cannot start
+  // leaves the engine serial.
+  let thread: GraphThread | null = null;
   if (sessions.provider === 'cpu' && pipelined) {
-    thread = await startEncoderThread(used === 'int8' && model.int8 ? model.int8.encoderPath : model.encoderPath, options('cpu'), call).catch((e: unknown) => {
-      console.warn(`Encoding in this thread (no pipelining): ${firstLine(e)}`);
+    thread = await startGraphThread(used === 'int8' && model.int8 ? model.int8.decoderPath : model.decoderPath, options('cpu')).catch((e: unknown) => {
+      console.warn(`Decoding in this thread (no pipelining): ${firstLine(e)}`);
       return null;
     });
   }
+  const embDims = model.card.outputs.embeddings.shape.slice(1) as number[];
 
   return {
     report: { provider: sessions.provider, skipped, precision: used },
     ...(sliceGraphs ? { sliceSteps: sliceGraphs } : {}),
     pipelined: thread !== null,
-    encode: (images, batch) => (thread ? thread.encode(images, batch) : runEncoder(encoder, call, images, batch)),
+    encode: (images, batch) => runEncoder(encoder, call, images, batch),
     async decode(embeddings, batch) {
-      const dims = model.card.outputs.embeddings.shape.slice(1) as number[];
-      const out = await decoder.run({ embeddings: new ort.Tensor('float32', embeddings, [batch, ...dims]) }, ['logits']);
+      if (thread) return thread.run('embeddings', embeddings, [batch, ...embDims], 'logits');
+      const out = await decoder.run({ embeddings: new ort.Tensor('float32', embeddings, [batch, ...embDims]) }, ['logits']);
       return out['logits']?.data as Float32Array;
     },
     async release() {
