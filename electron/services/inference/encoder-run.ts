@@ -1,4 +1,4 @@
-/** One encoder call on an onnxruntime session, as every engine runs it (in its thread or another). */
+/** One encoder call on an onnxruntime session: a batch in one run, or the int8 graph slice by slice. */
 import * as ort from 'onnxruntime-node';
 
 export interface EncoderCall {

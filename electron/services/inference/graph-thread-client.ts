@@ -12,6 +12,8 @@ export type GraphThreadReply = { readonly id: number; readonly data?: Float32Arr
 export interface GraphThread {
   /** One float32 input, one float32 output. */
   run(input: string, data: Float32Array, dims: readonly number[], output: string): Promise<Float32Array>;
+  /** False once the thread has exited (released, or crashed): every run then rejects. */
+  readonly alive: boolean;
   release(): Promise<void>;
 }
 
@@ -50,6 +52,9 @@ export async function startGraphThread(path: string, options: ort.InferenceSessi
     throw e;
   }
   return {
+    get alive() {
+      return dead === null;
+    },
     async run(input, data, dims, output) {
       const r = await ask({ type: 'run', input, data, dims, output });
       if (!r.data) throw new Error(`the graph thread sent no ${output}`);

@@ -98,10 +98,10 @@ function checkGraphs(
 
 /**
  * Encoders below this size (fp32 weights) run pipelined on the CPU: each session on half the
- * cores, the next batch encoding while this one decodes (in a second thread). Their operators are too small for many
- * threads each: the demo (tiny ViT, 4.6 MB) decodes a batch of 4 in 19 ms on one thread and 18 ms
- * on two, so a second thread is better spent on the other stage. ViT-B (350 MB) keeps every core
- * on each product, where the threads pay.
+ * cores, the next batch encoding while this one decodes in a second thread. Their operators are
+ * too small for many threads each: the demo (tiny ViT, 4.6 MB) decodes a batch of 4 in 19 ms on one
+ * thread and 18 ms on two, so a second thread is better spent on the other stage. ViT-B (350 MB)
+ * keeps every core on each product, where the threads pay.
  */
 export const PIPELINE_BELOW_BYTES = 64 * 2 ** 20;
 
@@ -188,10 +188,10 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
   }
 
   const call: EncoderCall = { inputName: model.card.input.name, size: s, perSlice: used === 'int8' };
-  // Pipelined: the decoder runs in a second thread, on its own session (the one here was opened
-  // for the check above; small, by the rule), while this thread pre-processes and encodes the next
-  // batch and finishes the last: the two sides take about as long. A thread that cannot start
-  // leaves the engine serial.
+  // Pipelined: the decoder runs in a second thread, on its own session, while this thread
+  // pre-processes and encodes the next batch and finishes the last: the two sides take about as
+  // long. The session here (opened for the check above; small, by the rule) stays for when the
+  // thread cannot start or stops.
   let thread: GraphThread | null = null;
   if (sessions.provider === 'cpu' && pipelined) {
     thread = await startGraphThread(used === 'int8' && model.int8 ? model.int8.decoderPath : model.decoderPath, options('cpu')).catch((e: unknown) => {
@@ -207,7 +207,15 @@ export async function createOrtEngine(model: ModelFolder, device: Device = 'auto
     pipelined: thread !== null,
     encode: (images, batch) => runEncoder(encoder, call, images, batch),
     async decode(embeddings, batch) {
-      if (thread) return thread.run('embeddings', embeddings, [batch, ...embDims], 'logits');
+      if (thread?.alive) {
+        try {
+          return await thread.run('embeddings', embeddings, [batch, ...embDims], 'logits');
+        } catch (e) {
+          // A graph error is the caller's; a thread that died leaves this thread's own session to decode.
+          if (thread.alive) throw e;
+          console.warn(`The decoder thread stopped (${firstLine(e)}); decoding in this thread.`);
+        }
+      }
       const out = await decoder.run({ embeddings: new ort.Tensor('float32', embeddings, [batch, ...embDims]) }, ['logits']);
       return out['logits']?.data as Float32Array;
     },
