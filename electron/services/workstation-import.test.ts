@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedStudy } from '../../common/contract/api.js';
 import type { LabelImportResult } from '../../common/contract/label-import.js';
-import type { LabelChange, LabelState, ModelStatus } from '../../common/contract/segmentation.js';
+import type { LabelChange, LabelState } from '../../common/contract/segmentation.js';
 import { callApi } from '../../test-support/dispatch.js';
 import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { writeLayeredSegNrrd } from '../../test-support/slicer-seg-nrrd.js';
 import { TOTAL_TO_MODEL } from '../../test-support/synapse.js';
 import { readVolume } from './imaging/read-volume.js';
-import { createWorkstation, type Workstation } from './workstation.js';
+import type { Workstation } from './workstation.js';
+import { demoWorkstation } from '../../test-support/demo-workstation.js';
 
-const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const CT = join(TOTALSEG, 'example_ct_sm.nii.gz');
 const SEG = join(TOTALSEG, 'example_seg.nii.gz');
 const dir = mkdtempSync(join(tmpdir(), 'hsam-ws-import-'));
@@ -29,16 +29,7 @@ const grant = (path: string): string => ws.files.grant(path, 'dialog').fileId;
 const open = async (): Promise<string> => (await call<OpenedStudy>('volume.open', { fileId: grant(CT) })).meta.volumeId;
 
 beforeAll(async () => {
-  ws = createWorkstation({
-    version: 'test',
-    emit: () => {},
-    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-    defaultModelDir: DEMO,
-    sessionsDir: join(dir, 'sessions'),
-    labelSchemasDir: join(REPO_ROOT, 'resources', 'label-schemas'),
-  });
-  const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
-  await call<ModelStatus>('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
+  ws = await demoWorkstation({ sessionsDir: join(dir, 'sessions'), labelSchemasDir: join(REPO_ROOT, 'resources', 'label-schemas') });
 }, 60_000);
 afterAll(async () => {
   await ws.dispose();

@@ -15,7 +15,8 @@ import { callApi } from '../../test-support/dispatch.js';
 import { REPO_ROOT, TOTALSEG } from '../../test-support/paths.js';
 import { readVolume } from './imaging/read-volume.js';
 import { readSlice, sliceFrame } from './preprocessing/slice-frame.js';
-import { createWorkstation, type Workstation } from './workstation.js';
+import type { Workstation } from './workstation.js';
+import { demoWorkstation } from '../../test-support/demo-workstation.js';
 
 const DEMO = join(REPO_ROOT, 'native-models', 'models', 'demo');
 const card = ModelCard.parse(JSON.parse(readFileSync(join(DEMO, 'model.json'), 'utf8')));
@@ -44,15 +45,7 @@ function markVolume(state: LabelState): Uint8Array {
 }
 
 beforeAll(async () => {
-  ws = createWorkstation({
-    version: 'test',
-    emit: () => {},
-    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-    defaultModelDir: DEMO,
-    sessionsDir: mkdtempSync(join(tmpdir(), 'hsam-overlays-')),
-  });
-  const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
-  await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
+  ws = await demoWorkstation({ sessionsDir: mkdtempSync(join(tmpdir(), 'hsam-overlays-')) });
 });
 afterAll(() => ws.dispose());
 

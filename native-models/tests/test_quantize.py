@@ -7,6 +7,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from hsam.quantize import quantize_model, quantize_weight
+from onnx_numpy import run
 
 
 def tiny_graph(rng):
@@ -47,42 +48,6 @@ def tiny_graph(rng):
         inits,
     )
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), (w1, b1, w2, b2, w3)
-
-
-def run(model, feeds):
-    """A small numpy interpreter for the operators the two graphs use (ONNX semantics)."""
-    env = dict(feeds)
-    env.update({t.name: numpy_helper.to_array(t) for t in model.graph.initializer})
-    for n in model.graph.node:
-        i = [env[k] if k else None for k in n.input]
-        a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
-        if n.op_type == "MatMul":
-            o = [i[0] @ i[1]]
-        elif n.op_type == "Relu":
-            o = [np.maximum(i[0], 0)]
-        elif n.op_type == "Reshape":
-            o = [i[0].reshape(i[1])]
-        elif n.op_type == "Gemm":
-            o = [i[0] @ (i[1].T if a.get("transB") else i[1]) + i[2]]
-        elif n.op_type == "DynamicQuantizeLinear":
-            x = i[0]
-            lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
-            s = np.float32((hi - lo) / 255)
-            zp = np.uint8(np.clip(np.rint(-lo / s), 0, 255))
-            o = [np.clip(np.rint(x / s) + zp, 0, 255).astype(np.uint8), s, zp]
-        elif n.op_type == "MatMulInteger":
-            o = [(i[0].astype(np.int32) - np.int32(i[2])) @ i[1].astype(np.int32)]
-        elif n.op_type == "Cast":
-            assert a["to"] == TensorProto.FLOAT
-            o = [i[0].astype(np.float32)]
-        elif n.op_type == "Mul":
-            o = [i[0] * i[1]]
-        elif n.op_type == "Add":
-            o = [i[0] + i[1]]
-        else:
-            raise AssertionError(f"unexpected operator {n.op_type}")
-        env.update(zip(n.output, o))
-    return [env[o.name] for o in model.graph.output]
 
 
 def test_weights_are_int8_per_output_column():

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from onnx import helper, numpy_helper
 
 from hsam import card as cardlib
 from hsam import build_hsam, make_config
@@ -17,66 +16,7 @@ from hsam.commands.quantize import quantize_folder
 from hsam.export import graph_signature
 from hsam.model_folder import write_model_folder
 from hsam.slice_graphs import postprocess_model, preprocess_model, write_slice_graphs
-
-
-def _bilinear(x, sizes):
-    """ONNX Resize linear, half_pixel, edges clamped (as onnxruntime), on the last two axes."""
-    out = x
-    for axis, n_out in ((2, int(sizes[2])), (3, int(sizes[3]))):
-        n_in = out.shape[axis]
-        src = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-        lo = np.floor(src).astype(int)
-        hi = np.minimum(lo + 1, n_in - 1)
-        w = (src - lo).astype(np.float32)
-        shape = [1] * out.ndim
-        shape[axis] = n_out
-        a, b = np.take(out, lo, axis=axis), np.take(out, hi, axis=axis)
-        out = a + (b - a) * w.reshape(shape)
-    return out
-
-
-def run(model, feeds):
-    """A numpy interpreter of the operators the two graphs use (ONNX semantics)."""
-    env = dict(feeds)
-    env.update({t.name: numpy_helper.to_array(t) for t in model.graph.initializer})
-    for n in model.graph.node:
-        i = [env[k] if k else None for k in n.input]
-        a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
-        op = n.op_type
-        if op == "Gather":
-            o = np.take(i[0], i[1], axis=a.get("axis", 0))
-        elif op == "Clip":
-            o = np.clip(i[0], i[1], i[2])
-        elif op in ("Sub", "Div", "Mul", "Add", "Max", "Greater"):
-            f = {"Sub": np.subtract, "Div": np.divide, "Mul": np.multiply, "Add": np.add}
-            f.update({"Max": np.maximum, "Greater": np.greater})
-            o = f[op](i[0], i[1])
-        elif op in ("Exp", "Log", "Floor"):
-            o = {"Exp": np.exp, "Log": np.log, "Floor": np.floor}[op](i[0])
-        elif op == "Shape":
-            o = np.array(i[0].shape, np.int64)
-        elif op == "Slice":
-            o = i[0][int(i[1][0]) : int(i[2][0])]
-        elif op == "Concat":
-            o = np.concatenate(i, axis=a["axis"])
-        elif op == "Resize":
-            assert a["mode"] == b"linear" and a["coordinate_transformation_mode"] == b"half_pixel"
-            o = _bilinear(i[0], i[3])
-        elif op == "ReduceMax":
-            o = i[0].max(axis=tuple(a["axes"]), keepdims=bool(a["keepdims"]))
-        elif op == "ReduceSum":
-            o = i[0].sum(axis=tuple(int(v) for v in i[1]), keepdims=bool(a["keepdims"]))
-        elif op == "Cast":
-            o = i[0].astype({1: np.float32, 2: np.uint8}[a["to"]])
-        elif op == "ArgMax":
-            o = np.argmax(i[0], axis=a["axis"])
-            o = np.expand_dims(o, a["axis"]) if a.get("keepdims", 1) else o
-        elif op == "Squeeze":
-            o = np.squeeze(i[0], axis=tuple(int(v) for v in i[1]))
-        else:
-            raise NotImplementedError(op)
-        env[n.output[0]] = np.asarray(o)
-    return [env[o.name] for o in model.graph.output]
+from onnx_numpy import run
 
 
 def test_signatures(tmp_path):

@@ -14,7 +14,8 @@ import type { OpenedStudy } from '../../../common/contract/api.js';
 import type { VolumeMeta } from '../../../common/contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
 import { pythonJson } from '../../../test-support/python.js';
-import { createWorkstation, type Workstation } from '../workstation.js';
+import type { Workstation } from '../workstation.js';
+import { demoWorkstation } from '../../../test-support/demo-workstation.js';
 import { callApi } from '../../../test-support/dispatch.js';
 
 const out = mkdtempSync(join(tmpdir(), 'hsam-export-'));
@@ -25,20 +26,15 @@ let meta: VolumeMeta;
 const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 beforeAll(async () => {
-  ws = createWorkstation({
-    version: 'test',
-    emit: () => {},
+  ws = await demoWorkstation({
     dialogs: {
       chooseVolumeFile: () => Promise.resolve(null),
       chooseFolder: () => Promise.resolve(null),
       chooseSavePath: () => Promise.resolve(answers.shift() ?? null),
     },
-    defaultModelDir: join(REPO_ROOT, 'native-models', 'models', 'demo'),
     sessionsDir: join(out, 'sessions'),
     labelSchemasDir: join(REPO_ROOT, 'resources', 'label-schemas'),
   });
-  const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
-  await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
   const scan = await call<FolderScan>('dicom.scanFolder', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_dicom'), 'dialog').fileId });
   meta = (await call<OpenedStudy>('dicom.openSeries', { scanId: scan.scanId, seriesId: scan.series[0]!.seriesId })).meta;
   await call('segment.start', { volumeId: meta.volumeId });

@@ -12,8 +12,9 @@ import type { EventPayload, OpenedStudy } from '../../../common/contract/api.js'
 import type { FinetuneResult, ModelRegistryState, TrainingExportResult } from '../../../common/contract/learning.js';
 import type { VolumeMeta } from '../../../common/contract/volume.js';
 import { REPO_ROOT, TOTALSEG } from '../../../test-support/paths.js';
-import { createWorkstation, type Workstation } from '../workstation.js';
+import type { Workstation } from '../workstation.js';
 import { callApi } from '../../../test-support/dispatch.js';
+import { demoWorkstation } from '../../../test-support/demo-workstation.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hsam-ft-'));
 const progress: EventPayload<'finetuneProgress'>[] = [];
@@ -25,19 +26,14 @@ let meta: VolumeMeta;
 const call = <T>(channel: string, arg: unknown): Promise<T> => callApi<T>(ws, channel, arg);
 
 beforeAll(async () => {
-  ws = createWorkstation({
-    version: 'test',
+  ws = await demoWorkstation({
     emit: (event, payload) => {
       if (event === 'finetuneProgress') progress.push(payload as EventPayload<'finetuneProgress'>);
     },
-    dialogs: { chooseVolumeFile: () => Promise.resolve(null), chooseFolder: () => Promise.resolve(null) },
-    defaultModelDir: join(REPO_ROOT, 'native-models', 'models', 'demo'),
     sessionsDir: join(dataDir, 'sessions'),
     dataDir,
     trainerScript: join(REPO_ROOT, 'native-models', 'hsam.py'),
   });
-  const startup = await call<{ defaultModel: { fileId: string } }>('app.getStartup', {});
-  await call('model.load', { fileId: startup.defaultModel.fileId, device: 'cpu' });
   meta = (await call<OpenedStudy>('volume.open', { fileId: ws.files.grant(join(TOTALSEG, 'example_ct_sm.nii.gz'), 'dialog').fileId })).meta;
   await call('segment.start', { volumeId: meta.volumeId });
   await call('labels.setSliceStatus', { volumeId: meta.volumeId, slices: [3, 8, 13, 18, 23], status: 'reviewed' });

@@ -152,17 +152,12 @@ export async function segmentVolume(
   let encoded: Promise<unknown> = Promise.resolve();
   let decoded: Promise<unknown> = Promise.resolve();
   let finished: Promise<unknown> = Promise.resolve();
-  let cancelled = false;
+  // After an abort, no batch starts and a stage not yet begun is skipped (null); one under way ends and is kept.
+  const aborted = (): boolean => opts.signal?.aborted === true;
   try {
-    for (let at = 0; at < todo.length; at += batchSize) {
-      if (opts.signal?.aborted) {
-        cancelled = true;
-        break;
-      }
+    for (let at = 0; at < todo.length && !aborted(); at += batchSize) {
       const zs = todo.slice(at, at + batchSize);
       const [prevEnc, prevDec, prevFin] = [encoded, decoded, finished];
-      // After an abort, a stage not yet begun is skipped (null); one under way ends and is kept.
-      const aborted = (): boolean => opts.signal?.aborted === true;
       const emb = prevEnc.then(() => (aborted() ? null : encodeBatch(zs)));
       const logits = Promise.all([emb, prevDec]).then(([e]) => (e === null || aborted() ? null : engine.decode(e, zs.length)));
       const done = Promise.all([logits, prevFin]).then(([l]) => (l === null ? undefined : finishBatch(zs, l)));
@@ -179,6 +174,5 @@ export async function segmentVolume(
     await Promise.allSettled(inFlight);
     throw e;
   }
-  if (cancelled || completed.length < todo.length) return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: true };
-  return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: false };
+  return { labels, uncertainty, entropy: entropyOut, frame, completed, cancelled: completed.length < todo.length };
 }
