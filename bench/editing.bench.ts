@@ -279,6 +279,7 @@ export async function run(): Promise<BenchTable> {
     );
     await surfacesIdle();
     const fullBuild = Number(await page.getByTestId('view-3d').getAttribute('data-surface-ms'));
+    const cellStep = (await page.getByTestId('view-3d').getAttribute('data-surface-step')) ?? '?';
     const settleMs = Number(await page.getByTestId('view-3d').getAttribute('data-surface-settle-ms'));
     const afterModel = await history(host, page);
     await installProbe(page);
@@ -415,7 +416,7 @@ export async function run(): Promise<BenchTable> {
         'Latencies run from the input event’s timestamp to the first animation frame after the axial view rendered it (User Timing mark hsam:frame:axial); "of which" is the part up to that mark (the page’s own work and queueing), the rest is the browser drawing and compositing the frame.',
         'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event (a press, a move with a button down, a wheel notch) only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way.',
         `Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render), counted from when the surfaces may follow: ${settleMs} ms after the last stroke ended.`,
-        `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes.`,
+        `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes. The surfaces' marching-cubes cells: ${cellStep.replaceAll(',', ' × ')} voxels (coarser than 1 × 1 × 1 only with software graphics on a large volume: surfaceStep in renderer/src/views/surfaces.ts).`,
         `Input events that drew nothing, so are not timed (a dab over voxels already of its class): brush ${stroke.drewNothing}, eraser ${hidden.drewNothing}, scroll ${scroll.drewNothing}.`,
         `Scroll latencies, in order: ${scroll.frame.map((x) => x.toFixed(0)).join(' ')}`,
         `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,

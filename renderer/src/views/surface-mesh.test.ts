@@ -1,5 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { blur, BRICK, brickGrid, bricksAround, CHUNK, chunkOf, classPresence, concatMeshes, extractBrick, MIXED, neighbourhood, ONE, ZERO, type Dims, type Mesh } from './surface-mesh';
+import {
+  blur,
+  BRICK,
+  brickGrid,
+  bricksAround,
+  CHUNK,
+  chunkOf,
+  classPresence,
+  concatMeshes,
+  extractBrick,
+  FULL_DETAIL,
+  MIXED,
+  neighbourhood,
+  ONE,
+  ZERO,
+  type Dims,
+  type Mesh,
+  type SurfaceStep,
+} from './surface-mesh';
 
 function volume(dims: Dims, inside: (i: number, j: number, k: number) => number): Uint8Array {
   const labels = new Uint8Array(dims[0] * dims[1] * dims[2]);
@@ -8,11 +26,11 @@ function volume(dims: Dims, inside: (i: number, j: number, k: number) => number)
 }
 
 /** Every brick's surface of a class, joined. */
-function surface(labels: Uint8Array, dims: Dims, cls: number, flip = false): Mesh {
+function surface(labels: Uint8Array, dims: Dims, cls: number, flip = false, step: SurfaceStep = FULL_DETAIL): Mesh {
   const grid = brickGrid(dims);
   const meshes: Mesh[] = [];
   for (let b = 0; b < grid.total; b++) {
-    const m = extractBrick(labels, grid, b, cls, flip);
+    const m = extractBrick(labels, grid, b, cls, flip, step);
     if (m) meshes.push(m);
   }
   return concatMeshes(meshes);
@@ -117,6 +135,66 @@ describe('label surfaces by brick', () => {
       const after = extractBrick(edited, grid, b, 3);
       if (!dirty.has(b)) expect(after, `brick ${b}`).toEqual(before);
     }
+  });
+});
+
+// Coarse cells (a software rasteriser's 3D view): the same guarantees at a quarter or less of the triangles.
+describe.each([
+  [[2, 2, 1] as const],
+  [[2, 2, 2] as const],
+  [[4, 4, 2] as const],
+])('label surfaces with cells of %j voxels', (step) => {
+  // 70 and 50 voxels leave the last brick along x and z an odd number of cells (mid-cell ends).
+  const dims: Dims = [70, 60, 50];
+  const r = 20;
+  const sphere = volume(dims, (i, j, k) => ((i - 33) ** 2 + (j - 30) ** 2 + (k - 25) ** 2 <= r * r ? 3 : 0));
+  const cells = step[0] * step[1] * step[2];
+
+  it('a sphere across bricks is still one closed surface, wound outward, of about its volume, with fewer triangles', () => {
+    const m = surface(sphere, dims, 3, false, step);
+    const uses = edgeUse(m);
+    for (const [edge, n] of uses) {
+      expect(n, edge).toBe(1);
+      const [a, b] = edge.split('>');
+      expect(uses.get(`${b}>${a}`), `twin of ${edge}`).toBe(1);
+    }
+    expect(signedVolume(m) / ((4 / 3) * Math.PI * r ** 3)).toBeCloseTo(1, 1);
+    const full = surface(sphere, dims, 3).polys.length;
+    // Triangles scale with the surface's area in cells: about full ÷ cells^(2/3).
+    expect(m.polys.length).toBeLessThan((1.5 * full) / cells ** (2 / 3));
+    for (let v = 0; v < m.positions.length; v += 3) {
+      const out = [m.positions[v]! - 33, m.positions[v + 1]! - 30, m.positions[v + 2]! - 25];
+      const len = Math.hypot(out[0]!, out[1]!, out[2]!);
+      // On the sphere within a cell, and shaded outward.
+      expect(Math.abs(len - r)).toBeLessThan(Math.max(...step));
+      expect((out[0]! * m.normals[v]! + out[1]! * m.normals[v + 1]! + out[2]! * m.normals[v + 2]!) / len).toBeGreaterThan(0.8);
+    }
+  });
+
+  it('a class touching the volume edges closes there, also where the volume ends mid-cell', () => {
+    const block = volume([21, 22, 23], (i, j, k) => (i < 8 || j > 15 || k > 18 ? 1 : 0));
+    const m = surface(block, [21, 22, 23], 1, false, step);
+    expect(m.polys.length).toBeGreaterThan(0);
+    for (const n of edgeUse(m).values()) expect(n).toBe(1);
+  });
+
+  it('re-extracting only the bricks within the halo of an edit equals extracting everything', () => {
+    const grid = brickGrid(dims);
+    const edited = sphere.slice();
+    const dirty = new Set<number>();
+    for (let j = 25; j < 40; j++) for (let i = 28; i < 40; i++) {
+      const n = i + dims[0] * (j + dims[1] * 46);
+      edited[n] = 3;
+      for (const b of bricksAround(grid, n, [])) dirty.add(b);
+    }
+    let changed = 0;
+    for (let b = 0; b < grid.total; b++) {
+      const before = extractBrick(sphere, grid, b, 3, false, step);
+      const after = extractBrick(edited, grid, b, 3, false, step);
+      if (!dirty.has(b)) expect(after, `brick ${b}`).toEqual(before);
+      else if (JSON.stringify(after) !== JSON.stringify(before)) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
   });
 });
 

@@ -227,18 +227,32 @@ class Growable<T extends Float32Array | Uint32Array> {
 }
 
 /**
+ * Marching-cubes cell size in voxels along each axis: 1 (every voxel; the default) or coarser,
+ * 2 or 4 (divisors of BRICK, so the coarse lattice is the same on both sides of a brick face and
+ * bricks still join without cracks). A coarse step trades detail for triangles: for a software
+ * rasteriser, which draws a frame of a full-detail abdomen (~2 M triangles) in about a second.
+ * Structures thinner than a cell may not show at a coarse step.
+ */
+export type SurfaceStep = readonly [number, number, number];
+export const FULL_DETAIL: SurfaceStep = [1, 1, 1];
+
+/**
  * The surface of class `cls` in brick `brick`, or null when the brick holds none of it (or only
  * it). `flip` reverses triangle winding, for index→patient matrices that mirror (negative
- * determinant), so front faces stay the outside.
+ * determinant), so front faces stay the outside. `step`: the cell size (see SurfaceStep).
  */
-export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number, cls: number, flip = false): Mesh | null {
+export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number, cls: number, flip = false, step: SurfaceStep = FULL_DETAIL): Mesh | null {
   const [dx, dy, dz] = grid.dims;
   const [cx, cy] = grid.counts;
   const at = [brick % cx, Math.floor(brick / cx) % cy, Math.floor(brick / (cx * cy))] as const;
   // Cells [c0, c1) of the padded grid; points c0..c1; field at c0−1..c1+1; mask 2R further out.
   const c0 = [at[0] * BRICK, at[1] * BRICK, at[2] * BRICK] as const;
   const dimsP = [dx + 1, dy + 1, dz + 1] as const;
-  const np = [Math.min(BRICK, dimsP[0] - c0[0]) + 1, Math.min(BRICK, dimsP[1] - c0[1]) + 1, Math.min(BRICK, dimsP[2] - c0[2]) + 1] as const;
+  // Cells per axis at this step (the volume's last brick may end mid-cell: its last coarse point
+  // lies beyond the padding, outside every class, so the surface still closes).
+  const cells = [0, 1, 2].map((a) => Math.ceil(Math.min(BRICK, dimsP[a]! - c0[a]!) / step[a]!)) as unknown as Dims;
+  // Points along each axis at full resolution, up to the last coarse point.
+  const np = [cells[0] * step[0] + 1, cells[1] * step[1] + 1, cells[2] * step[2] + 1] as const;
   const [fx, fy, fz] = [np[0] + 2, np[1] + 2, np[2] + 2];
   // The mask reaches 2R beyond the field: R for the blur, R more for the normals' second blur.
   const M = 2 * R;
@@ -297,8 +311,11 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
   const positions = new Growable(new Float32Array(3072), (n) => new Float32Array(n));
   const normals = new Growable(new Float32Array(3072), (n) => new Float32Array(n));
   const tris = new Growable(new Uint32Array(3072), (n) => new Uint32Array(n));
-  const edgeVertex = new Int32Array(np[0] * np[1] * np[2] * 3).fill(-1);
-  const cornerOffset = [0, 1, fx, fx + 1, plane, plane + 1, plane + fx, plane + fx + 1];
+  // Coarse points along each axis, and the field index step of a cell edge along each.
+  const cp = [cells[0] + 1, cells[1] + 1, cells[2] + 1] as const;
+  const [ux, uy, uz] = [step[0], step[1] * fx, step[2] * plane];
+  const edgeVertex = new Int32Array(cp[0] * cp[1] * cp[2] * 3).fill(-1);
+  const cornerOffset = [0, ux, uy, ux + uy, uz, uz + ux, uz + uy, uz + uy + ux];
   const edgeIds = new Int32Array(3);
   const grad = (p: number, out: Float64Array, o: number): void => {
     out[o] = (shade[p - 1]! - shade[p + 1]!) / 2;
@@ -309,34 +326,37 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
   const vertexOn = (edge: number, x: number, y: number, z: number): number => {
     const c = EDGE_CORNER[edge]!;
     const axis = EDGE_AXIS[edge]!;
-    const px = x + (c & 1);
-    const py = y + ((c >> 1) & 1);
-    const pz = z + ((c >> 2) & 1);
-    const key = (px + np[0] * (py + np[1] * pz)) * 3 + axis;
+    // Coarse point, then its full-resolution offset in the brick.
+    const qx = x + (c & 1);
+    const qy = y + ((c >> 1) & 1);
+    const qz = z + ((c >> 2) & 1);
+    const key = (qx + cp[0] * (qy + cp[1] * qz)) * 3 + axis;
     const known = edgeVertex[key]!;
     if (known >= 0) return known;
+    const [px, py, pz] = [qx * step[0], qy * step[1], qz * step[2]];
     const a = px + 1 + fx * (py + 1 + fy * (pz + 1));
-    const step = axis === 0 ? 1 : axis === 1 ? fx : plane;
+    const along = axis === 0 ? ux : axis === 1 ? uy : uz;
     const fa = field[a]!;
-    const t = (0.5 - fa) / (field[a + step]! - fa);
+    const t = (0.5 - fa) / (field[a + along]! - fa);
     grad(a, g, 0);
-    grad(a + step, g, 3);
+    grad(a + along, g, 3);
     const nx = g[0]! + t * (g[3]! - g[0]!);
     const ny = g[1]! + t * (g[4]! - g[1]!);
     const nz = g[2]! + t * (g[5]! - g[2]!);
     const len = Math.hypot(nx, ny, nz) || 1;
     const id = positions.length / 3;
     // Padded point → voxel index: −1.
-    positions.push3(c0[0] + px - 1 + (axis === 0 ? t : 0), c0[1] + py - 1 + (axis === 1 ? t : 0), c0[2] + pz - 1 + (axis === 2 ? t : 0));
+    const d = t * step[axis]!;
+    positions.push3(c0[0] + px - 1 + (axis === 0 ? d : 0), c0[1] + py - 1 + (axis === 1 ? d : 0), c0[2] + pz - 1 + (axis === 2 ? d : 0));
     normals.push3(nx / len, ny / len, nz / len);
     edgeVertex[key] = id;
     return id;
   };
-  for (let z = 0; z < np[2] - 1; z++) {
-    for (let y = 0; y < np[1] - 1; y++) {
-      const rowBase = 1 + fx * (y + 1 + fy * (z + 1));
-      for (let x = 0; x < np[0] - 1; x++) {
-        const base = rowBase + x;
+  for (let z = 0; z < cells[2]; z++) {
+    for (let y = 0; y < cells[1]; y++) {
+      const rowBase = 1 + fx * (y * step[1] + 1 + fy * (z * step[2] + 1));
+      for (let x = 0; x < cells[0]; x++) {
+        const base = rowBase + x * step[0];
         let index = 0;
         for (let v = 0; v < 8; v++) if (field[base + cornerOffset[v]!]! >= 0.5) index |= CORNER_BIT[v]!;
         if (index === 0 || index === 255) continue;

@@ -1,9 +1,9 @@
 /** Messages between the 3D view and its label-surface worker (surface-worker.ts). */
-import type { Dims } from './surface-mesh';
+import type { Dims, SurfaceStep } from './surface-mesh';
 
 export type SurfaceRequest =
   /** A whole label volume (the worker keeps it as its mirror): extract every surface. */
-  | { readonly kind: 'reset'; readonly id: number; readonly dims: Dims; readonly labels: Uint8Array; readonly flip: boolean }
+  | { readonly kind: 'reset'; readonly id: number; readonly dims: Dims; readonly labels: Uint8Array; readonly flip: boolean; readonly step: SurfaceStep }
   /** Voxels that changed since the last request, with their new class. */
   | { readonly kind: 'changes'; readonly id: number; readonly indices: Uint32Array; readonly values: Uint8Array };
 

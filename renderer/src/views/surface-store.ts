@@ -8,7 +8,20 @@
  * that changed, the chunk's bricks joined into one mesh (empty when the class left the chunk;
  * after a reset, every one that has a surface). `apply` before any `reset` changes nothing.
  */
-import { brickGrid, bricksAround, chunkOf, classPresence, concatMeshes, extractBrick, neighbourhood, type BrickGrid, type Dims, type Mesh } from './surface-mesh';
+import {
+  brickGrid,
+  bricksAround,
+  chunkOf,
+  classPresence,
+  concatMeshes,
+  extractBrick,
+  FULL_DETAIL,
+  neighbourhood,
+  type BrickGrid,
+  type Dims,
+  type Mesh,
+  type SurfaceStep,
+} from './surface-mesh';
 import type { ClassSurface } from './surface-protocol';
 
 export interface StoreAnswer {
@@ -21,15 +34,20 @@ export class SurfaceStore {
   #labels: Uint8Array | null = null;
   #grid: BrickGrid | null = null;
   #flip = false;
+  #step: SurfaceStep = FULL_DETAIL;
   /** (chunk × 256 + class) → brick → mesh */
   readonly #meshes = new Map<number, Map<number, Mesh>>();
 
-  /** Take `labels` (kept and edited by `apply`; the caller gives up the array) and extract everything. */
-  reset(dims: Dims, labels: Uint8Array, flip: boolean): StoreAnswer {
+  /**
+   * Take `labels` (kept and edited by `apply`; the caller gives up the array) and extract everything,
+   * with cells of `step` voxels from now on.
+   */
+  reset(dims: Dims, labels: Uint8Array, flip: boolean, step: SurfaceStep = FULL_DETAIL): StoreAnswer {
     const grid = brickGrid(dims);
     this.#labels = labels;
     this.#grid = grid;
     this.#flip = flip;
+    this.#step = step;
     this.#meshes.clear();
     const present = classPresence(grid, labels);
     const jobs = new Set<number>();
@@ -74,7 +92,7 @@ export class SurfaceStore {
       const key = chunkOf(grid, brick) * 256 + cls;
       touched.add(key);
       let byBrick = this.#meshes.get(key);
-      const mesh = extractBrick(volume, grid, brick, cls, this.#flip);
+      const mesh = extractBrick(volume, grid, brick, cls, this.#flip, this.#step);
       if (mesh) {
         if (!byBrick) this.#meshes.set(key, (byBrick = new Map<number, Mesh>()));
         byBrick.set(brick, mesh);

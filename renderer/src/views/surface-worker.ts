@@ -18,7 +18,7 @@ scope.onmessage = (e) => {
   const started = performance.now();
   const msg = e.data;
   const full = msg.kind === 'reset';
-  const { surfaces, bricks } = full ? store.reset(msg.dims, msg.labels, msg.flip) : store.apply(msg.indices, msg.values);
+  const { surfaces, bricks } = full ? store.reset(msg.dims, msg.labels, msg.flip, msg.step) : store.apply(msg.indices, msg.values);
   const transfer = surfaces.flatMap((s) => [s.positions.buffer, s.normals.buffer, s.polys.buffer]);
   const voxels = full ? msg.labels.length : msg.indices.length;
   scope.postMessage({ kind: 'meshes', id: msg.id, full, surfaces, bricks, voxels, extractMs: performance.now() - started }, transfer);

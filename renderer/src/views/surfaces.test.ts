@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeMeta } from '../../../common/contract/volume';
 import { indexToPatient } from '../../../common/geometry';
 import { patientImage } from './patient-image';
-import { diffAt, diffLabels, indexToWorldMatrix } from './surfaces';
+import { COARSE_FROM_VOXELS, diffAt, diffLabels, indexToWorldMatrix, surfaceStep } from './surfaces';
 
 describe('placing surfaces in patient space', () => {
   // Oblique and sheared, so a transposed direction would show.
@@ -25,6 +25,25 @@ describe('placing surfaces in patient space', () => {
     const p = image.indexToWorld([...ijk], [0, 0, 0]);
     p.forEach((v, r) => expect(v).toBeCloseTo(expected[r]!, 9));
     image.delete();
+  });
+});
+
+describe('surfaceStep', () => {
+  const ct: Pick<VolumeMeta, 'dims' | 'spacing'> = { dims: [512, 512, 300], spacing: [0.977, 0.977, 2] };
+  it('full detail on a GPU, and in software for a small volume', () => {
+    expect(surfaceStep(ct, false)).toEqual([1, 1, 1]);
+    expect(surfaceStep({ ...ct, dims: [512, 512, 31] }, true)).toEqual([1, 1, 1]);
+    expect(512 * 512 * 31).toBeLessThan(COARSE_FROM_VOXELS);
+  });
+  it('in software, a large volume gets cells of about 4 mm, at most twice its coarsest spacing and at least it', () => {
+    // The shared CT: 0.98 × 0.98 × 2 mm → 4 × 4 × 2 voxels.
+    expect(surfaceStep(ct, true)).toEqual([4, 4, 2]);
+    // 1 mm isotropic: twice the coarsest spacing, 2 mm.
+    expect(surfaceStep({ dims: [256, 256, 256], spacing: [1, 1, 1] }, true)).toEqual([2, 2, 2]);
+    // Thick slices, 0.5 × 0.5 × 5 mm: never coarser than a slice along z, at most 4 voxels in-plane.
+    expect(surfaceStep({ dims: [512, 512, 64], spacing: [0.5, 0.5, 5] }, true)).toEqual([4, 4, 1]);
+    // Sagittal MR, the thick axis first.
+    expect(surfaceStep({ dims: [40, 512, 512], spacing: [4, 0.9, 0.9] }, true)).toEqual([1, 4, 4]);
   });
 });
 

@@ -14,7 +14,7 @@ import vtkPolyData from '@kitware/vtk.js/Common/DataModel/PolyData';
 import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor';
 import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper';
 import type vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
-import type { Dims } from './surface-mesh';
+import { FULL_DETAIL, type Dims, type SurfaceStep } from './surface-mesh';
 import type { ClassSurface, SurfaceReply, SurfaceRequest } from './surface-protocol';
 import type { VolumeMeta } from '../../../common/contract/volume';
 import type { LabelStyle } from './label-layer';
@@ -48,6 +48,8 @@ export interface SurfaceLayerOptions {
   readonly render: () => void;
   readonly onupdate: (update: SurfaceUpdate) => void;
   readonly onbusy?: (busy: boolean) => void;
+  /** Marching-cubes cell size (surfaceStep); full detail when absent. */
+  readonly step?: SurfaceStep;
 }
 
 export interface SurfaceLayer {
@@ -81,6 +83,30 @@ export interface SurfaceLayer {
 export type Mat4 = Extract<Parameters<vtkActor['setUserMatrix']>[0], readonly number[]>;
 
 /** Voxel index → patient (LPS, mm) as a column-major 4×4: origin + direction · (spacing ⊙ ijk). */
+/** Volumes from this many voxels get coarser surfaces on a software rasteriser (512×512×32). */
+export const COARSE_FROM_VOXELS = 512 * 512 * 32;
+
+/** Cell length a software rasteriser's surfaces aim for, mm (see surfaceStep). */
+export const COARSE_CELL_MM = 4;
+
+/**
+ * The surfaces' cell size for a volume: full detail on a GPU, and on a software rasteriser for
+ * small volumes. A software rasteriser shares one GPU process with every view, so a 3D frame
+ * holds the slice views' next frame: a full-detail abdomen of 512×512×300 (2.1 M triangles) took
+ * 0.5–1.3 s a frame in SwiftShader, so the first stroke after a surface update waited that long.
+ * A large volume drawn in software gets cells of about COARSE_CELL_MM, never more than twice its
+ * coarsest spacing nor finer than it, at most 4 voxels: the shared 0.98 × 0.98 × 2 mm CT gets
+ * 4 × 4 × 2 voxels, 0.19 M triangles and ~0.1 s frames. The slice views always show every voxel.
+ */
+export function surfaceStep(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, software: boolean): SurfaceStep {
+  const [nx, ny, nz] = meta.dims;
+  if (!software || nx * ny * nz < COARSE_FROM_VOXELS) return FULL_DETAIL;
+  const coarsest = Math.max(...meta.spacing);
+  const cell = Math.min(2 * coarsest, Math.max(coarsest, COARSE_CELL_MM));
+  const step = (spacing: number): number => [4, 2, 1].find((s) => s * spacing <= cell * 1.01) ?? 1;
+  return [step(meta.spacing[0]), step(meta.spacing[1]), step(meta.spacing[2])];
+}
+
 export function indexToWorldMatrix(meta: Pick<VolumeMeta, 'origin' | 'spacing' | 'direction'>): Mat4 {
   const d = meta.direction;
   const [sx, sy, sz] = meta.spacing;
@@ -330,7 +356,7 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
     } else {
       needFull = false;
       snapshot = current.slice();
-      request = { kind: 'reset', id, dims: opts.dims, labels: snapshot.slice(), flip };
+      request = { kind: 'reset', id, dims: opts.dims, labels: snapshot.slice(), flip, step: opts.step ?? FULL_DETAIL };
       transfer = [request.labels.buffer];
     }
     inFlight = { id, since, diffMs: performance.now() - t };
