@@ -10,9 +10,9 @@ decoders run on cached embeddings.
 
 Opset 17, dynamic batch, LoRA folded, the dead CMAttn branch not traced,
 PE / dense embedding / tokens baked in as constants, the modules in their
-export forms (export_forms.py: rel-pos folded into q.k, 2x2 transposed convs
-as conv + DepthToSpace, channel LayerNorm fused). Prior multiplication is
-broadcast across heads (repeat_interleave breaks ORT shape inference).
+export forms (export_forms.py: the encoder's rel-pos terms folded into q.k).
+Prior multiplication is broadcast across heads (repeat_interleave breaks ORT
+shape inference).
 """
 
 from __future__ import annotations
