@@ -113,6 +113,8 @@ function recording(engine: Engine): Recorder {
 
 /** Rounds of the demo rows (ours and PyTorch alternate; each keeps its fastest). */
 const DEMO_ROUNDS = 2;
+/** Rounds of the ViT-B rows (fp32 and int8 alternate; each keeps its fastest). */
+const VIT_ROUNDS = 2;
 
 /** The faster of two timings of the same slices (the inputs and logits are the same in both). */
 const faster = (a: OursTiming | null, b: OursTiming): OursTiming => (a === null || b.best.totalMs < a.best.totalMs ? b : a);
@@ -458,8 +460,15 @@ export async function run(): Promise<BenchTable> {
   const vitBatch = 1;
   const gflopsBetween = await measureGflops();
   const vitOpts = { batch: vitBatch, warmup: [0], timed: range(6, 14), passes: 1 };
-  const vit = await runOurs(vitB, dicom, { ...vitOpts, precision: 'fp32' });
-  const vitInt8 = await runOurs(vitB, dicom, { ...vitOpts, precision: 'int8' });
+  // fp32 and int8 take turns (VIT_ROUNDS rounds, each keeps its fastest), so a slow spell of a
+  // shared machine does not land on one of them only.
+  let vit: OursTiming | null = null;
+  let vitInt8: OursTiming | null = null;
+  for (let round = 0; round < VIT_ROUNDS; round++) {
+    vit = faster(vit, await runOurs(vitB, dicom, { ...vitOpts, precision: 'fp32' }));
+    vitInt8 = faster(vitInt8, await runOurs(vitB, dicom, { ...vitOpts, precision: 'int8' }));
+  }
+  if (!vit || !vitInt8) throw new Error('no ViT-B round');
   // 4 slices are enough for PyTorch (~3 s each); its FLOPs are HSAM.md's (profiler = analytic).
   const vitTorch = runTorch(join(vitB, 'model.pt'), vit, 4, vitBatch, { warmup: 1, passes: 1, flops: false });
 
@@ -547,7 +556,7 @@ export async function run(): Promise<BenchTable> {
     notes: [
       `int8 (the card's encoder.int8.onnx + the fp32 decoder) vs our fp32, fastest batches: demo ${r2(demo.best.totalMs / demoInt8.best.totalMs)}× (encoder ${r2(demo.best.encoderMs / demoInt8.best.encoderMs)}×), ViT-B ${r2(vit.best.totalMs / vitInt8.best.totalMs)}× (target ≥ 2; encoder ${r2(vit.best.encoderMs / vitInt8.best.encoderMs)}×); vs PyTorch eager: demo ${r2(demoTorchMs / demoInt8.best.totalMs)}× (target ≥ 2), ViT-B ${r2(vitTorchMs / vitInt8.best.totalMs)}× (target ≥ 10).`,
       `int8 accuracy vs fp32 on the timed slices: demo ${agreementNote(demo, demoInt8)}; ViT-B (random weights) ${agreementNote(vit, vitInt8)}.`,
-      `ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/pre/post are the fastest batch split up. Demo rows: the fastest of ${DEMO_ROUNDS} rounds in which ours and PyTorch take turns.`,
+      `ms/slice: the fastest batch (least disturbed by other jobs on this shared machine) and the median, per slice; ratios use the fastest. encoder/decoder/pre/post are the fastest batch split up. Demo rows: the fastest of ${DEMO_ROUNDS} rounds in which ours and PyTorch take turns; ViT-B ours: the fastest of ${VIT_ROUNDS} rounds in which fp32 and int8 take turns.`,
       `ours: segmentVolume end to end on readVolume output, one warm-up batch first; encoder/decoder = time inside Engine.encode/decode, pre/post = the rest (reading slices, windowing, bilinear resizing, softmax entropy, argmax, uncertainty, writing) — in onnxruntime with the folder's slice graphs (demo: ${demo.sliceGraphs ? 'yes' : 'no, JavaScript'}; ViT-B: ${vit.sliceGraphs ? 'yes' : 'no, JavaScript'}). Pipelined (demo: ${demo.pipelined ? 'yes' : 'no'}; ViT-B: ${vit.pipelined ? 'yes' : 'no'}): a small model's sessions each take half the cores and the next batch encodes while this one decodes (in a second thread), so ms/slice is a whole pass's time per slice (its fastest pass; median over passes) and encoder/decoder are the calls' own times, which overlap (no pre/post split).`,
       `PyTorch: load_ours(model.pt), eval, no_grad, torch.set_num_threads(${THREADS}), warmed up; model.encode + model.decode on the exact tensors our encoder got, at the same batch; no softmax/argmax/resizing. max |Δ logits| vs ours, first slice: demo ${demoTorch.logitsMaxAbsDiff.toExponential(1)}, ViT-B ${vitTorch.logitsMaxAbsDiff.toExponential(1)}.`,
       `GFLOP/slice: demo = torch.profiler(with_flops=True) on one slice (encoder ${r2(demoTorch.encoderGflop ?? Number.NaN)} + decoders ${r2(demoTorch.decoderGflop ?? Number.NaN)}); ViT-B = HSAM.md §6 (227 + 2.4, profiler and analytic count agree).`,
