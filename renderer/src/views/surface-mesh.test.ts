@@ -51,6 +51,16 @@ function edgeUse(m: Mesh): Map<string, number> {
   return uses;
 }
 
+/** A closed, consistently wound surface: each directed edge used once, and its twin once. */
+function expectClosed(m: Mesh): void {
+  const uses = edgeUse(m);
+  for (const [edge, n] of uses) {
+    expect(n, edge).toBe(1);
+    const [a, b] = edge.split('>');
+    expect(uses.get(`${b}>${a}`), `twin of ${edge}`).toBe(1);
+  }
+}
+
 /** Signed volume (divergence theorem) in voxel units³; positive when triangles wind outward. */
 function signedVolume(m: Mesh): number {
   let v = 0;
@@ -69,12 +79,7 @@ describe('label surfaces by brick', () => {
 
   it('a sphere across several bricks is one closed surface, wound outward, of about its volume', () => {
     const m = surface(sphere, dims, 3);
-    const uses = edgeUse(m);
-    for (const [edge, n] of uses) {
-      expect(n, edge).toBe(1);
-      const [a, b] = edge.split('>');
-      expect(uses.get(`${b}>${a}`), `twin of ${edge}`).toBe(1);
-    }
+    expectClosed(m);
     expect(signedVolume(m) / ((4 / 3) * Math.PI * r ** 3)).toBeCloseTo(1, 1);
   });
 
@@ -152,12 +157,7 @@ describe.each([
 
   it('a sphere across bricks is still one closed surface, wound outward, of about its volume, with fewer triangles', () => {
     const m = surface(sphere, dims, 3, false, step);
-    const uses = edgeUse(m);
-    for (const [edge, n] of uses) {
-      expect(n, edge).toBe(1);
-      const [a, b] = edge.split('>');
-      expect(uses.get(`${b}>${a}`), `twin of ${edge}`).toBe(1);
-    }
+    expectClosed(m);
     expect(signedVolume(m) / ((4 / 3) * Math.PI * r ** 3)).toBeCloseTo(1, 1);
     const full = surface(sphere, dims, 3).polys.length;
     // Triangles scale with the surface's area in cells: about full ÷ cells^(2/3).
