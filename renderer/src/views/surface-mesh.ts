@@ -250,7 +250,8 @@ export function extractBrick(labels: Uint8Array, grid: BrickGrid, brick: number,
   const dimsP = [dx + 1, dy + 1, dz + 1] as const;
   // Cells per axis at this step (the volume's last brick may end mid-cell: its last coarse point
   // lies beyond the padding, outside every class, so the surface still closes).
-  const cells = [0, 1, 2].map((a) => Math.ceil(Math.min(BRICK, dimsP[a]! - c0[a]!) / step[a]!)) as unknown as Dims;
+  const cellsAlong = (a: 0 | 1 | 2): number => Math.ceil(Math.min(BRICK, dimsP[a] - c0[a]) / step[a]);
+  const cells = [cellsAlong(0), cellsAlong(1), cellsAlong(2)] as const;
   // Points along each axis at full resolution, up to the last coarse point.
   const np = [cells[0] * step[0] + 1, cells[1] * step[1] + 1, cells[2] * step[2] + 1] as const;
   const [fx, fy, fz] = [np[0] + 2, np[1] + 2, np[2] + 2];

@@ -82,7 +82,6 @@ export interface SurfaceLayer {
 /** A column-major 4×4, as vtk actors take it. */
 export type Mat4 = Extract<Parameters<vtkActor['setUserMatrix']>[0], readonly number[]>;
 
-/** Voxel index → patient (LPS, mm) as a column-major 4×4: origin + direction · (spacing ⊙ ijk). */
 /** Volumes from this many voxels get coarser surfaces on a software rasteriser (512×512×32). */
 export const COARSE_FROM_VOXELS = 512 * 512 * 32;
 
@@ -94,9 +93,10 @@ export const COARSE_CELL_MM = 4;
  * small volumes. A software rasteriser shares one GPU process with every view, so a 3D frame
  * holds the slice views' next frame: a full-detail abdomen of 512×512×300 (2.1 M triangles) took
  * 0.5–1.3 s a frame in SwiftShader, so the first stroke after a surface update waited that long.
- * A large volume drawn in software gets cells of about COARSE_CELL_MM, never more than twice its
- * coarsest spacing nor finer than it, at most 4 voxels: the shared 0.98 × 0.98 × 2 mm CT gets
- * 4 × 4 × 2 voxels, 0.19 M triangles and ~0.1 s frames. The slice views always show every voxel.
+ * A large volume drawn in software aims for cells of COARSE_CELL_MM, kept between its coarsest
+ * spacing and twice that; each axis takes the most voxels (1, 2 or 4) that fit: the shared
+ * 0.98 × 0.98 × 2 mm CT gets 4 × 4 × 2 voxels, 0.19 M triangles and ~0.1 s frames. The slice
+ * views always show every voxel.
  */
 export function surfaceStep(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, software: boolean): SurfaceStep {
   const [nx, ny, nz] = meta.dims;
@@ -107,6 +107,7 @@ export function surfaceStep(meta: Pick<VolumeMeta, 'dims' | 'spacing'>, software
   return [step(meta.spacing[0]), step(meta.spacing[1]), step(meta.spacing[2])];
 }
 
+/** Voxel index → patient (LPS, mm) as a column-major 4×4: origin + direction · (spacing ⊙ ijk). */
 export function indexToWorldMatrix(meta: Pick<VolumeMeta, 'origin' | 'spacing' | 'direction'>): Mat4 {
   const d = meta.direction;
   const [sx, sy, sz] = meta.spacing;
