@@ -13,6 +13,17 @@
  */
 import type { Vec3 } from '../../../common/geometry.js';
 
+/**
+ * The slice stride along `axis`, and the two other axes as (count, stride) pairs, of a volume of
+ * `dims` indexed i + nx·(j + ny·k).
+ */
+function sliceAxes(dims: Vec3, axis: 0 | 1 | 2): { stride: number; across: [[number, number], [number, number]] } {
+  const [nx, ny, nz] = dims;
+  const axes = [[nx, 1], [ny, nx], [nz, nx * ny]] as const;
+  const [a, b] = axes.filter((_, n) => n !== axis) as [[number, number], [number, number]];
+  return { stride: axes[axis][1], across: [a, b] };
+}
+
 /** A slice's kept figures belong to its labels: tagged, and the slice still attributed to that entry. */
 const matches = (tag: number, attributed: number): boolean => tag !== 0 && tag === attributed;
 
@@ -60,10 +71,10 @@ export class RunUncertainty {
       this.entropyFrom.fill(entry);
       return;
     }
-    const [nx, ny, nz] = this.dims;
-    const stride = [1, nx, nx * ny][axis]!;
-    // The two other axes as (count, stride) pairs; index = i + nx·(j + ny·k).
-    const [[n0, s0], [n1, s1]] = ([[nx, 1], [ny, nx], [nz, nx * ny]] as const).filter((_, a) => a !== axis) as [[number, number], [number, number]];
+    const {
+      stride,
+      across: [[n0, s0], [n1, s1]],
+    } = sliceAxes(this.dims, axis);
     for (const z of completed) {
       for (let v = 0; v < n1; v++) {
         const row = z * stride + v * s1;
@@ -100,13 +111,12 @@ export class RunUncertainty {
     });
     if (hidden.length === 0) return e;
     const out = e.slice();
-    const [nx, ny, nz] = this.dims;
-    const a = this.statusAxis;
-    // The two other axes of a status slice; index = i + nx·(j + ny·k).
-    const [n0, n1, s0, s1] = a === 0 ? [ny, nz, nx, nx * ny] : a === 1 ? [nx, nz, 1, nx * ny] : [nx, ny, 1, nx];
-    const stride = [1, nx, nx * ny][a]!;
+    const {
+      stride,
+      across: [[n0, s0], [n1, s1]],
+    } = sliceAxes(this.dims, this.statusAxis);
     for (const z of hidden) {
-      if (a === 2) out.fill(0, z * stride, (z + 1) * stride);
+      if (this.statusAxis === 2) out.fill(0, z * stride, (z + 1) * stride);
       else for (let v = 0; v < n1; v++) for (let u = 0; u < n0; u++) out[z * stride + u * s0 + v * s1] = 0;
     }
     return out;

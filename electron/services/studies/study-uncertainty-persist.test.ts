@@ -54,14 +54,19 @@ async function twoRuns(study: Study): Promise<void> {
   await study.applyModelRun(proposal(0, 77, 0.9, B_SLICES), B, 4);
 }
 
+/** A study opened over a fresh sessions folder (named after `prefix`), with its workstation. */
+async function freshStudy(prefix: string) {
+  const sessions = mkdtempSync(join(tmpdir(), prefix));
+  const first = studiesIn(sessions);
+  return { sessions, first, study: await first.studies.open('v1', volume, 'ct') };
+}
+
 /** Whether every voxel of slice k is 0 in `e`. */
 const sliceIsClear = (e: Uint8Array, k: number) => e.subarray(k * NX * NY, (k + 1) * NX * NY).every((x) => x === 0);
 
 describe('the kept uncertainty on disk', () => {
   it('is restored byte for byte after a restart, with the review queue', async () => {
-    const sessions = mkdtempSync(join(tmpdir(), 'hsam-u-persist-'));
-    const first = studiesIn(sessions);
-    const study = await first.studies.open('v1', volume, 'ct');
+    const { sessions, first, study } = await freshStudy('hsam-u-persist-');
     await twoRuns(study);
     const entropy = study.entropy!.slice();
     const labels = study.session.labels.slice();
@@ -82,9 +87,7 @@ describe('the kept uncertainty on disk', () => {
   });
 
   it('is ignored when truncated, damaged or of another volume: the labels open intact', async () => {
-    const sessions = mkdtempSync(join(tmpdir(), 'hsam-u-corrupt-'));
-    const first = studiesIn(sessions);
-    const study = await first.studies.open('v1', volume, 'ct');
+    const { sessions, first, study } = await freshStudy('hsam-u-corrupt-');
     await twoRuns(study);
     const labels = study.session.labels.slice();
     const dir = study.session.opts.dir;
@@ -116,9 +119,7 @@ describe('the kept uncertainty on disk', () => {
   });
 
   it('never fails the run when it cannot be written: the labels are kept and the failure logged', async () => {
-    const sessions = mkdtempSync(join(tmpdir(), 'hsam-u-nowrite-'));
-    const first = studiesIn(sessions);
-    const study = await first.studies.open('v1', volume, 'ct');
+    const { sessions, first, study } = await freshStudy('hsam-u-nowrite-');
     // A folder where the file goes: no rename can replace it (whoever runs the tests, root too).
     mkdirSync(join(study.session.opts.dir, UNCERTAINTY_FILE));
     const change = await study.applyModelRun(proposal(100, 0, 0.1, all()), A, 4);
@@ -140,9 +141,7 @@ describe('the kept uncertainty on disk', () => {
 
 describe('undoing a run', () => {
   it('hides its uncertainty where its labels are gone, redo shows it again, and a restart keeps that', async () => {
-    const sessions = mkdtempSync(join(tmpdir(), 'hsam-u-undo-'));
-    const first = studiesIn(sessions);
-    const study = await first.studies.open('v1', volume, 'ct');
+    const { sessions, first, study } = await freshStudy('hsam-u-undo-');
     await twoRuns(study);
     const shown = study.entropy!.slice();
     const next = study.nextToReview();
