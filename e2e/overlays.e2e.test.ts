@@ -4,9 +4,11 @@
  * from the proposal (every drawn pixel lies on one of them, and their extent is the drawing's),
  * in all three views, and undo takes it away; the uncertainty overlay (U) draws the last run's
  * heat map with its legend, goes with its run on undo and comes back on redo, and is there again
- * after a restart. Screenshots of each state are saved under /tmp for a human to look at.
+ * after a restart; when it cannot be saved (or, after a restart, read), the study's notice bar
+ * says so and the labels stand.
+ * Screenshots of each state are saved under /tmp for a human to look at.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -313,4 +315,29 @@ describe('the uncertainty overlay', () => {
     save('uncertainty-restarted', await shot('axial'));
     expect(session.problems).toEqual([]);
   }, 120_000);
+
+  it('when it cannot be saved, the notice bar says so and the run\'s labels stand', async () => {
+    // The study's session folder, with a folder where the uncertainty file goes: no write can replace it.
+    const [study, ...others] = readdirSync(sessionsDir);
+    expect(others).toEqual([]);
+    const file = join(sessionsDir, study!, 'uncertainty.bin');
+    rmSync(file, { force: true });
+    mkdirSync(file);
+    await expect.poll(() => page.getByTestId('restored').count()).toBe(0);
+    await page.getByTestId('auto-segment').click();
+    await expect.poll(() => page.getByTestId('last-run').textContent(), { timeout: 120_000 }).toMatch(/^30\/30 slices in/);
+    await expect.poll(() => page.getByTestId('restored').textContent(), { timeout: 15_000 }).toMatch(/uncertainty overlay could not be saved.*labels are saved/);
+    expect(same(proposal, await labels())).toBe(true);
+    writeFileSync('/tmp/hsam-overlays-uncertainty-not-saved.png', await page.screenshot());
+    expect(session.problems).toEqual([]);
+
+    // After a restart the unreadable file is reported too (sent while the study opened): the labels are there.
+    await session.close();
+    session = await openSession({ width: 1300, height: 950, sessionsDir });
+    ({ page, ws } = session);
+    await page.getByTestId('segment-list').waitFor({ timeout: 30_000 });
+    expect(same(proposal, await labels())).toBe(true);
+    await expect.poll(() => page.getByTestId('restored').textContent(), { timeout: 15_000 }).toMatch(/could not be restored.*run the model again/);
+    expect(session.problems).toEqual([]);
+  }, 200_000);
 });

@@ -267,6 +267,11 @@ export const events = {
     indices: z.custom<Uint32Array>((v) => v instanceof Uint32Array),
     values: z.custom<Uint8Array>((v) => v instanceof Uint8Array),
   }),
+  /**
+   * Background work of a study failed without failing the action that started it (the last run's
+   * uncertainty was not saved: the labels are): the study's notice bar says so.
+   */
+  studyNotice: z.object({ volumeId: id, message: z.string() }),
   /** The worklist changed in main (a status set by an edit, a run, an export, or the background pre-segmentation). */
   worklistChanged: WorklistState,
   /** Progress of a fine-tuning run, after each training step and at each phase change. */

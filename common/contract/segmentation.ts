@@ -81,9 +81,9 @@ export interface LabelState {
   /** Per slice along `statusAxis`: 0 untouched, 1 auto, 2 corrected, 3 reviewed. */
   readonly sliceStatus: Uint8Array;
   readonly statusAxis: 0 | 1 | 2;
-  /** Models that wrote labels in this study; the model labels of slice z came from… */
+  /** One entry per model run (or proposal import) that wrote labels in this study, in order; the model labels of slice z came from… */
   readonly models: readonly ModelId[];
-  /** …the model `models[sliceModel[z] − 1]` (0: no model wrote slice z). */
+  /** …the run `models[sliceModel[z] − 1]` (0: no model wrote slice z). A rerun of the same model is a new entry. */
   readonly sliceModel: Uint16Array;
   /** Edits restored from the journal when the volume was opened (an earlier session ended unsaved). */
   readonly restored: { readonly journalRecords: number; readonly fromSnapshot: boolean } | null;

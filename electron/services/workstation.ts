@@ -109,7 +109,7 @@ const forVolume = (volumeId: string, c: StudyChange): LabelChange => ({ volumeId
 export function createWorkstation(opts: WorkstationOptions): Workstation {
   const files = new FileGrants();
   const models = new ModelHost();
-  const studies = new Studies(opts.sessionsDir, opts.log);
+  const studies = new Studies(opts.sessionsDir, opts.log, (volumeId, message) => opts.emit('studyNotice', { volumeId, message }));
   /** Model runs until their result is merged into the study, so closing can wait for them. */
   const runs = new InFlight();
   const dataDir = opts.dataDir ?? dirname(opts.sessionsDir);

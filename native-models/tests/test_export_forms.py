@@ -7,7 +7,7 @@ import torch
 
 from hsam.checkpoint import load_official
 from hsam.export_forms import for_export
-from hsam.modeling.image_encoder import Attention
+from hsam.modeling.image_encoder import Attention, Block
 
 
 def test_folded_rel_pos_equals_the_decomposed_additions():
@@ -26,6 +26,23 @@ def test_folded_rel_pos_equals_the_decomposed_additions():
     assert torch.allclose(out, ref, atol=1e-5, rtol=0)
 
 
+def test_windowed_block_projecting_real_tokens_equals_the_padded_reference():
+    """Pad tokens take the qkv bias and the output projection follows the crop: the same block."""
+    torch.manual_seed(0)
+    block = Block(dim=32, num_heads=4, mlp_ratio=2.0, window_size=4, input_size=(4, 4)).eval()
+    with torch.no_grad():
+        for p in (block.attn.rel_pos_h, block.attn.rel_pos_w, block.attn.qkv.bias, block.attn.proj.bias):
+            p.normal_()
+    form = copy.deepcopy(block)
+    form.project_real_tokens = True
+    # Padded on both axes by different amounts (6 -> 8, 9 -> 12), and a grid needing none.
+    for shape in ((2, 6, 9, 32), (1, 8, 4, 32)):
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            ref, out = block(x), form(x)
+        assert torch.allclose(out, ref, atol=1e-5, rtol=0)
+
+
 def test_export_copy_matches_the_model_and_leaves_it_alone(tiny_official):
     _, sam, hsam = tiny_official
     model, _ = load_official(sam, hsam, "tiny", 224)
@@ -33,6 +50,7 @@ def test_export_copy_matches_the_model_and_leaves_it_alone(tiny_official):
     exported = for_export(model)
     assert not any(getattr(m, "fused_rel_pos", False) for m in model.modules())
     assert all(m.fused_rel_pos for m in exported.modules() if isinstance(m, Attention))
+    assert all(m.project_real_tokens for m in exported.modules() if isinstance(m, Block))
     torch.manual_seed(1)
     image = torch.randn(2, 3, 224, 224)
     with torch.no_grad():

@@ -133,7 +133,9 @@ describe('LabelSession editing', () => {
     await s.applyModel(new Uint8Array(s.labels.length).fill(4), [5], { model: { name: 'demo', version: '0.1.0' } });
     await s.close();
     const { session } = await LabelSession.open({ dir, dims, statusAxis: 2 });
-    expect(session.models.map(named)).toEqual(['demo 0.1.0', 'demo 0.2.0']);
+    // One entry per run: 0.1.0 again is a third entry (a run, not only a model, owns its slices).
+    expect(session.models.map(named)).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.1.0']);
+    expect([...session.sliceModel.subarray(1, 7)]).toEqual([1, 1, 2, 2, 3, 0]);
     expect([1, 3, 4, 5, 6].map((z) => named(session.modelOfSlice(z)))).toEqual(['demo 0.1.0', 'demo 0.2.0', 'demo 0.2.0', 'demo 0.1.0', null]);
     await session.close();
     // The journal alone (no snapshot) rebuilds the same.

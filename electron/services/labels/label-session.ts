@@ -17,7 +17,7 @@ import type { Vec3 } from '../../../common/geometry.js';
 import { writeFileAtomic } from '../storage/atomic-write.js';
 import { Journal, readJournal } from './journal.js';
 import { applyDiff, makeDiff, makeSetDiff, Source, type CandidateVisitor, type LabelDiff } from './label-diff.js';
-import { parseModelId, sameModel } from './model-id.js';
+import { parseModelId } from './model-id.js';
 import { decodeStep, emptyStatus, encodeStep, invertStep, mergeSteps, SliceStatus, type Step } from './step.js';
 
 export interface LabelSessionOptions {
@@ -65,7 +65,11 @@ export class LabelSession {
   readonly origin: Uint8Array;
   /** Per slice (status axis): 1-based index into `models` of the model run that last wrote it; 0 none. */
   readonly sliceModel: Uint16Array;
-  /** Models that wrote labels in this study, in order of first use. */
+  /**
+   * One entry per merged model run (or proposal import) that wrote labels, in order: a rerun of
+   * the same model is a new entry, so a slice's attribution names the run (what the kept
+   * uncertainty of that run describes). Sessions written before this kept one entry per model.
+   */
   readonly models: ModelId[] = [];
   readonly lockedClasses = new Set<number>();
   #undo: Buffer[] = [];
@@ -262,8 +266,7 @@ export class LabelSession {
   ): Promise<Step> {
     const { run, diff } = this.#modelDiff(modelLabels, slices, opts);
     const model = opts.model ?? { name: 'unknown model', version: '' };
-    const known = this.models.findIndex((m) => sameModel(m, model));
-    const index = known >= 0 ? known + 1 : this.models.length + 1;
+    const index = this.models.length + 1;
     const zs = Uint32Array.from(run);
     return this.#commit({
       diff,
@@ -411,9 +414,9 @@ export class LabelSession {
     step.status.slices.forEach((z, n) => (this.sliceStatus[z] = step.status.after[n]!));
     const m = step.models;
     if (m) {
-      // The newest index names this step's model; a replayed journal rebuilds the list from it.
+      // The newest index names this step's run; a replayed journal rebuilds the list from it.
       const newest = Math.max(0, ...m.after, ...m.before);
-      if (newest > this.models.length && !this.models.some((x) => sameModel(x, m.model))) this.models.push(m.model);
+      if (newest > this.models.length) this.models.push(m.model);
       m.slices.forEach((z, n) => (this.sliceModel[z] = m.after[n]!));
     }
     this.#revision++;

@@ -4,12 +4,11 @@
  * each slice from the latest run that finished it.
  *
  * Invariant: neither is shown for labels it did not describe. Every status-axis slice carries a
- * tag, the entry of LabelSession.models whose run measured what is kept there (0: nothing, or
- * a mix of runs of different models); a slice's figures are visible only while the session still
+ * tag, the entry of LabelSession.models (one per run) whose run measured what is kept there (0:
+ * nothing, or a mix of runs); a slice's figures are visible only while the session still
  * attributes that slice to the same entry (LabelSession.sliceModel), so undoing a run hides its
- * figures and redoing it shows them again. Tags name models, not runs: after undoing a rerun of
- * the same model, the older run's slices show the newer run's figures (the session keeps no
- * finer attribution).
+ * figures, redoing it shows them again, and undoing a rerun of the same model does not show the
+ * rerun's figures over the first run's labels.
  */
 import type { Vec3 } from '../../../common/geometry.js';
 
@@ -62,7 +61,7 @@ export class RunUncertainty {
    * the earlier run's. The first run's array is kept as it is (a cancelled run has zeros where it
    * did not reach), tagged whole. A run along another axis than the status axis crosses every
    * status slice: one it covered whole (it finished all its slices), or whose bytes were already
-   * from the same model, takes its tag; any other is a mix and is tagged 0 (hidden).
+   * from the same entry, takes its tag; any other is a mix and is tagged 0 (hidden).
    */
   rememberEntropy(entropy: Uint8Array, axis: 0 | 1 | 2, completed: readonly number[], entry: number): void {
     const kept = this.entropy;

@@ -24,10 +24,12 @@ export class Studies {
   /**
    * `sessionsDir`: where label sessions (journal and snapshots) live; one folder per study.
    * `log`: failures that fail no action (the kept uncertainty not saved or not restored).
+   * `notify`: the same failures once the study is open, for each of its volumes (the user sees them).
    */
   constructor(
     private readonly sessionsDir: string,
     private readonly log: (line: string) => void = () => {},
+    private readonly notify: (volumeId: string, message: string) => void = () => {},
   ) {}
 
   /** Open (or join) the study of a volume just read; `source` is its file or folder, `key` names it (path and series). */
@@ -39,7 +41,11 @@ export class Studies {
     } else {
       const dir = join(this.sessionsDir, createHash('sha256').update(key).digest('hex').slice(0, 24));
       const opening = LabelSession.open({ dir, dims: volume.dims, statusAxis: axialAxis(volume.direction) }).then(async ({ session, restored }) => {
-        const study = new Study(key, source, volume, session, restored, this.log);
+        // While it opens (its uncertainty not restored), the renderer holds a notice until it shows the volume.
+        const tell = (message: string): void => {
+          for (const v of this.#byKey.get(key)?.volumes ?? []) this.notify(v, message);
+        };
+        const study = new Study(key, source, volume, session, restored, this.log, tell);
         await study.restoreUncertainty();
         return study;
       });

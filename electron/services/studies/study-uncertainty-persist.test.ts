@@ -42,10 +42,11 @@ function proposal(hu: number, shift: number, base: number, completed: number[]) 
 }
 const all = () => Array.from({ length: NZ }, (_, k) => k);
 
-/** A workstation's studies over a sessions folder; `lines` collects what they log. */
+/** A workstation's studies over a sessions folder; `lines` collects what they log, `notices` what they tell the user. */
 function studiesIn(sessions: string) {
   const lines: string[] = [];
-  return { studies: new Studies(sessions, (l) => lines.push(l)), lines };
+  const notices: { volumeId: string; message: string }[] = [];
+  return { studies: new Studies(sessions, (l) => lines.push(l), (volumeId, message) => notices.push({ volumeId, message })), lines, notices };
 }
 
 /** Runs A on every slice, then B on B_SLICES; the study as it is then. */
@@ -86,7 +87,7 @@ describe('the kept uncertainty on disk', () => {
     await again.studies.dispose();
   });
 
-  it('is ignored when truncated, damaged or of another volume: the labels open intact', async () => {
+  it('is ignored when truncated, damaged or of another volume: the labels open intact, and the user is told', async () => {
     const { sessions, first, study } = await freshStudy('hsam-u-corrupt-');
     await twoRuns(study);
     const labels = study.session.labels.slice();
@@ -113,12 +114,14 @@ describe('the kept uncertainty on disk', () => {
       expect(reopened.entropy, name).toBeNull();
       expect(() => reopened.nextToReview(), name).toThrow(/Run the model/);
       expect(again.lines.join('\n'), name).toMatch(/not restored/);
+      expect(again.notices.map((n) => n.volumeId), name).toEqual(['v2']);
+      expect(again.notices[0]?.message, name).toMatch(/could not be restored.*run the model again/);
       await again.studies.close('v2');
       writeFileSync(file, good);
     }
   });
 
-  it('never fails the run when it cannot be written: the labels are kept and the failure logged', async () => {
+  it('never fails the run when it cannot be written: the labels are kept, the failure logged and told to the user', async () => {
     const { sessions, first, study } = await freshStudy('hsam-u-nowrite-');
     // A folder where the file goes: no rename can replace it (whoever runs the tests, root too).
     mkdirSync(join(study.session.opts.dir, UNCERTAINTY_FILE));
@@ -126,6 +129,8 @@ describe('the kept uncertainty on disk', () => {
     expect(change.indices.length).toBeGreaterThan(0);
     await study.uncertaintySaved();
     expect(first.lines.join('\n')).toMatch(/uncertainty was not saved/);
+    expect(first.notices.map((n) => n.volumeId)).toEqual(['v1']);
+    expect(first.notices[0]?.message).toMatch(/uncertainty overlay could not be saved.*labels are saved/);
     // The overlay still shows in this session; the labels survive a restart.
     expect(study.entropy).not.toBeNull();
     const labels = study.session.labels.slice();
@@ -171,6 +176,38 @@ describe('undoing a run', () => {
     const reopened = await again.studies.open('v2', volume, 'ct');
     expect(Buffer.compare(reopened.entropy!, afterUndo)).toBe(0);
     expect(reopened.nextToReview()).toEqual(queued);
+    await again.studies.dispose();
+  });
+
+  it('of the same model again hides the rerun\'s figures over the first run\'s labels, after a restart too', async () => {
+    const { sessions, first, study } = await freshStudy('hsam-u-rerun-');
+    await study.applyModelRun(proposal(100, 0, 0.1, all()), A, 4);
+    const firstRun = study.entropy!.slice();
+    // The same model again on B_SLICES, with other figures (as after a fine-tune to the same name).
+    await study.applyModelRun(proposal(0, 77, 0.9, B_SLICES), A, 4);
+    for (const k of B_SLICES) expect(sliceIsClear(study.entropy!, k), `slice ${k} shows the rerun`).toBe(false);
+    expect(study.session.models).toEqual([A, A]);
+
+    await study.undo(false);
+    // The first run's labels are back on B_SLICES; the kept figures there are the rerun's: hidden.
+    const afterUndo = study.entropy!;
+    for (const k of B_SLICES) expect(sliceIsClear(afterUndo, k), `slice ${k}`).toBe(true);
+    for (let k = 0; k < NZ; k++) {
+      if (B_SLICES.includes(k)) continue;
+      const at = k * NX * NY;
+      expect(Buffer.compare(afterUndo.subarray(at, at + NX * NY), firstRun.subarray(at, at + NX * NY)), `slice ${k}`).toBe(0);
+    }
+    expect(B_SLICES).not.toContain(study.nextToReview()?.slice);
+    // Redo: the rerun's labels and its figures again.
+    await study.undo(true);
+    for (const k of B_SLICES) expect(sliceIsClear(study.entropy!, k), `slice ${k} after redo`).toBe(false);
+
+    await study.undo(false);
+    await first.studies.dispose();
+    const again = studiesIn(sessions);
+    const reopened = await again.studies.open('v2', volume, 'ct');
+    expect(reopened.session.models).toEqual([A, A]);
+    expect(Buffer.compare(reopened.entropy!, afterUndo)).toBe(0);
     await again.studies.dispose();
   });
 });

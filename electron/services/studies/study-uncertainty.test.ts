@@ -1,7 +1,8 @@
 /**
  * A study keeps the per-voxel uncertainty of its latest runs (the uncertainty overlay): each
- * slice from the latest run that finished it, whichever axis that run sliced along; a proposal
- * read from a file (no entropy) leaves it as it was. On the shared CT's grid.
+ * slice from the latest run that finished it, whichever axis that run sliced along, shown only
+ * where that run's labels still are; a run that merged nothing leaves it as it was. On the
+ * shared CT's grid.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,11 +42,11 @@ describe('the per-voxel uncertainty a study keeps', () => {
 
     // A cancelled axial run that finished slices 3 and 4.
     await study.applyModelRun(run(200, 2, [3, 4]), model);
-    // A sagittal run (another model's frame) that finished i = 7.
+    // A sagittal run cancelled after i = 7: it merged no slice, so its figures describe no labels.
     await study.applyModelRun(run(90, 0, [7]), model);
-    // Labels from a file: no entropy, nothing changes.
-    const { entropy: _none, ...fromFile } = run(255, 2, [0, 1, 2]);
-    await study.applyModelRun(fromFile, model);
+    // A run with no entropy over slices 0-2: their labels are its own now, so run 1's figures hide there.
+    const { entropy: _none, ...noEntropy } = run(255, 2, [0, 1, 2]);
+    await study.applyModelRun(noEntropy, model);
 
     const [nx, ny] = dims;
     const e = study.entropy!;
@@ -53,7 +54,7 @@ describe('the per-voxel uncertainty a study keeps', () => {
     for (let k = 0; k < dims[2]; k++)
       for (let j = 0; j < ny; j++)
         for (let i = 0; i < nx; i++) {
-          const want = i === 7 ? 90 : k === 3 || k === 4 ? 200 : 10;
+          const want = k <= 2 ? 0 : k === 3 || k === 4 ? 200 : 10;
           if (e[i + nx * (j + ny * k)] !== want) throw new Error(`voxel ${i},${j},${k}: ${e[i + nx * (j + ny * k)]}, want ${want}`);
           checked++;
         }
@@ -87,8 +88,8 @@ describe('a run along another axis than the status axis', () => {
     const partial = await s.applyModelRun(proposal(2, 90, 0, [7]), b);
     expect(partial.indices.length).toBe(0);
     expect(new Set(session.sliceModel)).toEqual(new Set([1]));
-    // Every axial slice now mixes both models' entropy under model a's labels: none is shown.
-    expect(new Set(s.entropy)).toEqual(new Set([0]));
+    // Its figures describe no labels: not kept; model a's still describe a's labels and show.
+    expect(new Set(s.entropy)).toEqual(new Set([10]));
 
     const whole = await s.applyModelRun(proposal(2, 90, 0, every(nx)), b);
     expect(whole.indices.length).toBeGreaterThan(0);

@@ -17,7 +17,6 @@ import { SliceStatus, type Step } from '../labels/step.js';
 import { keepEditable, keepOverwritable, paintOverMask } from '../labels/tools/paint-over.js';
 import { planTool } from '../labels/tools/plan.js';
 import { segmentStatistics } from '../labels/statistics.js';
-import { sameModel } from '../labels/model-id.js';
 import { RunUncertainty } from './run-uncertainty.js';
 import { readUncertainty, writeUncertainty } from './uncertainty-file.js';
 
@@ -59,8 +58,10 @@ export class Study {
     volume: Volume,
     readonly session: LabelSession,
     readonly restored: RestoreReport | null,
-    /** Where failures that must not fail the action go (a write of the kept uncertainty). */
+    /** Where failures that must not fail the action go (a write of the kept uncertainty), in detail. */
     private readonly log: (line: string) => void = () => {},
+    /** The same failures in a sentence for the user (the study's notice bar). */
+    private readonly tell: (message: string) => void = () => {},
   ) {
     this.#volume = volume;
     this.#kept = new RunUncertainty(volume.dims, session.opts.statusAxis);
@@ -187,8 +188,11 @@ export class Study {
    */
   async applyModelRun(run: ModelProposal, model: ModelId, modelClasses?: number): Promise<StudyChange> {
     const step = await this.session.applyModel(run.labels, this.#statusSlices(run), { model, ...(modelClasses === undefined ? {} : { modelClasses }) });
-    // The entry the session attributes this run's slices to (0 when it wrote none).
-    const entry = this.session.models.findIndex((m) => sameModel(m, model)) + 1;
+    // The entry the session attributes this run's slices to: the run's own. A run that merged no
+    // slice (cancelled across the status axis, or only over reviewed slices) describes no labels:
+    // its figures are not kept, and the earlier runs' stay as they were.
+    const entry = step.models && step.models.slices.length > 0 ? step.models.after[0]! : 0;
+    if (entry === 0) return this.#change(step);
     const kept = this.#kept;
     if (run.sliceAxis === this.statusAxis) kept.rememberUncertainty(run.uncertainty, run.completed, entry);
     if (run.entropy) kept.rememberEntropy(run.entropy, run.sliceAxis, run.completed, entry);
@@ -245,6 +249,7 @@ export class Study {
       if (kept) this.#kept = kept;
     } catch (e) {
       this.log(`The last run's uncertainty in ${dir} was not restored (${e instanceof Error ? e.message : String(e)}); run the model again to see it.`);
+      this.tell("The last run's uncertainty overlay could not be restored (its file is damaged or belongs to other labels); run the model again to see it.");
     }
   }
 
@@ -268,6 +273,7 @@ export class Study {
         await writeUncertainty(this.session.opts.dir, this.#kept, this.session.models);
       } catch (e) {
         this.log(`The last run's uncertainty was not saved (${e instanceof Error ? e.message : String(e)}); labels are saved, the overlay will be missing after a restart.`);
+        this.tell("The last run's uncertainty overlay could not be saved to disk (see the log); your labels are saved. The overlay will be missing after a restart.");
       }
     });
   }

@@ -4,8 +4,8 @@
  * merged run: a little-endian u32 header length, a JSON header, and a raw-deflate body (fflate,
  * compressed in a worker) holding the per-slice uncertainty (f64, status axis; absent before a
  * status-axis run), its tags (u16), the entropy's tags (u16) and the per-voxel entropy (u8;
- * absent before a run with entropy). Tags index the header's model list, remapped on read to the
- * session's.
+ * absent before a run with entropy). Tags index the header's list of runs (the session's
+ * `models`), kept on read only where the session's entry at that index is the same model.
  *
  * Rejected on read (the study opens without them, labels untouched): a file of another format,
  * volume size or status axis, a body whose SHA-256 differs (truncated or damaged), or one that
@@ -101,11 +101,14 @@ export async function readUncertainty(dir: string, dims: Vec3, statusAxis: 0 | 1
   const raw = await inflateAsync(body, size);
   if (raw.length !== size) throw new Error('the file is damaged');
 
-  // Tags name the writer's list; the session rebuilt its own (same order in practice), so map by identity.
+  // Tags name entries (runs) of the writer's list. The session rebuilds the same append-only list
+  // from its snapshot and journal, so an index keeps its meaning; one that no longer names the same
+  // model (another session's file) tags nothing. Matching by model alone would confuse two runs of one model.
   const written = h.models.map(parseModelId);
   const remap = (tag: number): number => {
-    const m = tag > 0 ? written[tag - 1] : undefined;
-    return m ? models.findIndex((x) => sameModel(x, m)) + 1 : 0;
+    const w = tag > 0 ? written[tag - 1] : undefined;
+    const m = tag > 0 ? models[tag - 1] : undefined;
+    return w && m && sameModel(w, m) ? tag : 0;
   };
   const kept = new RunUncertainty(dims, statusAxis);
   // Copied out (slice) so every view is aligned and owns its memory.

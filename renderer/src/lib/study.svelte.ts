@@ -58,8 +58,10 @@ export class Study {
   locked = $state.raw<readonly number[]>([]);
   /** Models that wrote labels in this study; `labels.sliceModel` indexes it (1-based). */
   models = $state.raw<LabelState['models']>([]);
-  /** Set when an earlier session's unsaved edits were restored from the journal. */
+  /** Set when an earlier session's unsaved edits were restored from the journal, or main's studyNotice. */
   notice = $state<string | null>(null);
+  /** A studyNotice for a volume not shown yet (sent while it opened): shown with it. */
+  #early: { volumeId: string; message: string } | null = null;
 
   /**
    * Mirror a change main applied (an edit, a model run, an undo): voxels, slice statuses, model
@@ -132,9 +134,14 @@ export class Study {
       this.volume?.write(indices, values);
       this.labelVersion++;
     });
+    const offNotice = hsam.events.onDidStudyNotice(({ volumeId, message }) => {
+      if (this.labels?.volumeId === volumeId) this.notice = message;
+      else this.#early = { volumeId, message };
+    });
     return () => {
       offScan();
       offRun();
+      offNotice();
     };
   }
 
@@ -233,7 +240,10 @@ export class Study {
     this.models = labels.models;
     this.labelVersion++;
     const r = labels.restored;
-    this.notice = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
+    const early = this.#early?.volumeId === labels.volumeId ? this.#early.message : null;
+    this.#early = null;
+    const restored = r && r.journalRecords > 0 ? `Restored ${r.journalRecords} unsaved label edit(s) from the last session.` : null;
+    this.notice = [restored, early].filter((x) => x !== null).join(' ') || null;
     this.windowLevel = defaultWindow(meta);
     for (const plane of PLANES) {
       this.slices[plane] = Math.floor(meta.dims[viewGeometry(meta.direction, plane).sliceAxis] / 2);
