@@ -65,6 +65,16 @@ async function freshStudy(prefix: string) {
 /** Whether every voxel of slice k is 0 in `e`. */
 const sliceIsClear = (e: Uint8Array, k: number) => e.subarray(k * NX * NY, (k + 1) * NX * NY).every((x) => x === 0);
 
+/** `e` shows nothing on B_SLICES and every other slice as `before` did. */
+function expectHiddenOnlyOnB(e: Uint8Array, before: Uint8Array): void {
+  for (const k of B_SLICES) expect(sliceIsClear(e, k), `slice ${k}`).toBe(true);
+  for (let k = 0; k < NZ; k++) {
+    if (B_SLICES.includes(k)) continue;
+    const at = k * NX * NY;
+    expect(Buffer.compare(e.subarray(at, at + NX * NY), before.subarray(at, at + NX * NY)), `slice ${k}`).toBe(0);
+  }
+}
+
 describe('the kept uncertainty on disk', () => {
   it('is restored byte for byte after a restart, with the review queue', async () => {
     const { sessions, first, study } = await freshStudy('hsam-u-persist-');
@@ -153,13 +163,8 @@ describe('undoing a run', () => {
 
     await study.undo(false);
     const afterUndo = study.entropy!;
-    for (const k of B_SLICES) expect(sliceIsClear(afterUndo, k), `slice ${k}`).toBe(true);
     // Model A's slices are as they were.
-    for (let k = 0; k < NZ; k++) {
-      if (B_SLICES.includes(k)) continue;
-      const at = k * NX * NY;
-      expect(Buffer.compare(afterUndo.subarray(at, at + NX * NY), shown.subarray(at, at + NX * NY)), `slice ${k}`).toBe(0);
-    }
+    expectHiddenOnlyOnB(afterUndo, shown);
     // The queue no longer ranks slices by figures of labels that are gone.
     const queued = study.nextToReview();
     expect(B_SLICES).not.toContain(queued?.slice);
@@ -191,12 +196,7 @@ describe('undoing a run', () => {
     await study.undo(false);
     // The first run's labels are back on B_SLICES; the kept figures there are the rerun's: hidden.
     const afterUndo = study.entropy!;
-    for (const k of B_SLICES) expect(sliceIsClear(afterUndo, k), `slice ${k}`).toBe(true);
-    for (let k = 0; k < NZ; k++) {
-      if (B_SLICES.includes(k)) continue;
-      const at = k * NX * NY;
-      expect(Buffer.compare(afterUndo.subarray(at, at + NX * NY), firstRun.subarray(at, at + NX * NY)), `slice ${k}`).toBe(0);
-    }
+    expectHiddenOnlyOnB(afterUndo, firstRun);
     expect(B_SLICES).not.toContain(study.nextToReview()?.slice);
     // Redo: the rerun's labels and its figures again.
     await study.undo(true);
