@@ -217,7 +217,9 @@ class Attention(nn.Module):
             v = v + F.linear(F.linear(xf, self.lora_v_a), self.lora_v_b)
         return self.proj(self.attend(q, k, v, (b, h, w, c)))
 
-    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, shape: Tuple[int, int, int, int]) -> torch.Tensor:
+    def attend(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, shape: Tuple[int, int, int, int]
+    ) -> torch.Tensor:
         """q, k, v: [B', H*W, C] -> the heads' attention output [B', H, W, C], before proj."""
         b, h, w, c = shape
         nh = self.num_heads
