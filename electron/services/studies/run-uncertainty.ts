@@ -60,8 +60,8 @@ export class RunUncertainty {
    * A run's entropy (along its own `axis`) on its completed slices; slices it did not reach keep
    * the earlier run's. The first run's array is kept as it is (a cancelled run has zeros where it
    * did not reach), tagged whole. A run along another axis than the status axis crosses every
-   * status slice: one it covered whole (it finished all its slices), or whose bytes were already
-   * from the same entry, takes its tag; any other is a mix and is tagged 0 (hidden).
+   * status slice: when it finished all its slices each takes its tag; otherwise each is a mix of
+   * two runs and is tagged 0 (hidden). Entries are runs, so no earlier byte shares the tag.
    */
   rememberEntropy(entropy: Uint8Array, axis: 0 | 1 | 2, completed: readonly number[], entry: number): void {
     const kept = this.entropy;
@@ -85,8 +85,7 @@ export class RunUncertainty {
     if (axis === this.statusAxis) {
       for (const z of completed) from[z] = entry;
     } else if (completed.length > 0) {
-      const whole = completed.length === this.dims[axis];
-      for (let z = 0; z < from.length; z++) from[z] = whole || from[z] === entry ? entry : 0;
+      from.fill(completed.length === this.dims[axis] ? entry : 0);
     }
   }
 
