@@ -35,7 +35,7 @@ export function demoEvalSet(out: string, args: readonly string[] = []): EvalSet 
   };
 }
 
-/** Labels [count, S, S] of `encoder` in `dir` (one slice per call) + the card's fp32 decoder (batches of 4). */
+/** Labels [count, S, S] of `encoder` in `dir` (one slice per call) + the card's fp32 decoder (batches of 4), argmax of its logits. */
 export async function predictLabels(dir: string, card: ModelCard, encoder: string, set: EvalSet, profile?: string): Promise<Uint8Array> {
   const batch = 4;
   const enc = await ort.InferenceSession.create(path.join(dir, encoder), {
@@ -57,12 +57,33 @@ export async function predictLabels(dir: string, card: ModelCard, encoder: strin
       const e = await enc.run({ image: new ort.Tensor('float32', x, [1, 3, s, s]) });
       emb.set(e['embeddings']?.data as Float32Array, i * dim);
     }
-    const d = await dec.run({ embeddings: new ort.Tensor('float32', emb, [b, ...embDims]) }, ['labels']);
-    out.set(d['labels']?.data as Uint8Array, k * s * s);
+    const d = await dec.run({ embeddings: new ort.Tensor('float32', emb, [b, ...embDims]) }, ['logits']);
+    out.set(argmaxClasses(d['logits']?.data as Float32Array, b, card.classes.length, s * s), k * s * s);
   }
   if (profile) enc.endProfiling();
   await enc.release();
   await dec.release();
+  return out;
+}
+
+/**
+ * Labels of decoder logits [batch, n, pixels]: the class of the largest logit, the first on a tie
+ * (as onnxruntime's ArgMax). The decoder has no labels output (it cost an ArgMax on every call).
+ */
+export function argmaxClasses(logits: Float32Array, batch: number, n: number, pixels: number): Uint8Array {
+  const out = new Uint8Array(batch * pixels);
+  for (let b = 0; b < batch; b++) {
+    const base = b * n * pixels;
+    for (let p = 0; p < pixels; p++) {
+      let best = 0;
+      let top = logits[base + p] ?? -Infinity;
+      for (let c = 1; c < n; c++) {
+        const v = logits[base + c * pixels + p] ?? -Infinity;
+        if (v > top) [best, top] = [c, v];
+      }
+      out[b * pixels + p] = best;
+    }
+  }
   return out;
 }
 

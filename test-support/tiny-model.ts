@@ -15,7 +15,9 @@ import { PYTHON } from './python.js';
 function sourceHash(): string {
   const h = createHash('sha256');
   const pkg = join(REPO_ROOT, 'native-models', 'hsam');
-  for (const f of readdirSync(pkg).filter((n) => n.endsWith('.py')).sort()) h.update(f).update(readFileSync(join(pkg, f)));
+  // Every module, hsam/modeling/ and hsam/commands/ too: a change there changes the graphs as well.
+  const files = readdirSync(pkg, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.py')).sort();
+  for (const f of files) h.update(f).update('\0').update(readFileSync(join(pkg, f))).update('\0');
   h.update(readFileSync(join(REPO_ROOT, 'native-models', 'hsam.py')));
   return h.digest('hex').slice(0, 16);
 }

@@ -71,7 +71,8 @@ export const ModelCard = z
     outputs: z.object({
       embeddings: z.object({ dtype: z.literal('float32'), shape: z.array(dim).length(4), meaning: z.string() }),
       logits: z.object({ dtype: z.literal('float32'), shape: z.array(dim).length(4), meaning: z.string() }),
-      labels: z.object({ dtype: z.literal('uint8'), shape: z.array(dim).length(3), meaning: z.string() }),
+      /** Cards written before the decoder lost its argmax (the app never fetched it). */
+      labels: z.object({ dtype: z.literal('uint8'), shape: z.array(dim).length(3), meaning: z.string() }).optional(),
     }),
     /** Index 0 is background; indices run 0..N-1 in order. */
     classes: z.array(z.object({ index: z.number().int().min(0), name: z.string().min(1), color: rgb })).min(2).max(255),

@@ -5,7 +5,8 @@ Fields (format "hsam-model-card/1"):
   architecture   {family, size, config (HSamConfig), loraRank}
   input          {name, dtype, shape, size, layout}
   preprocessing  per modality: {window, scale, range, orientation, resize}
-  outputs        {embeddings, logits, labels}: name, dtype, shape, meaning
+  outputs        {embeddings, logits}: name, dtype, shape, meaning (cards written before
+                 the decoder lost its argmax also list labels)
   classes        [{index, name, color [r,g,b]}], index 0 = background
   files          {encoder, decoder, checkpoint?, preprocess?, postprocess?}: {path, bytes, sha256};
                  preprocess/postprocess are the app's slice steps as graphs (slice_graphs.py)
@@ -123,11 +124,6 @@ def build_card(
                 "meaning": (
                     "(bilinear-upsampled stage-1 logits + stage-2 logits) / 2, before softmax; channel = class index"
                 ),
-            },
-            "labels": {
-                "dtype": "uint8",
-                "shape": ["batch", s, s],
-                "meaning": "argmax over classes of the logits (= of their softmax)",
             },
         },
         "classes": class_table(class_names),

@@ -65,7 +65,12 @@ def write_int8(out: str, enabled: bool = True) -> None:
     weights: 118 → 119, 116, 114 ms/slice on an AVX2 EPYC, logits max |Δ| 5e-3 of 0.24 with random
     weights), and its logits feed the labels directly. On an AVX-512 VNNI EPYC all 136 products
     took ViT-B's decoder from 49 to 44 ms and the demo's (batch 4, one thread) from 20.3 to 18.6:
-    about 1 % of ViT-B's int8 slice, measured and not taken."""
+    about 1 % of ViT-B's int8 slice, measured and not taken. Measured again without the decoder's
+    argmax: ViT-B 51.4 -> 46.2 ms, the demo 18.8 -> 17.1 ms a batch of 4. But an int8 decoder
+    would have to run one slice per call, as the int8 encoder does (its activation scale is per
+    call: a slice's labels must not depend on which slices share its batch), and the demo's int8
+    decoder takes 4 x 5.7 ms for what the fp32 one does in 18.8 (its products are small and its
+    calls' fixed cost is not)."""
     path = os.path.join(out, INT8_ENCODER)
     if enabled:
         quantize_file(os.path.join(out, "encoder.onnx"), path)

@@ -1,11 +1,12 @@
 /**
  * The volume pipeline on real onnxruntime-node sessions of a real (tiny, random-weight) H-SAM
  * model, on the shared CT. Quality is the demo model's business; here: geometry, consistency
- * with the graph's own argmax, batching, caching, progress and cancel.
+ * with the argmax of the decoder's logits, batching, caching, progress and cancel.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../../../test-support/paths.js';
+import { argmaxClasses } from '../../../test-support/model-eval.js';
 import { tinyModel } from '../../../test-support/tiny-model.js';
 import { readNifti } from '../imaging/nifti.js';
 import type { Volume } from '../imaging/volume.js';
@@ -53,9 +54,9 @@ describe('segmentVolume', () => {
     expect(r.labels.reduce((a, b) => Math.max(a, b), 0)).toBeLessThanOrEqual(8);
   });
 
-  it('agrees with the decoder graph’s own argmax when no resize is involved', async () => {
+  it('agrees with the argmax of the decoder graph’s logits when no resize is involved', async () => {
     // A 224×224×2 volume: slices already at the model's size, so our softmax/argmax (graphs or
-    // JavaScript) must equal the decoder graph's argmax on the same encoder input.
+    // JavaScript) must equal the argmax of the decoder graph's logits on the same encoder input.
     const s = model.card.input.size;
     const voxels = new Int16Array(s * s * 2);
     voxels.set(ct.voxels.subarray(0, Math.min(voxels.length, ct.voxels.length)));
@@ -79,7 +80,7 @@ describe('segmentVolume', () => {
     const dec = await ort.InferenceSession.create(model.decoderPath);
     const differing = async (input: Float32Array, labels: Uint8Array): Promise<number> => {
       const emb = (await enc.run({ image: new ort.Tensor('float32', input, [2, 3, s, s]) }))['embeddings'];
-      const graphLabels = (await dec.run({ embeddings: emb as ort.Tensor }))['labels']?.data as Uint8Array;
+      const graphLabels = argmaxClasses((await dec.run({ embeddings: emb as ort.Tensor }))['logits']?.data as Float32Array, 2, model.card.classes.length, s * s);
       let n = 0;
       for (const z of [0, 1]) {
         const ours = readSlice(frame, labels, z, new Float32Array(s * s));
