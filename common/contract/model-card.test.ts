@@ -14,5 +14,13 @@ describe('model-card.schema.json', () => {
 
   it('the shipped demo card is a valid card', () => {
     expect(ModelCard.safeParse(demoCard).success).toBe(true);
+    expect('labels' in demoCard.outputs).toBe(false);
+  });
+
+  it('a card written when the decoder still had a labels output is valid too', () => {
+    const labels = { dtype: 'uint8', shape: ['batch', 224, 224], meaning: 'argmax over classes of the logits' };
+    const old = { ...demoCard, outputs: { ...demoCard.outputs, labels } };
+    expect(ModelCard.parse(old).outputs.labels).toEqual(labels);
+    expect(ModelCard.safeParse({ ...old, outputs: { ...old.outputs, labels: { ...labels, dtype: 'float32' } } }).success).toBe(false);
   });
 });
