@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard } from '../common/contract/model-card.js';
+import { argmax } from '../electron/services/inference/slice-steps.js';
 import { REPO_ROOT } from './paths.js';
 import { PYTHON } from './python.js';
 
@@ -58,32 +59,13 @@ export async function predictLabels(dir: string, card: ModelCard, encoder: strin
       emb.set(e['embeddings']?.data as Float32Array, i * dim);
     }
     const d = await dec.run({ embeddings: new ort.Tensor('float32', emb, [b, ...embDims]) }, ['logits']);
-    out.set(argmaxClasses(d['logits']?.data as Float32Array, b, card.classes.length, s * s), k * s * s);
+    const logits = d['logits']?.data as Float32Array;
+    const n = card.classes.length;
+    for (let i = 0; i < b; i++) out.set(argmax(logits.subarray(i * n * s * s, (i + 1) * n * s * s), n, s * s), (k + i) * s * s);
   }
   if (profile) enc.endProfiling();
   await enc.release();
   await dec.release();
-  return out;
-}
-
-/**
- * Labels of decoder logits [batch, n, pixels]: the class of the largest logit, the first on a tie
- * (as onnxruntime's ArgMax). The decoder has no labels output (it cost an ArgMax on every call).
- */
-export function argmaxClasses(logits: Float32Array, batch: number, n: number, pixels: number): Uint8Array {
-  const out = new Uint8Array(batch * pixels);
-  for (let b = 0; b < batch; b++) {
-    const base = b * n * pixels;
-    for (let p = 0; p < pixels; p++) {
-      let best = 0;
-      let top = logits[base + p] ?? -Infinity;
-      for (let c = 1; c < n; c++) {
-        const v = logits[base + c * pixels + p] ?? -Infinity;
-        if (v > top) [best, top] = [c, v];
-      }
-      out[b * pixels + p] = best;
-    }
-  }
   return out;
 }
 

@@ -81,8 +81,8 @@ export function softmaxArgmax(logits: Float32Array, n: number, pixels: number): 
   return { labels, entropy };
 }
 
-/** Argmax of N planes (first class on ties). */
-function argmax(probs: Float32Array, n: number, pixels: number): Uint8Array {
+/** Argmax of N planes (first class on ties, as onnxruntime's ArgMax). */
+export function argmax(probs: Float32Array, n: number, pixels: number): Uint8Array {
   const out = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) {
     let best = 0;
