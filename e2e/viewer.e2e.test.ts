@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTALSEG } from '../test-support/paths.js';
 import type { TestHost } from './host/test-host.js';
@@ -32,6 +33,56 @@ function changedPerSlice(a: Uint8Array, b: Uint8Array, sliceSize: number): Map<n
   return out;
 }
 
+/** Pixels of a shot within `tol` of a colour in every channel, in the box [x0, y0, x1, y1). */
+function pixelsNear(png: PNG, [x0, y0, x1, y1]: readonly number[], rgb: readonly number[], tol = 45): number {
+  let n = 0;
+  for (let y = Math.max(0, Math.floor(y0!)); y < Math.min(png.height, y1!); y++) {
+    for (let x = Math.max(0, Math.floor(x0!)); x < Math.min(png.width, x1!); x++) {
+      const i = (y * png.width + x) * 4;
+      if ([0, 1, 2].every((c) => Math.abs(png.data[i + c]! - rgb[c]!) <= tol)) n++;
+    }
+  }
+  return n;
+}
+
+const LETTER = [240, 192, 96];
+const TEXT = [230, 230, 160];
+/** Where the W/L line is drawn: the view's bottom-right corner. */
+const wlBox = (png: PNG): number[] => [png.width - 110, png.height - 26, png.width, png.height];
+/** Positions of the text-coloured pixels in a box (what the drawn characters are, whatever the image behind). */
+function textPixels(png: PNG, [x0, y0, x1, y1]: readonly number[]): string {
+  const out: number[] = [];
+  for (let y = Math.floor(y0!); y < y1!; y++) {
+    for (let x = Math.floor(x0!); x < x1!; x++) if (pixelsNear(png, [x, y, x + 1, y + 1], TEXT) > 0) out.push(y * png.width + x);
+  }
+  return out.join();
+}
+
+describe('annotations', () => {
+  it('are drawn in the view itself: letters at the four edges, name, slice, W/L and scale bar in the corners', async () => {
+    await expect.poll(async () => (await ws.axialPixels()).levels, { timeout: 20_000 }).toBeGreaterThan(30);
+    const SCALE = [224, 224, 224];
+    const shot = await ws.shot('axial');
+    const [w, h] = [shot.width, shot.height];
+    const boxes = {
+      top: [w / 2 - 15, 0, w / 2 + 15, 28],
+      bottom: [w / 2 - 15, h - 28, w / 2 + 15, h],
+      left: [0, h / 2 - 15, 30, h / 2 + 15],
+      right: [w - 30, h / 2 - 15, w, h / 2 + 15],
+    };
+    for (const box of Object.values(boxes)) expect(pixelsNear(shot, box, LETTER)).toBeGreaterThan(8);
+    // Name top left, slice bottom left, W/L bottom right, the scale bar above it; none in the middle.
+    expect(pixelsNear(shot, [0, 0, 80, 28], TEXT)).toBeGreaterThan(15);
+    expect(pixelsNear(shot, [0, h - 28, 140, h], TEXT)).toBeGreaterThan(30);
+    expect(pixelsNear(shot, wlBox(shot), TEXT)).toBeGreaterThan(20);
+    expect(pixelsNear(shot, [w - 140, h - 56, w, h - 26], SCALE, 30)).toBeGreaterThan(40);
+    expect(pixelsNear(shot, [w / 2 - 60, h / 2 - 60, w / 2 + 60, h / 2 + 60], LETTER, 30)).toBe(0);
+    // What assistive technology reads is what is drawn.
+    expect(await ws.letters('axial')).toBe('R L A P');
+    expect(await ws.sliceIndicator.textContent()).toMatch(/^Slice \d+ \/ \d+$/);
+  }, 120_000);
+});
+
 describe('window and level', () => {
   it('a right-button drag changes the W/L readout of every view and the picture', async () => {
     await expect.poll(async () => (await ws.axialPixels()).levels, { timeout: 20_000 }).toBeGreaterThan(30);
@@ -42,7 +93,12 @@ describe('window and level', () => {
     expect(after.width).toBeGreaterThan(400);
     expect(after.level).toBeGreaterThan(40);
     expect(await ws.windowLevel('coronal')).toEqual(after);
-    expect(WorkstationPage.difference(before, await ws.shot('axial'))).toBeGreaterThan(0.1);
+    const shot = await ws.shot('axial');
+    expect(WorkstationPage.difference(before, shot)).toBeGreaterThan(0.1);
+    // The W/L drawn in the corner follows, and the letters stay.
+    expect(textPixels(shot, wlBox(shot))).not.toBe(textPixels(before, wlBox(before)));
+    const top = [shot.width / 2 - 15, 0, shot.width / 2 + 15, 28];
+    expect(pixelsNear(shot, top, LETTER)).toBe(pixelsNear(before, top, LETTER));
     // Ctrl + left drag does the same, whatever the tool.
     await ws.dragIn('axial', [0.5, 0.5], [0.4, 0.5], { keys: ['Control'] });
     expect((await ws.windowLevel('axial')).width).toBeLessThan(after.width);
