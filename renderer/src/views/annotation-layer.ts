@@ -106,7 +106,7 @@ export function createAnnotationLayer(renderer: vtkRenderer, fontFamily: string)
     ctx.font = font(a);
     ctx.textBaseline = 'middle';
     const y = item.h - LINE_PX / 2;
-    // Right-aligned under a bar, left-aligned otherwise (they are the same width then).
+    // Under a bar the text ends where the bar ends; otherwise the box is the text's own width.
     let x = bar > 0 ? item.w - PAD_PX - textW : PAD_PX;
     a.runs.forEach((r, n) => {
       ctx.fillStyle = r.color;
