@@ -33,30 +33,26 @@ function changedPerSlice(a: Uint8Array, b: Uint8Array, sliceSize: number): Map<n
   return out;
 }
 
-/** Pixels of a shot within `tol` of a colour in every channel, in the box [x0, y0, x1, y1). */
-function pixelsNear(png: PNG, [x0, y0, x1, y1]: readonly number[], rgb: readonly number[], tol = 45): number {
-  let n = 0;
+/** Indices (y × width + x) of a shot's pixels within `tol` of a colour in every channel, in the box [x0, y0, x1, y1). */
+function pixelsNearAt(png: PNG, [x0, y0, x1, y1]: readonly number[], rgb: readonly number[], tol = 45): number[] {
+  const out: number[] = [];
   for (let y = Math.max(0, Math.floor(y0!)); y < Math.min(png.height, y1!); y++) {
     for (let x = Math.max(0, Math.floor(x0!)); x < Math.min(png.width, x1!); x++) {
       const i = (y * png.width + x) * 4;
-      if ([0, 1, 2].every((c) => Math.abs(png.data[i + c]! - rgb[c]!) <= tol)) n++;
+      if ([0, 1, 2].every((c) => Math.abs(png.data[i + c]! - rgb[c]!) <= tol)) out.push(y * png.width + x);
     }
   }
-  return n;
+  return out;
 }
+
+const pixelsNear = (png: PNG, box: readonly number[], rgb: readonly number[], tol = 45): number => pixelsNearAt(png, box, rgb, tol).length;
 
 const LETTER = [240, 192, 96];
 const TEXT = [230, 230, 160];
 /** Where the W/L line is drawn: the view's bottom-right corner. */
 const wlBox = (png: PNG): number[] => [png.width - 110, png.height - 26, png.width, png.height];
 /** Positions of the text-coloured pixels in a box (what the drawn characters are, whatever the image behind). */
-function textPixels(png: PNG, [x0, y0, x1, y1]: readonly number[]): string {
-  const out: number[] = [];
-  for (let y = Math.floor(y0!); y < y1!; y++) {
-    for (let x = Math.floor(x0!); x < x1!; x++) if (pixelsNear(png, [x, y, x + 1, y + 1], TEXT) > 0) out.push(y * png.width + x);
-  }
-  return out.join();
-}
+const textPixels = (png: PNG, box: readonly number[]): string => pixelsNearAt(png, box, TEXT).join();
 
 describe('annotations', () => {
   it('are drawn in the view itself: letters at the four edges, name, slice, W/L and scale bar in the corners', async () => {

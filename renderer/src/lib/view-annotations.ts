@@ -51,9 +51,9 @@ export interface AnnotationInput {
   readonly bar: ScaleBar;
 }
 
-export const sliceLine = (slice: number, count: number): string => `Slice ${slice + 1} / ${count}`;
-export const statusText = (status: string): string => ` · ${status}`;
-export const windowLine = (wl: WindowLevel): string => `W ${formatWindowValue(wl.width)} L ${formatWindowValue(wl.level)}`;
+const sliceLine = (slice: number, count: number): string => `Slice ${slice + 1} / ${count}`;
+const statusText = (status: string): string => ` · ${status}`;
+const windowLine = (wl: WindowLevel): string => `W ${formatWindowValue(wl.width)} L ${formatWindowValue(wl.level)}`;
 
 /** The annotations of a view, by id; the scale bar is left out when there is none to draw. */
 export function viewAnnotations(v: AnnotationInput): ReadonlyMap<string, Annotation> {

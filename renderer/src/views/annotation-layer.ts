@@ -198,8 +198,12 @@ export function createAnnotationLayer(renderer: vtkRenderer, fontFamily: string)
     update(next, viewport) {
       const rescaled = viewport.dpr !== dpr;
       dpr = viewport.dpr;
-      let repaint = rescaled || [...items.keys()].some((id) => !next.has(id));
-      for (const id of [...items.keys()]) if (!next.has(id)) items.delete(id);
+      let repaint = rescaled;
+      for (const id of [...items.keys()]) {
+        if (next.has(id)) continue;
+        items.delete(id);
+        repaint = true;
+      }
       for (const [id, annotation] of next) {
         const item = items.get(id);
         if (item && !rescaled && sameAnnotation(item.annotation, annotation)) continue;
