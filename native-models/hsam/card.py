@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .build import HSamConfig
 from .slice_graphs import POSTPROCESS, PREPROCESS
+from .quantize import ATTENTION_MIN_KEYS, int8_attention_blocks
 
 CARD_FORMAT = "hsam-model-card/1"
 INT8_ENCODER = "encoder.int8.onnx"
@@ -130,7 +131,7 @@ def build_card(
         "files": files,
         "provenance": dict(provenance, created=provenance.get("created") or now_iso()),
         "quality": quality,
-        **variants(out_dir),
+        **variants(out_dir, cfg),
     }
 
 
@@ -143,12 +144,20 @@ def slice_graph_files(out_dir: str) -> Dict[str, Any]:
     return {k: file_entry(p) for k, p in paths.items()}
 
 
-def variants(out_dir: str) -> Dict[str, Any]:
+def variants(out_dir: str, cfg: Any) -> Dict[str, Any]:
     """The card's ``variants`` when the folder has an int8 encoder (``measured`` is filled in by
-    whoever measured it: speed and accuracy come from onnxruntime, which only the app side has)."""
+    whoever measured it: speed and accuracy come from onnxruntime, which only the app side has).
+    ``cfg``: the model's HSamConfig or architecture.config."""
     enc = os.path.join(out_dir, INT8_ENCODER)
     if not os.path.exists(enc):
         return {}
+    attention = int8_attention_blocks(cfg)
+    activations = "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)"
+    if attention:
+        activations += (
+            f"; the attention logits' product q'.k'^T of encoder blocks {attention} (>= {ATTENTION_MIN_KEYS} keys) in"
+            " int8 too: q' as above, k' int8 in 7 bits, symmetric, one scale per tensor computed at run time"
+        )
     return {
         "variants": {
             "int8": {
@@ -159,7 +168,7 @@ def variants(out_dir: str) -> Dict[str, Any]:
                     "int8 held in 7 bits ([-63, 63], exact on AVX2 CPUs without VNNI), symmetric,"
                     " one scale per output channel (MatMul/Gemm with constant weights)"
                 ),
-                "activations": "uint8, asymmetric, one scale per tensor computed at run time (DynamicQuantizeLinear)",
+                "activations": activations,
                 "measured": None,
             }
         }

@@ -6,7 +6,8 @@ quantize.py turns every MatMul/Gemm with a constant weight in encoder.onnx into
 DynamicQuantizeLinear + MatMulInteger + scale; in our encoder these products are exactly the
 image encoder's nn.Linear layers (qkv, proj, lin1, lin2 of every block; checked by the caller
 against quantize_model's count). ``int8_encoder(model)`` makes those layers compute what the graph
-computes:
+computes, and the attention logits of the blocks quantize.int8_attention_blocks lists (q' and k'
+as the graph quantizes them, see quantize.py):
 
   x (float32, any shape [..., K]) -> xs = (max(0, max x) - min(0, min x)) / 255 over the whole
   tensor, xz = clip(round(-min(0, min x) / xs), 0, 255), xq = clip(round(x / xs) + xz, 0, 255)
@@ -28,7 +29,7 @@ import torch
 from torch import nn
 
 from .modeling.model import HSam
-from .quantize import quantize_weight
+from .quantize import ATTENTION_MIN_KEYS, WEIGHT_MAX, quantize_weight
 from .train import pooled_dice, predict_labels
 
 
@@ -60,6 +61,26 @@ def int8_linear_forward(lin: nn.Linear):
     return forward
 
 
+def int8_logits_product(qa: torch.Tensor, ka: torch.Tensor) -> torch.Tensor:
+    """q' k'^T as the int8 graph computes it: q' uint8 per tensor (DynamicQuantizeLinear), k' in
+    7 bits, symmetric, one scale per tensor."""
+    xq, xs, xz = _dynamic_quantize(qa)
+    ks = torch.clamp(ka.abs().max(), min=1e-30) / WEIGHT_MAX
+    kq = torch.round(ka / ks).double()
+    return ((xq - xz) @ kq.transpose(-2, -1)).float() * (xs * ks)
+
+
+def int8_attention(model: HSam) -> list:
+    """The Attention modules whose logits the int8 graph computes in int8 (at least
+    ATTENTION_MIN_KEYS keys: quantize.int8_attention_blocks for the same model)."""
+    out = []
+    for blk in model.image_encoder.blocks:
+        h, w = blk.attn.rel_pos_h.shape[0] // 2 + 1, blk.attn.rel_pos_w.shape[0] // 2 + 1
+        if h * w >= ATTENTION_MIN_KEYS:
+            out.append(blk.attn)
+    return out
+
+
 def encoder_linears(model: HSam) -> List[nn.Linear]:
     return [m for m in model.image_encoder.modules() if isinstance(m, nn.Linear)]
 
@@ -69,13 +90,18 @@ def int8_encoder(model: HSam) -> Iterator[int]:
     """Within the block, the image encoder's Linear layers compute as encoder.int8.onnx does;
     yields how many layers were replaced (compare with quantize_model's count)."""
     lins = encoder_linears(model)
+    attns = int8_attention(model)
     for lin in lins:
         lin.forward = int8_linear_forward(lin)  # type: ignore[method-assign]
+    for attn in attns:
+        attn.logits_product = int8_logits_product
     try:
         yield len(lins)
     finally:
         for lin in lins:
             del lin.forward  # back to the class's forward
+        for attn in attns:
+            attn.logits_product = None
 
 
 def int8_dice_change(

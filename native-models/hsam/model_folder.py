@@ -12,7 +12,7 @@ from .card import INT8_ENCODER
 from .checkpoint import load_ours, save_ours
 from .export import export_onnx
 from .modeling.model import HSam
-from .quantize import quantize_file
+from .quantize import int8_attention_blocks, quantize_file
 
 
 def write_model_folder(
@@ -47,7 +47,7 @@ def write_model_folder(
         if half_checkpoint:  # export exactly what a later load of model.pt gives
             model, _, _ = load_ours(os.path.join(out, "model.pt"))
     export_onnx(model, out)
-    write_int8(out, int8)
+    write_int8(out, cfg, int8)
     kw: Dict[str, Any] = {}
     if orientation:
         kw["orientation"] = orientation
@@ -58,7 +58,7 @@ def write_model_folder(
     return c
 
 
-def write_int8(out: str, enabled: bool = True) -> None:
+def write_int8(out: str, cfg: Any, enabled: bool = True) -> None:
     """encoder.int8.onnx beside encoder.onnx. The decoder stays fp32: its products are many and
     small (tokens, hypernetworks), so quantizing them did not pay (demo decoder 12.8 → 12.7 ms/slice
     at batch 8 in onnxruntime-node; ViT-B@512, all 136 products or only those of ≥ 16k or ≥ 64k
@@ -70,9 +70,12 @@ def write_int8(out: str, enabled: bool = True) -> None:
     would have to run one slice per call, as the int8 encoder does (its activation scale is per
     call: a slice's labels must not depend on which slices share its batch), and the demo's int8
     decoder takes 4 x 5.7 ms for what the fp32 one does in 18.8 (its products are small and its
-    calls' fixed cost is not)."""
+    calls' fixed cost is not).
+
+    ``cfg`` (an HSamConfig or a card's architecture.config) says which blocks attend over enough
+    tokens for their q.k product to pay in int8 (quantize.int8_attention_blocks)."""
     path = os.path.join(out, INT8_ENCODER)
     if enabled:
-        quantize_file(os.path.join(out, "encoder.onnx"), path)
+        quantize_file(os.path.join(out, "encoder.onnx"), path, attention_blocks=int8_attention_blocks(cfg))
     elif os.path.exists(path):  # a stale int8 graph of an earlier export would not match the new weights
         os.remove(path)

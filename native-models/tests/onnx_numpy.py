@@ -37,8 +37,15 @@ _BINARY = {
     "Max": np.maximum,
     "Greater": np.greater,
 }
-_UNARY = {"Exp": np.exp, "Log": np.log, "Floor": np.floor, "Relu": lambda x: np.maximum(x, 0)}
-_CAST = {TensorProto.FLOAT: np.float32, TensorProto.UINT8: np.uint8}
+_UNARY = {
+    "Exp": np.exp,
+    "Log": np.log,
+    "Floor": np.floor,
+    "Abs": np.abs,
+    "Round": np.rint,  # half to even, as ONNX's Round
+    "Relu": lambda x: np.maximum(x, 0),
+}
+_CAST = {TensorProto.FLOAT: np.float32, TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8}
 
 
 def _node(op, i, a):
@@ -73,7 +80,13 @@ def _node(op, i, a):
         assert a["mode"] == b"linear" and a["coordinate_transformation_mode"] == b"half_pixel"
         return [bilinear(i[0], i[3])]
     if op == "ReduceMax":
-        return [i[0].max(axis=tuple(a["axes"]), keepdims=bool(a["keepdims"]))]
+        axes = tuple(a["axes"]) if "axes" in a else None
+        return [i[0].max(axis=axes, keepdims=bool(a.get("keepdims", 1)))]
+    if op == "Transpose":
+        return [np.transpose(i[0], a["perm"])]
+    if op == "Softmax":
+        e = np.exp(i[0] - i[0].max(axis=a.get("axis", -1), keepdims=True))
+        return [e / e.sum(axis=a.get("axis", -1), keepdims=True)]
     if op == "ReduceSum":
         return [i[0].sum(axis=tuple(int(v) for v in i[1]), keepdims=bool(a["keepdims"]))]
     if op == "ArgMax":

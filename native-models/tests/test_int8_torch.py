@@ -16,8 +16,17 @@ from hsam.card import SYNAPSE_CLASSES
 from hsam.checkpoint import load_ours
 from hsam.commands.demo_eval_set import demo_eval_set
 from hsam.demo import default_data_dir
-from hsam.int8_torch import encoder_linears, int8_dice_change, int8_encoder, int8_linear_forward
-from hsam.quantize import quantize_model
+from hsam import make_config
+from hsam.build import build_hsam
+from hsam.int8_torch import (
+    encoder_linears,
+    int8_attention,
+    int8_dice_change,
+    int8_encoder,
+    int8_linear_forward,
+    int8_logits_product,
+)
+from hsam.quantize import int8_attention_blocks, quantize_model
 
 DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "demo")
 
@@ -83,3 +92,33 @@ def test_demo_held_out_dice_matches_what_onnxruntime_measured(tmp_path):
     assert set(got["int8"]) == set(measured["int8"])
     for name, d in measured["int8"].items():
         assert abs(got["int8"][name] - d) <= 0.002, (name, got["int8"][name], d)
+
+
+def test_int8_logits_product_computes_what_the_int8_graph_computes():
+    from test_quantize import attention_graph
+
+    q, _ = quantize_model(attention_graph(), attention_blocks=[0])
+    rng = np.random.default_rng(4)
+    feeds = {f"{n}{i}": rng.normal(size=(3, 40, 12)).astype(np.float32) for i in (0, 1) for n in "qkv"}
+    want = run(q, feeds)[0]
+    got = int8_logits_product(torch.from_numpy(feeds["q0"]), torch.from_numpy(feeds["k0"])).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    assert np.abs(got - feeds["q0"] @ feeds["k0"].transpose(0, 2, 1)).max() > 0  # not the float product
+
+
+def test_int8_attention_is_set_on_the_blocks_the_graph_quantizes_and_restored():
+    cfg = make_config("tiny", img_size=512)
+    model = build_hsam(cfg).eval()
+    blocks = list(model.image_encoder.blocks)
+    picked = [blocks.index(next(b for b in blocks if b.attn is a)) for a in int8_attention(model)]
+    assert picked == int8_attention_blocks(cfg) == [1, 3]
+    x = torch.randn(1, 3, 512, 512)
+    with torch.no_grad():
+        fp = model.encode(x)
+        with int8_encoder(model):
+            assert [b.attn.logits_product is not None for b in blocks] == [False, True, False, True]
+            q = model.encode(x)
+        assert all(b.attn.logits_product is None for b in blocks)
+        again = model.encode(x)
+    torch.testing.assert_close(again, fp)
+    assert 0 < (q - fp).abs().max() < 0.1 * fp.abs().max()

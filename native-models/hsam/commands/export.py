@@ -23,7 +23,7 @@ def export_checkpoint(
     if os.path.abspath(checkpoint) != os.path.abspath(dst):
         shutil.copyfile(checkpoint, dst)
     export_onnx(model, out)
-    write_int8(out, int8)
+    write_int8(out, cfg, int8)
     c = cardlib.build_card(
         cfg,
         out,

@@ -15,11 +15,11 @@ def quantize_folder(model_dir: str, command: str) -> Dict[str, Any]:
     fp32 files, quality and provenance are kept; a previous ``measured`` is dropped, as it
     described other graphs)."""
     card = cardlib.read_card(model_dir)
-    write_int8(model_dir)
+    write_int8(model_dir, card["architecture"]["config"])
     # Older folders gain the slice graphs too (the app then runs its slice steps in onnxruntime).
     write_slice_graphs(model_dir)
     card["files"].update(cardlib.slice_graph_files(model_dir))
-    card.update(cardlib.variants(model_dir))
+    card.update(cardlib.variants(model_dir, card["architecture"]["config"]))
     card["variants"]["int8"]["command"] = command
     cardlib.write_card(card, model_dir)
     return card

@@ -15,7 +15,7 @@ never contain them.
 from __future__ import annotations
 
 import math
-from typing import Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -174,6 +174,9 @@ class Attention(nn.Module):
         self.lora_rank = 0
         #: Export form (export_forms.py): the rel-pos terms folded into one product, same values.
         self.fused_rel_pos = False
+        #: When set, the folded logits' product q' k'^T computed by this function instead (the
+        #: int8 graph's arithmetic, int8_torch.py); None: the float product.
+        self.logits_product: Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = None
 
     def enable_lora(self, rank: int) -> None:
         dim = self.proj.in_features
@@ -226,7 +229,9 @@ class Attention(nn.Module):
         hd = c // nh
         # [B', N, C] -> [B'*heads, N, hd]
         q, k, v = (t.reshape(b, h * w, nh, hd).permute(0, 2, 1, 3).reshape(b * nh, h * w, hd) for t in (q, k, v))
-        if self.fused_rel_pos:
+        if self.logits_product is not None:
+            attn = self.logits_product(*rel_pos_operands(q, k, self.scale, self.rel_pos_h, self.rel_pos_w, (h, w)))
+        elif self.fused_rel_pos:
             attn = rel_pos_attention_logits(q, k, self.scale, self.rel_pos_h, self.rel_pos_w, (h, w))
         else:
             attn = (q * self.scale) @ k.transpose(-2, -1)
@@ -301,6 +306,19 @@ def rel_pos_attention_logits(
     relative terms appended, each key the one-hot of its row and column, so
     q' . k' = scale q.k + rel_h[key row] + rel_w[key column].
     """
+    qa, ka = rel_pos_operands(q, k, scale, rel_pos_h, rel_pos_w, size)
+    return qa @ ka.transpose(-2, -1)
+
+
+def rel_pos_operands(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    scale: float,
+    rel_pos_h: torch.Tensor,
+    rel_pos_w: torch.Tensor,
+    size: Tuple[int, int],
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """q' [B, H*W, hd+H+W] and k' [B, H*W, hd+H+W] of rel_pos_attention_logits."""
     h, w = size
     rh = relative_table(rel_pos_h, h)
     rw = relative_table(rel_pos_w, w)
@@ -318,7 +336,7 @@ def rel_pos_attention_logits(
     onehot = torch.cat([eye_h, eye_w], dim=1)
     qa = torch.cat([q * scale, rel_h, rel_w], dim=-1)
     ka = torch.cat([k, onehot.to(k.dtype).expand(b, n, h + w)], dim=-1)
-    return qa @ ka.transpose(-2, -1)
+    return qa, ka
 
 
 def encoder_rel_pos_sizes(grid: int, window_size: int, depth: int, global_attn_indexes: Sequence[int]) -> list:
