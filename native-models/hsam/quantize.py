@@ -148,7 +148,9 @@ def quantize_model(
     g.initializer.extend(kept + new_inits)
     found = _quantize_attention_logits(m, attention_blocks)
     if sorted(found) != sorted(set(attention_blocks)):
-        raise ValueError(f"attention products of blocks {sorted(set(attention_blocks))} expected, found {sorted(found)}")
+        raise ValueError(
+            f"attention products of blocks {sorted(set(attention_blocks))} expected, found {sorted(found)}"
+        )
     onnx.checker.check_model(m)
     return m, count
 

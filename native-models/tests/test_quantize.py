@@ -124,7 +124,11 @@ def attention_graph():
             helper.make_node("Softmax", [f"a{i}"], [f"p{i}"], axis=-1, name=scope + "Softmax"),
             helper.make_node("MatMul", [f"p{i}", v], [f"y{i}"], name=scope + "MatMul_3"),
         ]
-    outputs = [helper.make_tensor_value_info(f"{n}{i}", TensorProto.FLOAT, [3, 40, w]) for i in (0, 1) for n, w in (("a", 40), ("y", 12))]
+    outputs = [
+        helper.make_tensor_value_info(f"{n}{i}", TensorProto.FLOAT, [3, 40, w])
+        for i in (0, 1)
+        for n, w in (("a", 40), ("y", 12))
+    ]
     g = helper.make_graph(nodes, "attn", inputs, outputs)
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 
