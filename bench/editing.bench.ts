@@ -173,10 +173,10 @@ export type Box = { x: number; y: number; width: number; height: number };
 export type At = (fx: number, fy: number) => [number, number];
 export const within = (b: Box): At => (fx, fy) => [b.x + b.width * fx, b.y + b.height * fy];
 
-/** 60 wheel notches over the view's centre, one frame apart, then time for the last frame. */
-async function scrollNotches(page: Page, at: At): Promise<void> {
+/** Wheel notches over the view's centre, one frame apart (ten down, ten up, …), then time for the last frame. */
+async function scrollNotches(page: Page, at: At, notches: number): Promise<void> {
   await page.mouse.move(...at(0.5, 0.5));
-  for (let n = 0; n < 60; n++) {
+  for (let n = 0; n < notches; n++) {
     await page.mouse.wheel(0, n % 20 < 10 ? 100 : -100);
     await page.waitForTimeout(20);
   }
@@ -200,20 +200,51 @@ export async function strokeAt(page: Page, at: At, s: number): Promise<void> {
   await page.mouse.up();
 }
 
-/** The workstation's scroll and first 20 strokes, on the browser-only floor page. */
-async function floor(page: Page, boxes: readonly Box[]): Promise<{ stroke: number[]; scroll: number[] }> {
+/**
+ * The browser-only floor page, open beside the workstation's for the whole run. Its blocks of
+ * scrolling and strokes take turns with the workstation's, so a slow spell of this shared machine
+ * lands on both sides, not on one (measured once before the workstation's, the ratio moved by
+ * ±0.1 between runs of the same code).
+ */
+async function openFloor(browser: Browser, boxes: readonly Box[]) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.setContent(FLOOR_PAGE(boxes));
   await installProbe(page);
   const at = within(boxes[0]!);
-  await scrollNotches(page, at);
-  const scroll = (await takeLatencies(page)).frame;
-  for (let s = 0; s < 20; s++) await strokeAt(page, at, s);
+  // Warmed up, untimed, as the workstation is by then: its first notches ran ~3× slower.
+  await scrollNotches(page, at, 20);
+  for (let s = 0; s < 2; s++) await strokeAt(page, at, s);
   await page.waitForTimeout(300);
-  const stroke = (await takeLatencies(page)).frame;
-  if (errors.length > 0 || stroke.length === 0 || scroll.length === 0) throw new Error(`the floor page measured nothing: ${errors.join('; ')}`);
-  return { stroke, scroll };
+  await takeLatencies(page);
+  const stroke: number[] = [];
+  const scroll: number[] = [];
+  /** Each block's latencies, in order, for the notes. */
+  const blocks: { kind: 'scroll' | 'stroke'; frame: number[] }[] = [];
+  return {
+    stroke,
+    scroll,
+    blocks,
+    async scrollBlock(notches: number): Promise<void> {
+      await scrollNotches(page, at, notches);
+      const { frame } = await takeLatencies(page);
+      scroll.push(...frame);
+      blocks.push({ kind: 'scroll', frame });
+    },
+    /** The workstation's first `n` strokes' moves (the floor draws on every move, wherever it is). */
+    async strokeBlock(n: number): Promise<void> {
+      for (let s = 0; s < n; s++) await strokeAt(page, at, s);
+      await page.waitForTimeout(300);
+      const { frame } = await takeLatencies(page);
+      stroke.push(...frame);
+      blocks.push({ kind: 'stroke', frame });
+    },
+    async close(): Promise<void> {
+      await page.close();
+      if (errors.length > 0 || stroke.length === 0 || scroll.length === 0) throw new Error(`the floor page measured nothing: ${errors.join('; ')}`);
+    },
+  };
 }
 
 /** 3D view frames since the last call. */
@@ -255,10 +286,6 @@ export async function run(): Promise<BenchTable> {
   const browser = await launchChromium();
   try {
     const { page, boxes } = await openWorkstation(browser, host);
-    // The floor first, in its own page, while the workstation's page is idle.
-    const floorPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const bare = await floor(floorPage, boxes);
-    await floorPage.close();
     await page.getByTestId('auto-segment').click();
     await page.getByTestId('last-run').waitFor({ timeout: 600_000 });
     // The model run's surfaces (every class, the whole volume) are built once; editing is timed after.
@@ -288,8 +315,22 @@ export async function run(): Promise<BenchTable> {
     if (!box) throw new Error('no axial view');
     const at = within(box);
 
-    await scrollNotches(page, at);
-    const scroll = await takeLatencies(page);
+    // Three blocks of 20 notches on each page, taking turns (floor first, then ours first, …, so
+    // neither side always follows the other).
+    const bare = await openFloor(browser, boxes);
+    const scroll: Latencies = { frame: [], ours: [], drewNothing: 0 };
+    /** The workstation's blocks' latencies, in order, for the notes (the floor keeps its own). */
+    const ourBlocks: number[][] = [];
+    for (let b = 0; b < 3; b++) {
+      if (b % 2 === 0) await bare.scrollBlock(20);
+      await scrollNotches(page, at, 20);
+      const lat = await takeLatencies(page);
+      if (b % 2 === 1) await bare.scrollBlock(20);
+      ourBlocks.push(lat.frame);
+      scroll.frame.push(...lat.frame);
+      scroll.ours.push(...lat.ours);
+      scroll.drewNothing += lat.drewNothing;
+    }
 
     const scroll3d = await take3dFrames(page);
 
@@ -321,8 +362,12 @@ export async function run(): Promise<BenchTable> {
     };
     const stroke: Latencies = { frame: [], ours: [], drewNothing: 0 };
     for (let s = 0; s < 100; s++) {
+      // Blocks of 20 taking turns with 20 of the floor's, as the scrolling; the 3D view idle before each.
+      const floorFirst = Math.floor(s / 20) % 2 === 0;
+      if (s % 20 === 0 && floorFirst) await bare.strokeBlock(20);
       await paint(s, stroke);
       if (s % 20 === 19) {
+        ourBlocks.push(stroke.frame.slice(ourBlocks.slice(3).reduce((n, b) => n + b.length, 0)));
         // Let the 3D view catch up, then read its last surface update.
         await surfacesIdle();
         const view3d = page.getByTestId('view-3d');
@@ -332,6 +377,7 @@ export async function run(): Promise<BenchTable> {
           surfaceExtract.push(Number(await view3d.getAttribute('data-surface-extract-ms')));
           surfaceRender.push(Number(await view3d.getAttribute('data-surface-render-ms')));
         }
+        if (!floorFirst) await bare.strokeBlock(20);
       }
     }
     const strokes3d = await take3dFrames(page);
@@ -361,6 +407,7 @@ export async function run(): Promise<BenchTable> {
     const hidden: Latencies = { frame: [], ours: [], drewNothing: 0 };
     for (let s = 20; s < 40; s++) await paint(s, hidden);
     const after = await history(host, page);
+    await bare.close();
     const strokesBytes = after.bytes - afterModel.bytes;
     const row = (name: string, xs: readonly number[], target: number): (string | number)[] => [
       name,
@@ -414,10 +461,16 @@ export async function run(): Promise<BenchTable> {
       ],
       notes: [
         'Latencies run from the input event’s timestamp to the first animation frame after the axial view rendered it (User Timing mark hsam:frame:axial); "of which" is the part up to that mark (the page’s own work and queueing), the rest is the browser drawing and compositing the frame.',
-        'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event (a press, a move with a button down, a wheel notch) only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way.',
+        'Browser floor: the same Chromium and window, a page with four WebGL canvases where the views are, that on each event (a press, a move with a button down, a wheel notch) only uploads a 512×512 16-bit slice to one canvas and draws it; the same strokes and wheel notches, timed the same way, in blocks that take turns with the workstation’s (3 × 20 notches, 5 × 20 strokes; floor first, then workstation first, and so on), after a warm-up.',
         `Surface update: the 3D view’s data-surface-ms after every 20th stroke (diff, marching cubes in its worker, upload, render), counted from when the surfaces may follow: ${settleMs} ms after the last stroke ended.`,
         `3D frames drawn: ${scroll3d} while scrolling, ${strokes3d} during the 100 strokes. The surfaces' marching-cubes cells: ${cellStep.replaceAll(',', ' × ')} voxels (coarser than 1 × 1 × 1 only with software graphics on a large volume: surfaceStep in renderer/src/views/surfaces.ts).`,
         `Input events that drew nothing, so are not timed (a dab over voxels already of its class): brush ${stroke.drewNothing}, eraser ${hidden.drewNothing}, scroll ${scroll.drewNothing}.`,
+        `p50 / p95 of each pair of blocks, floor | workstation: ${bare.blocks
+          .map((b, i) => {
+            const ours = ourBlocks[i] ?? [];
+            return `${b.kind} ${pct(b.frame, 50).toFixed(0)}/${pct(b.frame, 95).toFixed(0)} | ${pct(ours, 50).toFixed(0)}/${pct(ours, 95).toFixed(0)}`;
+          })
+          .join(', ')}`,
         `Scroll latencies, in order: ${scroll.frame.map((x) => x.toFixed(0)).join(' ')}`,
         `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,
         `Main's CPU per stroke (ms; the test host serves the API from the benchmark's process), in order: ${mainCpu.map((x) => x.toFixed(0)).join(' ')}`,
