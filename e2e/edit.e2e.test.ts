@@ -121,4 +121,28 @@ describe('hand corrections', () => {
       await expect.poll(async () => WorkstationPage.difference(before[plane], await ws.shot(plane)), { timeout: 10_000 }).toBeGreaterThan(0.001);
     }
   });
+
+  it('label slices upload without mipmaps: every view minifies nearest-neighbour (views/image-mapper.ts)', async () => {
+    // Counts the page's mipmap builds, in every WebGL context, from the next load on.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __mipmaps: number };
+      w.__mipmaps = 0;
+      const proto = WebGL2RenderingContext.prototype;
+      const build = Object.getOwnPropertyDescriptor(proto, 'generateMipmap')?.value as (this: WebGL2RenderingContext, target: number) => void;
+      proto.generateMipmap = function (this: WebGL2RenderingContext, target: number) {
+        w.__mipmaps++;
+        build.call(this, target);
+      };
+    });
+    await openApp();
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
+    const before = await ws.shot('axial');
+    await drag([0.3, 0.7], [0.4, 0.75]);
+    await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    await page.keyboard.press('ArrowUp');
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as unknown as { __mipmaps: number }).__mipmaps)).toBe(0);
+    expect(session.problems).toEqual([]);
+  });
 });
