@@ -140,8 +140,10 @@ describe('hand corrections', () => {
     const before = await ws.shot('axial');
     await drag([0.3, 0.7], [0.4, 0.75]);
     await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    // A slice step uploads a new label slice: wait for its frame, not for a fixed time.
+    const painted = await ws.shot('axial');
     await page.keyboard.press('ArrowUp');
-    await page.waitForTimeout(300);
+    await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
     expect(await page.evaluate(() => (window as unknown as { __mipmaps: number }).__mipmaps)).toBe(0);
     expect(session.problems).toEqual([]);
   });
