@@ -122,7 +122,7 @@ describe('hand corrections', () => {
     }
   });
 
-  it('label slices upload without mipmaps: every view minifies nearest-neighbour (views/image-mapper.ts)', async () => {
+  it('8-bit slices upload without mipmaps: every view minifies nearest-neighbour (views/image-mapper.ts)', async () => {
     // Counts the page's mipmap builds, in every WebGL context, from the next load on.
     await page.addInitScript(() => {
       const w = window as unknown as { __mipmaps: number };
@@ -135,16 +135,76 @@ describe('hand corrections', () => {
       };
     });
     await openApp();
+    // The human-edits overlay is a vtk image of its own (the labels are drawn in the image's pass):
+    // the stroke and the slice step upload its slices.
+    await page.keyboard.press('d');
+    await expect.poll(() => page.getByTestId('toggle-edits').getAttribute('aria-pressed')).toBe('true');
     await page.keyboard.press('b');
     await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
     const before = await ws.shot('axial');
     await drag([0.3, 0.7], [0.4, 0.75]);
     await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
-    // A slice step uploads a new label slice: wait for its frame, not for a fixed time.
+    // A slice step uploads new slices: wait for its frame, not for a fixed time.
     const painted = await ws.shot('axial');
     await page.keyboard.press('ArrowUp');
     await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
     expect(await page.evaluate(() => (window as unknown as { __mipmaps: number }).__mipmaps)).toBe(0);
+    await page.keyboard.press('d');
+    await expect.poll(() => page.getByTestId('toggle-edits').getAttribute('aria-pressed')).toBe('false');
+    expect(session.problems).toEqual([]);
+  });
+
+  it('the labels are drawn in the image’s own pass: one pass over the view per frame while painting and stepping (views/image-mapper.ts)', async () => {
+    // Per WebGL context of a slice view, in order: 'C' for a clear (a frame begins), 'I' for a
+    // draw by vtk's image mapper, 'L' for one that also reads the label slice.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __draws: Map<string, string[]> };
+      w.__draws = new Map();
+      const kind = new WeakMap<WebGLProgram, string>();
+      const proto = WebGL2RenderingContext.prototype;
+      const log = (gl: WebGL2RenderingContext, what: string): void => {
+        const view = (gl.canvas as HTMLCanvasElement).closest?.('[data-testid^="view-"]')?.getAttribute('data-testid') ?? '?';
+        w.__draws.set(view, [...(w.__draws.get(view) ?? []), what]);
+      };
+      const clear = Object.getOwnPropertyDescriptor(proto, 'clear')?.value as (this: WebGL2RenderingContext, mask: number) => void;
+      proto.clear = function (this: WebGL2RenderingContext, mask: number) {
+        if (mask & this.COLOR_BUFFER_BIT) log(this, 'C');
+        clear.call(this, mask);
+      };
+      const draw = Object.getOwnPropertyDescriptor(proto, 'drawArrays')?.value as (this: WebGL2RenderingContext, mode: number, first: number, count: number) => void;
+      proto.drawArrays = function (this: WebGL2RenderingContext, mode: number, first: number, count: number) {
+        const program = this.getParameter(this.CURRENT_PROGRAM) as WebGLProgram | null;
+        if (program) {
+          if (!kind.has(program)) {
+            const fs = (this.getAttachedShaders(program) ?? []).map((s) => this.getShaderSource(s) ?? '').join('\n');
+            // vtk's image mapper samples its slice as texture1 and colours it through colorTexture1.
+            kind.set(program, !/\btexture1\b/.test(fs) || !/\bcolorTexture1\b/.test(fs) ? '' : /\bhsamLabels\b/.test(fs) ? 'L' : 'I');
+          }
+          if (kind.get(program)) log(this, kind.get(program)!);
+        }
+        draw.call(this, mode, first, count);
+      };
+    });
+    await openApp();
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
+    await page.evaluate(() => (window as unknown as { __draws: Map<string, string[]> }).__draws.clear());
+    const before = await ws.shot('axial');
+    await drag([0.3, 0.6], [0.4, 0.65]);
+    await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    const painted = await ws.shot('axial');
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    const frames = await page.evaluate(() =>
+      (window as unknown as { __draws: Map<string, string[]> }).__draws
+        .get('view-axial')!
+        .join('')
+        .split('C')
+        .filter((f) => f !== ''),
+    );
+    // The stroke's dabs and the step each drew at least one frame; each frame one pass, with the labels.
+    expect(frames.length).toBeGreaterThan(2);
+    expect(new Set(frames)).toEqual(new Set(['L']));
     expect(session.problems).toEqual([]);
   });
 });

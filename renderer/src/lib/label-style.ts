@@ -32,3 +32,27 @@ export function labelAlpha(style: LabelStyle, v: number): number {
   const a = style.opacity * (style.classOpacity?.get(v) ?? 1);
   return Math.min(1, Math.max(0, a));
 }
+
+/** The highest class index the style names (at least 1, at most 255: labels are bytes). */
+export function lastClass(style: LabelStyle): number {
+  return Math.min(255, Math.max(1, ...style.classes.map((c) => c.index)));
+}
+
+/** A class index the style has no colour for: magenta, which no palette uses for an organ. */
+const UNKNOWN: readonly [number, number, number] = [255, 0, 255];
+
+/**
+ * The colour and opacity of every byte value, 256 RGBA entries (straight alpha, 0..255), as the
+ * slice views look labels up. Values above the style's last class draw as that class, as a vtk
+ * transfer function clamps to its last point.
+ */
+export function labelTable(style: LabelStyle): Uint8Array {
+  const table = new Uint8Array(256 * 4);
+  const last = lastClass(style);
+  for (let v = 0; v < 256; v++) {
+    const at = Math.min(v, last);
+    const [r, g, b] = style.classes.find((k) => k.index === at)?.color ?? UNKNOWN;
+    table.set([r, g, b, Math.round(255 * labelAlpha(style, at))], 4 * v);
+  }
+  return table;
+}

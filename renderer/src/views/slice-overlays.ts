@@ -43,7 +43,7 @@ export function createSliceOverlays(renderer: vtkRenderer, meta: VolumeMeta, sli
 
   const dropEdits = (): void => {
     if (!edits) return;
-    renderer.removeViewProp(edits.layer.actor);
+    if (edits.layer.actor) renderer.removeViewProp(edits.layer.actor);
     edits.layer.delete();
     edits = null;
   };
@@ -61,10 +61,10 @@ export function createSliceOverlays(renderer: vtkRenderer, meta: VolumeMeta, sli
         changed ||= edits !== null;
         dropEdits();
         if (state.edits) {
-          const layer = createLabelLayer(meta, state.edits, sliceAxis, lifted(EDITS_LIFT));
+          const layer = createLabelLayer(meta, state.edits, sliceAxis, { lift: lifted(EDITS_LIFT) });
           layer.setStyle({ classes: EDIT_CLASSES, opacity: 1, hidden: new Set(), mode: 'backhatch' });
           layer.setSlice(state.slice);
-          renderer.addViewProp(layer.actor);
+          if (layer.actor) renderer.addViewProp(layer.actor);
           edits = { volume: state.edits, layer };
           changed = true;
         }
