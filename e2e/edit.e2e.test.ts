@@ -46,6 +46,16 @@ async function drag(from: [number, number], to: [number, number]): Promise<void>
   await page.mouse.up();
 }
 
+/** A brush stroke in the axial view, then a slice step, each waited for until its frame is on screen (not for a fixed time). */
+async function strokeThenStep(from: [number, number], to: [number, number]): Promise<void> {
+  const before = await ws.shot('axial');
+  await drag(from, to);
+  await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+  const painted = await ws.shot('axial');
+  await page.keyboard.press('ArrowUp');
+  await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+}
+
 describe('hand corrections', () => {
   let painted = 0;
 
@@ -141,13 +151,7 @@ describe('hand corrections', () => {
     await expect.poll(() => page.getByTestId('toggle-edits').getAttribute('aria-pressed')).toBe('true');
     await page.keyboard.press('b');
     await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
-    const before = await ws.shot('axial');
-    await drag([0.3, 0.7], [0.4, 0.75]);
-    await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
-    // A slice step uploads new slices: wait for its frame, not for a fixed time.
-    const painted = await ws.shot('axial');
-    await page.keyboard.press('ArrowUp');
-    await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    await strokeThenStep([0.3, 0.7], [0.4, 0.75]);
     expect(await page.evaluate(() => (window as unknown as { __mipmaps: number }).__mipmaps)).toBe(0);
     await page.keyboard.press('d');
     await expect.poll(() => page.getByTestId('toggle-edits').getAttribute('aria-pressed')).toBe('false');
@@ -189,12 +193,7 @@ describe('hand corrections', () => {
     await page.keyboard.press('b');
     await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
     await page.evaluate(() => (window as unknown as { __draws: Map<string, string[]> }).__draws.clear());
-    const before = await ws.shot('axial');
-    await drag([0.3, 0.6], [0.4, 0.65]);
-    await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
-    const painted = await ws.shot('axial');
-    await page.keyboard.press('ArrowUp');
-    await expect.poll(async () => WorkstationPage.difference(painted, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    await strokeThenStep([0.3, 0.6], [0.4, 0.65]);
     const frames = await page.evaluate(() =>
       (window as unknown as { __draws: Map<string, string[]> }).__draws
         .get('view-axial')!
