@@ -7,14 +7,22 @@ official computation.
 - Attention: the decomposed rel-pos terms folded into the q.k product
   (image_encoder.rel_pos_attention_logits) instead of two broadcast additions
   over every attention matrix (ViT-B@512: ~75 ms a slice in onnxruntime).
-- Windowed blocks: the qkv and output projections on the real tokens only
+- Windowed blocks: everything on the real tokens only
   (Block._windowed_real_tokens). A grid that is not a multiple of the window
   is zero-padded after norm1, so a pad token's qkv is the bias alone; the pad
-  tokens get that bias appended after the product, and the output projection
-  runs after the crop. ViT-B@512 pads 32x32 tokens to 42x42: 42 % of the
+  keys and values get that bias appended after the product, and the output
+  projection needs no crop. ViT-B@512 pads 32x32 tokens to 42x42: 42 % of the
   projections' work in each of its 8 windowed blocks (~3.5 GFLOP a block).
   Its encoder, 2 threads, fastest of 10 alternating runs: fp32 943 -> 861 ms,
   int8 393 -> 372 ms a slice.
+  Then the pad queries went too (their outputs were cropped away): the
+  windows are attended in up to four groups by their real rows and columns
+  (whole, right edge, bottom edge, corner), each over its windows' keys. A
+  windowed block of ViT-B@512's fp32 encoder: 57.3 -> 51.2 ms (profile);
+  the whole encoder, fastest of 14 alternating runs: fp32 758 -> 733 ms,
+  int8 347 -> 328 ms a slice (with quantize.py's one-pass k quantization).
+  The outputs are the same to the bit in fp32 (each query's products and
+  softmax are computed as before, only fewer of them).
 
 Tried and left out, measured on ViT-B@512's decoder in onnxruntime 1.30 on
 CPU: the 2x2 transposed convolutions as Conv1x1 + DepthToSpace (21 vs 15 ms:

@@ -23,8 +23,12 @@ image_encoder.rel_pos_attention_logits) as uint8 per tensor, as above, and k'
 scale per tensor computed at run time, quantized before its transpose (a
 quarter of the bytes to move):
 
-  k' ──Abs, ReduceMax, /63──> ks;  round(k' / ks) ──Cast int8──Transpose──> kq
+  k' ──max(ReduceMax, -ReduceMin) / 63──> ks;  QuantizeLinear(k', ks, int8 0) ──Transpose──> kq
   MatMulInteger(q'q, kq, q'z) ──Cast float──> * (q's * ks)
+
+(QuantizeLinear divides, rounds half to even and casts in one pass; the two reductions only read
+k'. Before, Abs, ReduceMax, Div, Round and Cast took 1.7 ms of a global block, now 0.5 ms; the
+same numbers, bit for bit.)
 
 onnxruntime fuses this into DynamicQuantizeMatMul too. ViT-B@512's int8 encoder,
 2 threads, fastest of 12 alternating runs: 352.6 -> 329.9 ms a slice. Measured
@@ -191,14 +195,15 @@ def _quantize_attention_logits(m: onnx.ModelProto, blocks: Sequence[int]) -> Lis
         k = t.input[0]
         perm = list(helper.get_attribute_value(next(a for a in t.attribute if a.name == "perm")))
         nodes += [
-            helper.make_node("Abs", [k], [b + "_kabs"], name=b + "_kabs"),
-            helper.make_node("ReduceMax", [b + "_kabs"], [b + "_kmax"], keepdims=0, name=b + "_kmax"),
+            helper.make_node("ReduceMax", [k], [b + "_khi"], keepdims=0, name=b + "_khi"),
+            helper.make_node("ReduceMin", [k], [b + "_klo"], keepdims=0, name=b + "_klo"),
+            helper.make_node("Neg", [b + "_klo"], [b + "_knlo"], name=b + "_knlo"),
             # An all-zero k' would divide by zero: any scale then gives kq = 0.
-            helper.make_node("Max", [b + "_kmax", "int8_attention_tiny"], [b + "_kmaxp"], name=b + "_kmaxp"),
+            helper.make_node(
+                "Max", [b + "_khi", b + "_knlo", "int8_attention_tiny"], [b + "_kmaxp"], name=b + "_kmaxp"
+            ),
             helper.make_node("Div", [b + "_kmaxp", "int8_attention_wmax"], [b + "_ks"], name=b + "_ks"),
-            helper.make_node("Div", [k, b + "_ks"], [b + "_kdiv"], name=b + "_kdiv"),
-            helper.make_node("Round", [b + "_kdiv"], [b + "_kround"], name=b + "_kround"),
-            helper.make_node("Cast", [b + "_kround"], [b + "_kq"], to=TensorProto.INT8, name=b + "_kq"),
+            helper.make_node("QuantizeLinear", [k, b + "_ks", "int8_attention_zero"], [b + "_kq"], name=b + "_kq"),
             helper.make_node("Transpose", [b + "_kq"], [b + "_kqt"], perm=perm, name=b + "_kqt"),
             helper.make_node("DynamicQuantizeLinear", [n.input[0]], [b + "_xq", b + "_xs", b + "_xz"], name=b + "_dq"),
             helper.make_node("MatMulInteger", [b + "_xq", b + "_kqt", b + "_xz"], [b + "_acc"], name=b + "_mm"),
@@ -211,6 +216,7 @@ def _quantize_attention_logits(m: onnx.ModelProto, blocks: Sequence[int]) -> Lis
             [
                 numpy_helper.from_array(np.array(WEIGHT_MAX, np.float32), "int8_attention_wmax"),
                 numpy_helper.from_array(np.array(1e-30, np.float32), "int8_attention_tiny"),
+                numpy_helper.from_array(np.array(0, np.int8), "int8_attention_zero"),
             ]
         )
     # The float transposes of k' that only fed the replaced products go.

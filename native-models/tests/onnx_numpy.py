@@ -2,6 +2,8 @@
 the slice graphs'), with ONNX semantics: the tests check those graphs' arithmetic against numpy
 and torch references without onnxruntime (onnxruntime-node runs them in the vitest suites)."""
 
+import functools
+
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
@@ -34,7 +36,6 @@ _BINARY = {
     "Sub": np.subtract,
     "Mul": np.multiply,
     "Div": np.divide,
-    "Max": np.maximum,
     "Greater": np.greater,
 }
 _UNARY = {
@@ -42,6 +43,7 @@ _UNARY = {
     "Log": np.log,
     "Floor": np.floor,
     "Abs": np.abs,
+    "Neg": np.negative,
     "Round": np.rint,  # half to even, as ONNX's Round
     "Relu": lambda x: np.maximum(x, 0),
 }
@@ -52,6 +54,8 @@ def _node(op, i, a):
     """The outputs of one node: inputs ``i`` (None for an empty name), attributes ``a``."""
     if op in _BINARY:
         return [_BINARY[op](i[0], i[1])]
+    if op == "Max":  # variadic
+        return [functools.reduce(np.maximum, i)]
     if op in _UNARY:
         return [_UNARY[op](i[0])]
     if op == "MatMul":
@@ -79,9 +83,13 @@ def _node(op, i, a):
     if op == "Resize":
         assert a["mode"] == b"linear" and a["coordinate_transformation_mode"] == b"half_pixel"
         return [bilinear(i[0], i[3])]
-    if op == "ReduceMax":
+    if op in ("ReduceMax", "ReduceMin"):
         axes = tuple(a["axes"]) if "axes" in a else None
-        return [i[0].max(axis=axes, keepdims=bool(a.get("keepdims", 1)))]
+        f = np.max if op == "ReduceMax" else np.min
+        return [f(i[0], axis=axes, keepdims=bool(a.get("keepdims", 1)))]
+    if op == "QuantizeLinear":  # per tensor: saturate(round(x / scale) + zero point), half to even
+        info = np.iinfo(i[2].dtype)
+        return [np.clip(np.rint(i[0] / i[1]) + i[2].astype(np.int32), info.min, info.max).astype(i[2].dtype)]
     if op == "Transpose":
         return [np.transpose(i[0], a["perm"])]
     if op == "Softmax":

@@ -27,7 +27,8 @@ def test_folded_rel_pos_equals_the_decomposed_additions():
 
 
 def test_windowed_block_projecting_real_tokens_equals_the_padded_reference():
-    """Pad tokens take the qkv bias and the output projection follows the crop: the same block."""
+    """Pad tokens take the qkv bias, only the real queries attend, and the output projection needs
+    no crop: the same block."""
     torch.manual_seed(0)
     block = Block(dim=32, num_heads=4, mlp_ratio=2.0, window_size=4, input_size=(4, 4)).eval()
     with torch.no_grad():
@@ -35,8 +36,9 @@ def test_windowed_block_projecting_real_tokens_equals_the_padded_reference():
             p.normal_()
     form = copy.deepcopy(block)
     form.project_real_tokens = True
-    # Padded on both axes by different amounts (6 -> 8, 9 -> 12), and a grid needing none.
-    for shape in ((2, 6, 9, 32), (1, 8, 4, 32)):
+    # Padded on both axes by different amounts (6 -> 8, 9 -> 12: four query groups), a grid
+    # smaller than one window (3 -> 4), and a grid needing none.
+    for shape in ((2, 6, 9, 32), (1, 3, 5, 32), (1, 8, 4, 32)):
         x = torch.randn(*shape)
         with torch.no_grad():
             ref, out = block(x), form(x)
@@ -80,6 +82,8 @@ def test_encoder_softmax_reads_the_product_directly(tmp_path, tiny_official, mon
         return found
 
     depth = sum(1 for m in model.modules() if isinstance(m, Attention))
-    assert softmax_inputs(str(tmp_path / "folded")) == ["MatMul"] * depth
+    # A windowed block whose grid is not a multiple of the window has one softmax per query group.
+    folded = softmax_inputs(str(tmp_path / "folded"))
+    assert set(folded) == {"MatMul"} and len(folded) >= depth
     monkeypatch.setattr(export, "for_export", lambda m: m)
     assert softmax_inputs(str(tmp_path / "reference")) == ["Add"] * depth

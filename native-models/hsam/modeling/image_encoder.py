@@ -129,30 +129,56 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
     def _windowed_real_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Window attention with the qkv and output projections on the H*W real tokens only.
+        """Window attention computed for the H*W real tokens only: the same function as the
+        reference path, without the work whose results the crop throws away.
 
-        The same function as the reference path: a pad token is zero after norm1, so its qkv
-        projection is the bias alone, and the output projection acts token by token, so it can
-        follow the crop. At 512 (32x32 tokens padded to 42x42) this skips 42 % of the
-        projections' work in every windowed block.
+        - Keys and values: a pad token is zero after norm1, so its qkv projection is the bias
+          alone; the projection runs on the real tokens and the pad keys/values get that bias.
+        - Queries: only the real ones. The windows fall into at most four groups by how many
+          real rows and columns they hold (whole windows, the right and bottom edges, the
+          corner); each group attends over its windows' keys (pad keys included, as SAM).
+        - The output projection acts token by token, so it needs no crop.
+
+        At 512 (32x32 tokens padded to 42x42) this skips 42 % of the projections' and of the
+        attention's work in every windowed block.
         """
         attn = self.attn
         if attn.lora_rank > 0:
             raise ValueError("fold LoRA before taking the export form")
         ws = self.window_size
-        b, h, w, c = x.shape
-        qkv = attn.qkv(x)
+        h, w, c = int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
+        nh = attn.num_heads
+        hd = c // nh
+        q, kv = attn.qkv(x).split([c, 2 * c], dim=-1)
         pad_h, pad_w = (ws - h % ws) % ws, (ws - w % ws) % ws
-        bias = attn.qkv.bias
+        kv_bias = attn.qkv.bias[c:]
         if pad_w:
-            qkv = torch.cat([qkv, bias.expand(b, h, pad_w, bias.shape[0])], dim=2)
+            kv = torch.cat([kv, kv_bias.expand(kv.shape[0], h, pad_w, 2 * c)], dim=2)
         if pad_h:
-            qkv = torch.cat([qkv, bias.expand(b, pad_h, w + pad_w, bias.shape[0])], dim=1)
-        qkv, padded = window_partition(qkv, ws)
-        bw = qkv.shape[0]
-        q, k, v = qkv.reshape(bw, ws * ws, 3, c).unbind(2)
-        out = attn.attend(q, k, v, (bw, ws, ws, c))
-        return attn.proj(window_unpartition(out, ws, padded, (h, w)))
+            kv = torch.cat([kv, kv_bias.expand(kv.shape[0], pad_h, w + pad_w, 2 * c)], dim=1)
+        nwy, nwx = (h + pad_h) // ws, (w + pad_w) // ws
+        # [B, wy, y, wx, x, 2, heads, hd] -> [2, B, wy, wx, heads, y*x, hd]
+        kv = kv.reshape(-1, nwy, ws, nwx, ws, 2, nh, hd).permute(5, 0, 1, 3, 6, 2, 4, 7)
+        kv = kv.reshape(2, -1, nwy, nwx, nh, ws * ws, hd)
+        # The keys with their rel-pos one-hots (the folded form of every query group's logits).
+        k = rel_pos_keys(kv[0].reshape(-1, ws * ws, hd), (ws, ws)).reshape(-1, nwy, nwx, nh, ws * ws, hd + 2 * ws)
+        v = kv[1]
+        # Row (column) bands of windows: (first window, windows, real rows (columns) in each).
+        bands_y = [(0, h // ws, ws)] * (h >= ws) + [(h // ws, 1, h % ws)] * (h % ws > 0)
+        bands_x = [(0, w // ws, ws)] * (w >= ws) + [(w // ws, 1, w % ws)] * (w % ws > 0)
+        rows = []
+        for wy, ny, ry in bands_y:
+            cols = []
+            for wx, nx, rx in bands_x:
+                qg = q[:, wy * ws : wy * ws + ny * ry, wx * ws : wx * ws + nx * rx]
+                qg = qg.reshape(-1, ny, ry, nx, rx, nh, hd).permute(0, 1, 3, 5, 2, 4, 6).reshape(-1, ry * rx, hd)
+                kg = k[:, wy : wy + ny, wx : wx + nx].reshape(-1, ws * ws, hd + 2 * ws)
+                vg = v[:, wy : wy + ny, wx : wx + nx].reshape(-1, ws * ws, hd)
+                out = attn.attend_folded(qg, kg, vg, (ry, rx), (ws, ws))
+                out = out.reshape(-1, ny, nx, nh, ry, rx, hd).permute(0, 1, 4, 2, 5, 3, 6)
+                cols.append(out.reshape(-1, ny * ry, nx * rx, c))
+            rows.append(torch.cat(cols, dim=2) if len(cols) > 1 else cols[0])
+        return attn.proj(torch.cat(rows, dim=1) if len(rows) > 1 else rows[0])
 
 
 class Attention(nn.Module):
@@ -229,15 +255,29 @@ class Attention(nn.Module):
         hd = c // nh
         # [B', N, C] -> [B'*heads, N, hd]
         q, k, v = (t.reshape(b, h * w, nh, hd).permute(0, 2, 1, 3).reshape(b * nh, h * w, hd) for t in (q, k, v))
-        if self.logits_product is not None:
-            attn = self.logits_product(*rel_pos_operands(q, k, self.scale, self.rel_pos_h, self.rel_pos_w, (h, w)))
-        elif self.fused_rel_pos:
-            attn = rel_pos_attention_logits(q, k, self.scale, self.rel_pos_h, self.rel_pos_w, (h, w))
+        if self.fused_rel_pos or self.logits_product is not None:
+            out = self.attend_folded(q, rel_pos_keys(k, (h, w)), v, (h, w), (h, w))
         else:
             attn = (q * self.scale) @ k.transpose(-2, -1)
             attn = add_decomposed_rel_pos(attn, q, self.rel_pos_h, self.rel_pos_w, (h, w))
-        attn = attn.softmax(dim=-1)
-        return (attn @ v).reshape(b, nh, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c)
+            out = attn.softmax(dim=-1) @ v
+        return out.reshape(b, nh, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c)
+
+    def attend_folded(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        q_size: Tuple[int, int],
+        k_size: Tuple[int, int],
+    ) -> torch.Tensor:
+        """One attention per head and window with the rel-pos terms folded into the product:
+        q [B, Hq*Wq, hd], k' [B, H*W, hd+H+W] (rel_pos_keys), v [B, H*W, hd] -> [B, Hq*Wq, hd].
+        The queries are the first Hq rows and Wq columns of the keys' H x W grid (all of it, or
+        a window's real tokens)."""
+        qa = rel_pos_queries(q, self.scale, self.rel_pos_h, self.rel_pos_w, k_size, q_size)
+        attn = qa @ k.transpose(-2, -1) if self.logits_product is None else self.logits_product(qa, k)
+        return attn.softmax(dim=-1) @ v
 
 
 def window_partition(x: torch.Tensor, ws: int) -> Tuple[torch.Tensor, Tuple[int, int]]:
@@ -319,24 +359,44 @@ def rel_pos_operands(
     size: Tuple[int, int],
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """q' [B, H*W, hd+H+W] and k' [B, H*W, hd+H+W] of rel_pos_attention_logits."""
+    return rel_pos_queries(q, scale, rel_pos_h, rel_pos_w, size, size), rel_pos_keys(k, size)
+
+
+def rel_pos_queries(
+    q: torch.Tensor,
+    scale: float,
+    rel_pos_h: torch.Tensor,
+    rel_pos_w: torch.Tensor,
+    size: Tuple[int, int],
+    q_size: Tuple[int, int],
+) -> torch.Tensor:
+    """q' [B, Hq*Wq, hd+H+W]: the scaled queries and their relative terms to every key row and
+    column of the keys' H x W grid ``size``. The queries are the first Hq rows and Wq columns of
+    that grid (``q_size``; the whole grid but for a window's real tokens)."""
     h, w = size
-    rh = relative_table(rel_pos_h, h)
-    rw = relative_table(rel_pos_w, w)
+    qh, qw = q_size
+    rh = relative_table(rel_pos_h, h)[:qh]
+    rw = relative_table(rel_pos_w, w)[:qw]
     b, n, hd = q.shape
     # As batched products over the query row (column), not Einsum: onnxruntime's Einsum is slower.
-    rq = q.reshape(b, h, w, hd)
-    rel_h = (rq.permute(1, 0, 2, 3).reshape(h, b * w, hd) @ rh.transpose(1, 2)).reshape(h, b, w, h)
+    rq = q.reshape(b, qh, qw, hd)
+    rel_h = (rq.permute(1, 0, 2, 3).reshape(qh, b * qw, hd) @ rh.transpose(1, 2)).reshape(qh, b, qw, h)
     rel_h = rel_h.permute(1, 0, 2, 3).reshape(b, n, h)
-    rel_w = (rq.permute(2, 0, 1, 3).reshape(w, b * h, hd) @ rw.transpose(1, 2)).reshape(w, b, h, w)
+    rel_w = (rq.permute(2, 0, 1, 3).reshape(qw, b * qh, hd) @ rw.transpose(1, 2)).reshape(qw, b, qh, w)
     rel_w = rel_w.permute(1, 2, 0, 3).reshape(b, n, w)
+    return torch.cat([q * scale, rel_h, rel_w], dim=-1)
+
+
+def rel_pos_keys(k: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """k' [B, H*W, hd+H+W]: each key with the one-hot of its row and of its column."""
+    h, w = size
+    n = h * w
     # Key (y, x) at row y * w + x: one-hot of y in the first h columns, of x in the last w.
     # Built from constants only (no repeat_interleave, which exports as a Loop), so it folds away.
     eye_h = torch.eye(h).reshape(h, 1, h).expand(h, w, h).reshape(n, h)
     eye_w = torch.eye(w).reshape(1, w, w).expand(h, w, w).reshape(n, w)
     onehot = torch.cat([eye_h, eye_w], dim=1)
-    qa = torch.cat([q * scale, rel_h, rel_w], dim=-1)
-    ka = torch.cat([k, onehot.to(k.dtype).expand(b, n, h + w)], dim=-1)
-    return qa, ka
+    return torch.cat([k, onehot.to(k.dtype).expand(k.shape[0], n, h + w)], dim=-1)
 
 
 def encoder_rel_pos_sizes(grid: int, window_size: int, depth: int, global_attn_indexes: Sequence[int]) -> list:
