@@ -5,7 +5,7 @@ reference forms (the official code's), so the PyTorch baseline is the
 official computation.
 
 - Attention: the decomposed rel-pos terms folded into the q.k product
-  (image_encoder.rel_pos_attention_logits) instead of two broadcast additions
+  (image_encoder.Attention.attend_folded) instead of two broadcast additions
   over every attention matrix (ViT-B@512: ~75 ms a slice in onnxruntime).
 - Windowed blocks: everything on the real tokens only
   (Block._windowed_real_tokens). A grid that is not a multiple of the window

@@ -18,7 +18,7 @@ Attention's q.k product (the logits before the softmax) is quantized too in the
 blocks that attend over many tokens (``int8_attention_blocks``: at least
 ATTENTION_MIN_KEYS keys, e.g. ViT-B@512's four global blocks over 32x32 tokens).
 Both operands are activations: q' (queries with their rel-pos terms, see
-image_encoder.rel_pos_attention_logits) as uint8 per tensor, as above, and k'
+image_encoder.Attention.attend_folded) as uint8 per tensor, as above, and k'
 (keys with their one-hot rel-pos columns) as int8 in 7 bits, symmetric, one
 scale per tensor computed at run time, quantized before its transpose (a
 quarter of the bytes to move):

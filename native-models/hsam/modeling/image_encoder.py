@@ -274,7 +274,13 @@ class Attention(nn.Module):
         """One attention per head and window with the rel-pos terms folded into the product:
         q [B, Hq*Wq, hd], k' [B, H*W, hd+H+W] (rel_pos_keys), v [B, H*W, hd] -> [B, Hq*Wq, hd].
         The queries are the first Hq rows and Wq columns of the keys' H x W grid (all of it, or
-        a window's real tokens)."""
+        a window's real tokens).
+
+        The same logits as add_decomposed_rel_pos, computed without two broadcast additions over
+        the whole attention matrix (memory-bound passes that cost onnxruntime more than the
+        product itself): each query gets its H + W relative terms appended (rel_pos_queries),
+        each key the one-hot of its row and column (rel_pos_keys), so
+        q' . k' = scale q.k + rel_h[key row] + rel_w[key column]."""
         qa = rel_pos_queries(q, self.scale, self.rel_pos_h, self.rel_pos_w, k_size, q_size)
         attn = qa @ k.transpose(-2, -1) if self.logits_product is None else self.logits_product(qa, k)
         return attn.softmax(dim=-1) @ v
@@ -328,38 +334,6 @@ def add_decomposed_rel_pos(
     rel_w = torch.einsum("bhwc,wkc->bhwk", rq, rw)
     attn = attn.reshape(b, h, w, h, w) + rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]
     return attn.reshape(b, h * w, h * w)
-
-
-def rel_pos_attention_logits(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    scale: float,
-    rel_pos_h: torch.Tensor,
-    rel_pos_w: torch.Tensor,
-    size: Tuple[int, int],
-) -> torch.Tensor:
-    """(q * scale) k^T + decomposed rel-pos, as one matrix product: [B, H*W, H*W].
-
-    The same values as add_decomposed_rel_pos, computed without two broadcast
-    additions over the whole attention matrix (memory-bound passes that cost
-    onnxruntime more than the product itself): each query gets its H + W
-    relative terms appended, each key the one-hot of its row and column, so
-    q' . k' = scale q.k + rel_h[key row] + rel_w[key column].
-    """
-    qa, ka = rel_pos_operands(q, k, scale, rel_pos_h, rel_pos_w, size)
-    return qa @ ka.transpose(-2, -1)
-
-
-def rel_pos_operands(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    scale: float,
-    rel_pos_h: torch.Tensor,
-    rel_pos_w: torch.Tensor,
-    size: Tuple[int, int],
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """q' [B, H*W, hd+H+W] and k' [B, H*W, hd+H+W] of rel_pos_attention_logits."""
-    return rel_pos_queries(q, scale, rel_pos_h, rel_pos_w, size, size), rel_pos_keys(k, size)
 
 
 def rel_pos_queries(
