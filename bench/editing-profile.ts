@@ -3,7 +3,8 @@
  * the same study and strokes as bench/editing.bench.ts, with Chromium's own tools through
  * playwright-core:
  *
- * - a trace (devtools timeline, V8, GPU categories) of 20 strokes: time per thread (the page's
+ * - a trace (devtools timeline, V8, GPU categories) of 20 strokes on each page: latency by the
+ *   event's place in its stroke, the GPU process's frames and quads, time per thread (the page's
  *   main thread, the GPU process, the compositor) by top-level task, and GC;
  * - a V8 CPU profile of the same strokes: self time per function in the page;
  * - the first-stroke-after-a-surface-update stall: a stroke, a pause of each length, another
@@ -31,12 +32,18 @@ interface TraceEvent {
   args?: { name?: string };
 }
 
-/** The GPU process's frames (display compositor swaps) and their mean cost. */
+/**
+ * The GPU process's frames (display compositor swaps), their mean cost, and the quads drawn per
+ * frame (tiles are the page's own layers; headless Chromium redraws every quad every frame).
+ */
 function gpuFrames(events: readonly TraceEvent[]): string {
   const swaps = events.filter((e) => e.ph === 'X' && e.name === 'SkiaOutputSurfaceImplOnGpu::SwapBuffers');
   const ms = swaps.reduce((t, e) => t + (e.dur ?? 0) / 1000, 0);
   const webgl = events.filter((e) => e.ph === 'X' && e.name === 'WebGL').reduce((t, e) => t + (e.dur ?? 0) / 1000, 0);
-  return `GPU process: ${swaps.length} frames swapped, ${ms.toFixed(0)} ms in SwapBuffers (${(ms / Math.max(1, swaps.length)).toFixed(1)} ms a frame); WebGL commands ${webgl.toFixed(0)} ms`;
+  const frames = Math.max(1, events.filter((e) => e.ph === 'X' && e.name === 'DirectRenderer::DrawFrame').length);
+  const quads = events.filter((e) => e.ph === 'X' && e.name === 'SkiaRenderer::DoDrawQuad').length;
+  const tiles = events.filter((e) => e.ph === 'X' && e.name === 'SkiaRenderer::DrawTileDrawQuad').length;
+  return `GPU process: ${swaps.length} frames swapped, ${ms.toFixed(0)} ms in SwapBuffers (${(ms / Math.max(1, swaps.length)).toFixed(1)} ms a frame); ${(quads / frames).toFixed(0)} quads a frame, ${(tiles / frames).toFixed(0)} of them tiles; WebGL commands ${webgl.toFixed(0)} ms`;
 }
 
 /** Tasks over `minMs` on the page's main thread and the GPU process's, with their longest parts. */
@@ -109,6 +116,27 @@ function summariseProfile(profile: { nodes: ProfileNode[]; samples: number[]; ti
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${k}`);
 }
 
+/**
+ * `n` strokes from stroke `first`, their latencies read after each (on both pages alike), kept by
+ * the event's place in its stroke: 0 is the move to the stroke's start, whose frame shows the
+ * press's dab, 1 the first drag move, and so on. Where in a stroke the slow frames fall.
+ */
+async function strokesByPosition(page: Page, at: At, first: number, n: number): Promise<{ frame: number[]; ours: number[]; byPosition: number[][] }> {
+  const out = { frame: [] as number[], ours: [] as number[], byPosition: [] as number[][] };
+  for (let s = first; s < first + n; s++) {
+    // Read at once, as the bench reads its strokes: the next stroke follows as closely.
+    await strokeAt(page, at, s);
+    const lat = await takeLatencies(page);
+    out.frame.push(...lat.frame);
+    out.ours.push(...lat.ours);
+    lat.frame.forEach((ms, i) => (out.byPosition[i] ??= []).push(ms));
+  }
+  return out;
+}
+
+const byPositionLine = (byPosition: readonly number[][]): string =>
+  `  p50/p95 by place in the stroke (0: the press's frame, 1: the first move, …): ${byPosition.map((xs, i) => `${i}: ${pct(xs, 50).toFixed(0)}/${pct(xs, 95).toFixed(0)}`).join(', ')}`;
+
 async function stallProbe(page: Page, at: At, first: number): Promise<string[]> {
   const lines: string[] = [];
   let s = first;
@@ -144,11 +172,10 @@ async function main(): Promise<void> {
     const floorPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await floorPage.setContent(FLOOR_PAGE(boxes));
     await installProbe(floorPage);
-    await browser.startTracing(floorPage, { categories: ['devtools.timeline', 'gpu', 'viz', 'toplevel'] });
-    for (let s = 0; s < 20; s++) await strokeAt(floorPage, within(boxes[0]!), s);
+    await browser.startTracing(floorPage, { categories: ['devtools.timeline', 'gpu', 'viz', 'toplevel', 'disabled-by-default-viz.quads'] });
+    const floorLat = await strokesByPosition(floorPage, within(boxes[0]!), 0, 20);
     const floorTrace = (JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] }).traceEvents;
-    const floorLat = await takeLatencies(floorPage);
-    report.push(`Floor page, 20 strokes: p50 ${pct(floorLat.frame, 50).toFixed(1)} ms, p95 ${pct(floorLat.frame, 95).toFixed(1)} ms`, gpuFrames(floorTrace));
+    report.push(`Floor page, 20 strokes: p50 ${pct(floorLat.frame, 50).toFixed(1)} ms, p95 ${pct(floorLat.frame, 95).toFixed(1)} ms`, byPositionLine(floorLat.byPosition), gpuFrames(floorTrace));
     await floorPage.close();
     await page.getByTestId('auto-segment').click();
     await page.getByTestId('last-run').waitFor({ timeout: 600_000 });
@@ -173,13 +200,15 @@ async function main(): Promise<void> {
     await page.getByTestId('paint-over').selectOption('all');
 
     await browser.startTracing(page, {
-      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'blink.user_timing', 'gpu', 'viz', 'cc', 'toplevel'],
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'blink.user_timing', 'gpu', 'viz', 'cc', 'toplevel', 'disabled-by-default-viz.quads'],
     });
-    for (let s = 0; s < 20; s++) await strokeAt(page, at, s);
+    const lat = await strokesByPosition(page, at, 0, 20);
     const trace = await browser.stopTracing();
     writeFileSync(join(out, 'strokes.trace.json'), trace);
-    const lat = await takeLatencies(page);
-    report.push(`20 strokes (traced): p50 ${pct(lat.frame, 50).toFixed(1)} ms, p95 ${pct(lat.frame, 95).toFixed(1)} ms, to the render call p50 ${pct(lat.ours, 50).toFixed(1)} p95 ${pct(lat.ours, 95).toFixed(1)}`);
+    report.push(
+      `20 strokes (traced): p50 ${pct(lat.frame, 50).toFixed(1)} ms, p95 ${pct(lat.frame, 95).toFixed(1)} ms, to the render call p50 ${pct(lat.ours, 50).toFixed(1)} p95 ${pct(lat.ours, 95).toFixed(1)}`,
+      byPositionLine(lat.byPosition),
+    );
     const events = (JSON.parse(trace.toString()) as { traceEvents: TraceEvent[] }).traceEvents;
     report.push(gpuFrames(events), ...summariseTrace(events));
     await idle();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SETTLE_MS } from '../renderer/src/lib/stroke-settle.js';
 import { startTestHost } from './host/test-host.js';
 import { openSession, type Session } from './fixtures.js';
 import { WorkstationPage } from './pages/workstation.js';
@@ -32,6 +33,13 @@ beforeAll(async () => {
 });
 
 afterAll(() => session?.close());
+
+/** When strokes began and ended and when the segment list's text changed (performance.now() in the page). */
+interface SettleLog {
+  downs: number[];
+  ups: number[];
+  changes: number[];
+}
 
 /** Drag across the axial view between two points given as fractions of its size. */
 async function drag(from: [number, number], to: [number, number]): Promise<void> {
@@ -130,6 +138,44 @@ describe('hand corrections', () => {
     for (const plane of ['coronal', 'sagittal'] as const) {
       await expect.poll(async () => WorkstationPage.difference(before[plane], await ws.shot(plane)), { timeout: 10_000 }).toBeGreaterThan(0.001);
     }
+  });
+
+  it('strokes in quick succession: the segment list holds until they pause (SETTLE_MS), then shows the painted volume', async () => {
+    await page.keyboard.press('b');
+    await page.getByTestId('segment-spleen').getByTestId('segment-select').click();
+    const volume = page.getByTestId('segment-spleen').getByTestId('segment-volume');
+    const before = await volume.textContent();
+    // In the page: when each press and release happened, and when the spleen's volume text changed.
+    await page.evaluate(() => {
+      const log: SettleLog = { downs: [], ups: [], changes: [] };
+      (window as unknown as { __settle: SettleLog }).__settle = log;
+      addEventListener('pointerdown', () => log.downs.push(performance.now()), { capture: true });
+      addEventListener('pointerup', () => log.ups.push(performance.now()), { capture: true });
+      const list = document.querySelector('[data-testid="segment-list"]')!;
+      const text = (): string | null | undefined => list.querySelector('[data-testid="segment-spleen"] [data-testid="segment-volume"]')?.textContent;
+      let seen = text();
+      new MutationObserver(() => {
+        if (text() === seen) return;
+        seen = text();
+        log.changes.push(performance.now());
+      }).observe(list, { subtree: true, childList: true, characterData: true });
+    });
+    await drag([0.22, 0.3], [0.32, 0.3]);
+    await drag([0.22, 0.34], [0.32, 0.34]);
+    await drag([0.22, 0.38], [0.32, 0.38]);
+    await expect.poll(() => volume.textContent(), { timeout: 10_000 }).not.toBe(before);
+    const log = await page.evaluate(() => (window as unknown as { __settle: SettleLog }).__settle);
+    expect(log.downs).toHaveLength(3);
+    expect(log.changes.length).toBeGreaterThan(0);
+    // Each change came once no stroke was under way and none had been for SETTLE_MS: never
+    // between strokes that followed each other sooner (however slow this machine runs).
+    for (const t of log.changes) {
+      const down = Math.max(...log.downs.filter((d) => d <= t));
+      const up = Math.max(...log.ups.filter((u) => u <= t));
+      expect(up).toBeGreaterThan(down);
+      expect(t - up).toBeGreaterThanOrEqual(SETTLE_MS);
+    }
+    expect(Number.parseFloat((await volume.textContent()) ?? '')).toBeGreaterThan(Number.parseFloat(before ?? '0'));
   });
 
   it('8-bit slices upload without mipmaps: every view minifies nearest-neighbour (views/image-mapper.ts)', async () => {

@@ -17,6 +17,7 @@ import type { LabelTool, PaintOver, SegmentStatistics } from '../../../common/co
 import { keepEditable, keepOverwritable, paintOverMask } from '../../../common/paint-over';
 import { hsam } from '../api/client';
 import { FOOTPRINTS, vetoed, type BrushShape } from './brush';
+import { SETTLE_MS } from './stroke-settle';
 import { interpolationSlices, parseRange, seedRange, tidyPolygon, windowRange, type Range, type Uv } from './label-tools';
 import type { Plane, Vec3, VoxelAxis } from './orientation';
 import type { Study } from './study.svelte';
@@ -57,6 +58,14 @@ export class Editor {
   shape = $state<BrushShape>('disk');
   /** A brush or eraser stroke is under way (pointer down). */
   stroking = $state(false);
+  /**
+   * No stroke under way and none for SETTLE_MS: what follows whole strokes far from the painted
+   * view (the side panel, the slice status strip) catches up now. Strokes in quick succession
+   * (touching up an edge) do not pay that page repaint between them, where it held the next
+   * stroke's first frames.
+   */
+  strokesSettled = $state(true);
+  #settle: ReturnType<typeof setTimeout> | undefined;
 
   /** Which classes a paint may overwrite, for every tool (ITK-SNAP's "paint over"). */
   paintOver = $state.raw<PaintOver>('nothing');
@@ -148,6 +157,8 @@ export class Editor {
     if (!meta || !volume || !image || !isPaintTool(this.tool)) return;
     if (first) {
       this.stroking = true;
+      this.strokesSettled = false;
+      clearTimeout(this.#settle);
       this.cancelPreview();
     }
     const value = this.tool === 'eraser' ? 0 : this.activeClass;
@@ -180,9 +191,14 @@ export class Editor {
     return RULED.has(tool.kind) ? ({ ...this.#rules(), ...tool }) : tool;
   }
 
-  /** The pointer that painted was released: views that wait for whole strokes (3D) catch up. */
+  /**
+   * The pointer that painted was released: what waits for whole strokes (the 3D surfaces, the
+   * side panel) catches up unless another stroke begins within SETTLE_MS.
+   */
   endStroke(): void {
     this.stroking = false;
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => (this.strokesSettled = true), SETTLE_MS);
   }
 
   toggleShape(): void {

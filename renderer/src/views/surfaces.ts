@@ -17,6 +17,7 @@ import type vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import { FULL_DETAIL, type Dims, type SurfaceStep } from './surface-mesh';
 import type { ClassSurface, SurfaceReply, SurfaceRequest } from './surface-protocol';
 import type { VolumeMeta } from '../../../common/contract/volume';
+import { SETTLE_MS } from '../lib/stroke-settle';
 import type { LabelStyle } from './label-layer';
 
 /** What the last surface update took; the benchmark reads it from the view. */
@@ -120,9 +121,6 @@ export function indexToWorldMatrix(meta: Pick<VolumeMeta, 'origin' | 'spacing' |
     ox, oy, oz, 1,
   ];
 }
-
-/** How long after a stroke the surfaces wait for the next one before they follow, ms. */
-export const SETTLE_MS = 300;
 
 /** Above this share of changed voxels, sending the whole volume is cheaper than the diff. */
 const FULL_UPDATE_SHARE = 1 / 8;
