@@ -204,6 +204,44 @@ describe('hand corrections', () => {
     expect(session.problems).toEqual([]);
   });
 
+  it('a slice step uploads the CT slice through one float buffer per view, not a new copy per step (views/image-mapper.ts)', async () => {
+    // Per WebGL context, the float arrays its 2D uploads read (SwiftShader has no 16-bit
+    // normalised textures, so vtk uploads the int16 CT slice as float32), by identity.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __floatUploads: Map<WebGL2RenderingContext, Float32Array[]> };
+      w.__floatUploads = new Map();
+      const proto = WebGL2RenderingContext.prototype;
+      for (const name of ['texImage2D', 'texSubImage2D'] as const) {
+        const upload = Object.getOwnPropertyDescriptor(proto, name)?.value as (this: WebGL2RenderingContext, ...args: unknown[]) => void;
+        Object.defineProperty(proto, name, {
+          value: function (this: WebGL2RenderingContext, ...args: unknown[]) {
+            const pixels = args[8];
+            if (args.length === 9 && args[7] === this.FLOAT && pixels instanceof Float32Array && pixels.length >= 4096) {
+              w.__floatUploads.set(this, [...(w.__floatUploads.get(this) ?? []), pixels]);
+            }
+            upload.apply(this, args);
+          },
+        });
+      }
+    });
+    await openApp();
+    // The uploads of the slice steps only (the views' first slices are in before).
+    await page.evaluate(() => (window as unknown as { __floatUploads: Map<unknown, unknown> }).__floatUploads.clear());
+    await ws.axialView.focus();
+    for (let n = 0; n < 4; n++) {
+      const before = await ws.shot('axial');
+      await page.keyboard.press('ArrowUp');
+      await expect.poll(async () => WorkstationPage.difference(before, await ws.shot('axial')), { timeout: 10_000 }).toBeGreaterThan(0.001);
+    }
+    const perContext = await page.evaluate(() =>
+      [...(window as unknown as { __floatUploads: Map<unknown, Float32Array[]> }).__floatUploads.values()].map((arrays) => ({ uploads: arrays.length, buffers: new Set(arrays).size })),
+    );
+    // The axial view's context uploaded a slice per step, every one through the same buffer.
+    expect(perContext.reduce((n, c) => n + c.uploads, 0)).toBeGreaterThanOrEqual(4);
+    for (const c of perContext) expect(c.buffers).toBe(1);
+    expect(session.problems).toEqual([]);
+  });
+
   it('the labels are drawn in the image’s own pass: one pass over the view per frame while painting and stepping (views/image-mapper.ts)', async () => {
     // Per WebGL context of a slice view, in order: 'C' for a clear (a frame begins), 'I' for a
     // draw by vtk's image mapper, 'L' for one that also reads the label slice.
