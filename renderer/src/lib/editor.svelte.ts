@@ -59,8 +59,8 @@ export class Editor {
   /** A brush or eraser stroke is under way (pointer down). */
   stroking = $state(false);
   /**
-   * No stroke under way and none for SETTLE_MS: what follows whole strokes far from the painted
-   * view (the side panel, the slice status strip) catches up now. Strokes in quick succession
+   * No stroke under way and none for SETTLE_MS: what follows whole strokes away from the painted
+   * view (the 3D surfaces, the side panel, the slice status strip) catches up now. Strokes in quick succession
    * (touching up an edge) do not pay that page repaint between them, where it held the next
    * stroke's first frames.
    */

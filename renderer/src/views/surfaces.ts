@@ -17,7 +17,6 @@ import type vtkRenderer from '@kitware/vtk.js/Rendering/Core/Renderer';
 import { FULL_DETAIL, type Dims, type SurfaceStep } from './surface-mesh';
 import type { ClassSurface, SurfaceReply, SurfaceRequest } from './surface-protocol';
 import type { VolumeMeta } from '../../../common/contract/volume';
-import { SETTLE_MS } from '../lib/stroke-settle';
 import type { LabelStyle } from './label-layer';
 
 /** What the last surface update took; the benchmark reads it from the view. */
@@ -62,9 +61,9 @@ export interface SurfaceLayer {
    */
   changed(touched: Uint32Array | null): void;
   /**
-   * While held (a brush stroke under way), changes gather and nothing is sent or drawn; after a
-   * release the layer waits SETTLE_MS for the next stroke before it catches up, so a run of
-   * strokes is never slowed by 3D frames (seconds each with software graphics) in between.
+   * While held (brush strokes under way or just ended: the editor's strokesSettled), changes
+   * gather and nothing is sent or drawn; released, the layer catches up. A run of strokes is
+   * never slowed by 3D frames (seconds each with software graphics) in between.
    */
   hold(on: boolean): void;
   /**
@@ -228,7 +227,6 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
   /** Indices in `touched`: past FULL_UPDATE_SHARE of the volume, comparing it all is cheaper. */
   let touchedCount = 0;
   let held = false;
-  let settle: ReturnType<typeof setTimeout> | null = null;
   /** When the oldest change not yet sent happened (or the hold ended). */
   let pendingSince: number | null = null;
   let inFlight: { id: number; since: number; diffMs: number } | null = null;
@@ -389,26 +387,20 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
       pump();
     },
     hold(on) {
-      if (on) {
-        if (settle !== null) clearTimeout(settle);
-        settle = null;
-        held = true;
+      if (on || !held) {
+        held = on;
         return;
       }
-      if (!held || settle !== null) return;
-      settle = setTimeout(() => {
-        settle = null;
-        held = false;
-        // What is measured is the update itself, from the moment the layer may follow.
-        const now = performance.now();
-        if (pendingSince !== null) pendingSince = now;
-        const reply = deferred;
-        deferred = null;
-        if (reply && inFlight) {
-          inFlight.since = now;
-          onreply(reply);
-        } else pump();
-      }, SETTLE_MS);
+      held = false;
+      // What is measured is the update itself, from the moment the layer may follow.
+      const now = performance.now();
+      if (pendingSince !== null) pendingSince = now;
+      const reply = deferred;
+      deferred = null;
+      if (reply && inFlight) {
+        inFlight.since = now;
+        onreply(reply);
+      } else pump();
     },
     setStyle(next, on) {
       style = next;
@@ -423,7 +415,6 @@ export function createSurfaceLayer(opts: SurfaceLayerOptions): SurfaceLayer {
     },
     delete() {
       deleted = true;
-      if (settle !== null) clearTimeout(settle);
       worker.terminate();
       for (const entry of actors.values()) {
         opts.renderer.removeActor(entry.actor);
