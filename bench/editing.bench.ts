@@ -497,6 +497,7 @@ export async function run(): Promise<BenchTable> {
           })
           .join(', ')}`,
         `Scroll latencies, in order: ${scroll.frame.map((x) => x.toFixed(0)).join(' ')}`,
+        `Cold notches, in order, workstation | floor: ${cold.map((x) => x.toFixed(0)).join(' ')} | ${bare.cold.map((x) => x.toFixed(0)).join(' ')}`,
         `Worst latency of each stroke, in order: ${perStroke.map((x) => x.toFixed(0)).join(' ')}`,
         `Main's CPU per stroke (ms; the test host serves the API from the benchmark's process), in order: ${mainCpu.map((x) => x.toFixed(0)).join(' ')}`,
       ],
