@@ -56,8 +56,6 @@ export class Editor {
   radiusMm = $state(5);
   /** A 2D disk in the view's slice, or a 3D sphere that reaches the neighbouring slices. */
   shape = $state<BrushShape>('disk');
-  /** A brush or eraser stroke is under way (pointer down). */
-  stroking = $state(false);
   /**
    * No stroke under way and none for SETTLE_MS: what follows whole strokes away from the painted
    * view (the 3D surfaces, the side panel, the slice status strip) catches up now. Strokes in quick succession
@@ -156,7 +154,6 @@ export class Editor {
     const image = this.study.voxels;
     if (!meta || !volume || !image || !isPaintTool(this.tool)) return;
     if (first) {
-      this.stroking = true;
       this.strokesSettled = false;
       clearTimeout(this.#settle);
       this.cancelPreview();
@@ -196,7 +193,6 @@ export class Editor {
    * side panel) catches up unless another stroke begins within SETTLE_MS.
    */
   endStroke(): void {
-    this.stroking = false;
     clearTimeout(this.#settle);
     this.#settle = setTimeout(() => (this.strokesSettled = true), SETTLE_MS);
   }

@@ -99,10 +99,10 @@ function extendTexture(publicAPI: object, model: object, initialValues: object =
     if (depth || imageExtents.length > 0 || !one || !ArrayBuffer.isView(one) || dataType === vtkDataArray.VtkDataTypes.FLOAT || texture.openGLDataType !== texture.context.FLOAT) {
       return convert(dataType, data, depth, imageExtents);
     }
-    const n = texture.width * texture.height * texture.components;
     const values = one as unknown as Int16Array;
-    if (floats?.length !== Math.min(n, values.length)) floats = new Float32Array(Math.min(n, values.length));
-    floats.set(values.length > n ? values.subarray(0, n) : values);
+    const n = Math.min(texture.width * texture.height * texture.components, values.length);
+    if (floats?.length !== n) floats = new Float32Array(n);
+    floats.set(values.subarray(0, n));
     return [floats];
   };
 }
