@@ -32,6 +32,9 @@ def test_graphs_pass_checker_and_match_contract(exported):
     assert "ArgMax" not in {n.op_type for n in onnx.load(paths["decoder"]).graph.node}
     # LayerNorm2d squares by a product: onnxruntime's Pow is slower than its Mul.
     assert all("Pow" not in {n.op_type for n in onnx.load(paths[g]).graph.node} for g in ("encoder", "decoder"))
+    # Every LayerNorm2d follows a convolution whose output is centred (export_forms.py): no channel
+    # means are taken (the transformers' token norms are LayerNormalization nodes).
+    assert all("ReduceMean" not in {n.op_type for n in onnx.load(paths[g]).graph.node} for g in ("encoder", "decoder"))
 
 
 def test_decoder_has_no_dead_branch_and_no_index_writes(exported):

@@ -4,9 +4,11 @@ import copy
 
 import onnx
 import torch
+from torch import nn
 
 from hsam.checkpoint import load_official
 from hsam.export_forms import for_export
+from hsam.modeling.common import LayerNorm2d
 from hsam.modeling.image_encoder import Attention, Block
 
 
@@ -45,6 +47,33 @@ def test_windowed_block_projecting_real_tokens_equals_the_padded_reference():
         assert torch.allclose(out, ref, atol=1e-5, rtol=0)
 
 
+def test_a_norm_after_a_convolution_takes_its_input_centred():
+    """The convolution's weights lose their mean over output channels, so its output arrives with
+    zero channel mean and the norm skips that step: the same values, for a plain, a 3x3 padded, a
+    bias-free and a transposed convolution."""
+    torch.manual_seed(0)
+    for conv in (
+        nn.Conv2d(6, 8, 1),
+        nn.Conv2d(6, 8, 3, padding=1),
+        nn.Conv2d(6, 8, 1, bias=False),
+        nn.ConvTranspose2d(6, 8, 2, stride=2),
+    ):
+        seq = nn.Sequential(conv, LayerNorm2d(8), nn.GELU()).eval()
+        with torch.no_grad():
+            seq[1].weight.uniform_(0.5, 1.5)
+            seq[1].bias.normal_()
+            if conv.bias is not None:
+                conv.bias.normal_()  # a channel mean far from 0, so a skipped subtraction shows
+        form = for_export(seq)
+        assert form[1].centered_input and not seq[1].centered_input
+        x = torch.randn(2, 6, 5, 7) * 3 + 1
+        with torch.no_grad():
+            assert form[0](x).mean(1).abs().max() < 1e-5 < seq[0](x).mean(1).abs().max()
+            ref, out = seq(x), form(x)
+        assert ref.abs().max() > 0.5
+        assert torch.allclose(out, ref, atol=1e-5, rtol=0)
+
+
 def test_export_copy_matches_the_model_and_leaves_it_alone(tiny_official):
     _, sam, hsam = tiny_official
     model, _ = load_official(sam, hsam, "tiny", 224)
@@ -53,11 +82,16 @@ def test_export_copy_matches_the_model_and_leaves_it_alone(tiny_official):
     assert not any(getattr(m, "fused_rel_pos", False) for m in model.modules())
     assert all(m.fused_rel_pos for m in exported.modules() if isinstance(m, Attention))
     assert all(m.project_real_tokens for m in exported.modules() if isinstance(m, Block))
+    assert all(m.centered_input for m in exported.modules() if isinstance(m, LayerNorm2d))
+    assert not any(m.centered_input for m in model.modules() if isinstance(m, LayerNorm2d))
     torch.manual_seed(1)
     image = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         ref, out = model.encode(image), exported.encode(image)
-    assert torch.allclose(out, ref, atol=1e-4, rtol=0)
+        assert torch.allclose(out, ref, atol=1e-4, rtol=0)
+        ref_logits, out_logits = model.decode(ref)["logits"], exported.decode(ref)["logits"]
+    assert ref_logits.abs().max() > 0.1
+    assert torch.allclose(out_logits, ref_logits, atol=1e-4, rtol=0)
 
 
 def test_encoder_softmax_reads_the_product_directly(tmp_path, tiny_official, monkeypatch):
