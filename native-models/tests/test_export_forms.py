@@ -118,6 +118,12 @@ def test_encoder_softmax_reads_the_product_directly(tmp_path, tiny_official, mon
     depth = sum(1 for m in model.modules() if isinstance(m, Attention))
     # A windowed block whose grid is not a multiple of the window has one softmax per query group.
     folded = softmax_inputs(str(tmp_path / "folded"))
+    # The tiny model pads its 14x14 grid to 16x16 for 8x8 windows: the windowed blocks gather the
+    # real tokens window by window and never cut the padded grid into windows (an 8-D transpose).
+    g = onnx.load(str(tmp_path / "folded" / "encoder.onnx")).graph
+    ranks = [len(a.ints) for n in g.node if n.op_type == "Transpose" for a in n.attribute if a.name == "perm"]
+    assert ranks and max(ranks) <= 5
+    assert "Pad" not in {n.op_type for n in g.node}
     assert set(folded) == {"MatMul"} and len(folded) >= depth
     monkeypatch.setattr(export, "for_export", lambda m: m)
     assert softmax_inputs(str(tmp_path / "reference")) == ["Add"] * depth

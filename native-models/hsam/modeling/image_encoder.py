@@ -15,8 +15,9 @@ never contain them.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -129,18 +130,23 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
     def _windowed_real_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Window attention computed for the H*W real tokens only: the same function as the
-        reference path, without the work whose results the crop throws away.
+        """Window attention computed for the H*W real tokens only, window by window: the same
+        function as the reference path, without the work whose results the crop throws away, and
+        without moving the padded grid around.
 
-        - Keys and values: a pad token is zero after norm1, so its qkv projection is the bias
-          alone; the projection runs on the real tokens and the pad keys/values get that bias.
-        - Queries: only the real ones. The windows fall into at most four groups by how many
-          real rows and columns they hold (whole windows, the right and bottom edges, the
-          corner); each group attends over its windows' keys (pad keys included, as SAM).
+        - The real tokens are gathered in window order first (window_groups: the windows fall into
+          at most four groups by how many real rows and columns they hold: whole windows, the
+          right and bottom edges, the corner), so each group's queries, keys and values are one
+          contiguous run of the projection's output; they are gathered back after it.
+        - Pad keys and values: a pad token is zero after norm1, so its qkv is the bias alone. Each
+          window of a group has the same pad positions, so its pad keys (the k bias with the
+          one-hots of those positions) and pad values (the v bias) are constants appended after
+          its real ones (a key's place in the sum does not matter; SAM does not mask them).
         - The output projection acts token by token, so it needs no crop.
 
         At 512 (32x32 tokens padded to 42x42) this skips 42 % of the projections' and of the
-        attention's work in every windowed block.
+        attention's work in every windowed block, and the 8-D transpose of the padded keys and
+        values that cutting the padded grid into windows took.
         """
         attn = self.attn
         if attn.lora_rank > 0:
@@ -149,36 +155,74 @@ class Block(nn.Module):
         h, w, c = int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
         nh = attn.num_heads
         hd = c // nh
-        q, kv = attn.qkv(x).split([c, 2 * c], dim=-1)
-        pad_h, pad_w = (ws - h % ws) % ws, (ws - w % ws) % ws
-        kv_bias = attn.qkv.bias[c:]
-        if pad_w:
-            kv = torch.cat([kv, kv_bias.expand(kv.shape[0], h, pad_w, 2 * c)], dim=2)
-        if pad_h:
-            kv = torch.cat([kv, kv_bias.expand(kv.shape[0], pad_h, w + pad_w, 2 * c)], dim=1)
-        nwy, nwx = (h + pad_h) // ws, (w + pad_w) // ws
-        # [B, wy, y, wx, x, 2, heads, hd] -> [2, B, wy, wx, heads, y*x, hd]
-        kv = kv.reshape(-1, nwy, ws, nwx, ws, 2, nh, hd).permute(5, 0, 1, 3, 6, 2, 4, 7)
-        kv = kv.reshape(2, -1, nwy, nwx, nh, ws * ws, hd)
-        # The keys with their rel-pos one-hots (the folded form of every query group's logits).
-        k = rel_pos_keys(kv[0].reshape(-1, ws * ws, hd), (ws, ws)).reshape(-1, nwy, nwx, nh, ws * ws, hd + 2 * ws)
-        v = kv[1]
-        # Row (column) bands of windows: (first window, windows, real rows (columns) in each).
-        bands_y = [(0, h // ws, ws)] * (h >= ws) + [(h // ws, 1, h % ws)] * (h % ws > 0)
-        bands_x = [(0, w // ws, ws)] * (w >= ws) + [(w // ws, 1, w % ws)] * (w % ws > 0)
-        rows = []
-        for wy, ny, ry in bands_y:
-            cols = []
-            for wx, nx, rx in bands_x:
-                qg = q[:, wy * ws : wy * ws + ny * ry, wx * ws : wx * ws + nx * rx]
-                qg = qg.reshape(-1, ny, ry, nx, rx, nh, hd).permute(0, 1, 3, 5, 2, 4, 6).reshape(-1, ry * rx, hd)
-                kg = k[:, wy : wy + ny, wx : wx + nx].reshape(-1, ws * ws, hd + 2 * ws)
-                vg = v[:, wy : wy + ny, wx : wx + nx].reshape(-1, ws * ws, hd)
-                out = attn.attend_folded(qg, kg, vg, (ry, rx), (ws, ws))
-                out = out.reshape(-1, ny, nx, nh, ry, rx, hd).permute(0, 1, 4, 2, 5, 3, 6)
-                cols.append(out.reshape(-1, ny * ry, nx * rx, c))
-            rows.append(torch.cat(cols, dim=2) if len(cols) > 1 else cols[0])
-        return attn.proj(torch.cat(rows, dim=1) if len(rows) > 1 else rows[0])
+        groups = window_groups(h, w, ws)
+        order = np.concatenate([g.tokens for g in groups])
+        in_place = bool((order == np.arange(h * w)).all())  # one column of windows, none padded
+        tokens = x.reshape(-1, h * w, c)
+        qkv = attn.qkv(tokens if in_place else tokens[:, torch.from_numpy(order)])
+        bias_k = attn.qkv.bias[c : 2 * c].reshape(nh, 1, hd)
+        bias_v = attn.qkv.bias[2 * c :].reshape(nh, 1, hd)
+        outs = []
+        start = 0
+        for g in groups:
+            n, nw, nq = g.tokens.size, g.windows, g.rows * g.cols
+
+            def heads(i: int) -> torch.Tensor:
+                """q (0), k (1) or v (2) of this group: [B * windows * heads, nq, hd]."""
+                t = qkv[:, start : start + n, i * c : (i + 1) * c]  # one Slice, no Split first
+                return t.reshape(-1, nw, nq, nh, hd).permute(0, 1, 3, 2, 4).reshape(-1, nq, hd)
+
+            q, k, v = heads(0), heads(1), heads(2)
+            k = torch.cat([k, torch.from_numpy(g.real_onehot).to(k.dtype).expand(k.shape[0], nq, 2 * ws)], dim=-1)
+            if g.pad_onehot.size:
+                npad = g.pad_onehot.shape[0]
+                onehot = torch.from_numpy(g.pad_onehot).to(k.dtype).expand(nh, npad, 2 * ws)
+                k_pad = torch.cat([bias_k.expand(nh, npad, hd), onehot], dim=-1)
+                k = torch.cat([k.reshape(-1, nh, nq, hd + 2 * ws), k_pad.expand(k.shape[0] // nh, -1, -1, -1)], dim=2)
+                v = torch.cat([v.reshape(-1, nh, nq, hd), bias_v.expand(v.shape[0] // nh, nh, npad, hd)], dim=2)
+                k, v = k.reshape(-1, nq + npad, hd + 2 * ws), v.reshape(-1, nq + npad, hd)
+            out = attn.attend_folded(q, k, v, (g.rows, g.cols), (ws, ws))
+            outs.append(out.reshape(-1, nw, nh, nq, hd).permute(0, 1, 3, 2, 4).reshape(-1, n, c))
+            start += n
+        out = attn.proj(torch.cat(outs, dim=1) if len(outs) > 1 else outs[0])
+        if not in_place:
+            out = out[:, torch.from_numpy(np.argsort(order))]
+        return out.reshape(-1, h, w, c)
+
+
+class WindowGroup:
+    """Windows with the same number of real rows and columns: their real tokens (row-major indices
+    into the h x w grid, window by window, row-major within each), and the one-hot row/column
+    columns (rel_pos_keys') of its real keys and of its pad keys. numpy, so that tracing records
+    them as constants."""
+
+    def __init__(self, tokens: np.ndarray, windows: int, rows: int, cols: int, ws: int) -> None:
+        self.tokens = tokens
+        self.windows, self.rows, self.cols = windows, rows, cols
+        pos = np.arange(ws * ws).reshape(ws, ws)
+        mask = np.ones((ws, ws), dtype=bool)
+        mask[:rows, :cols] = False
+        eye = np.eye(ws, dtype=np.float32)
+        onehot = np.concatenate([np.repeat(eye, ws, axis=0), np.tile(eye, (ws, 1))], axis=1)
+        self.real_onehot = onehot[pos[:rows, :cols].reshape(-1)]
+        self.pad_onehot = onehot[pos[mask]]
+
+
+def window_groups(h: int, w: int, ws: int) -> List[WindowGroup]:
+    """The windows of an h x w grid cut into ws x ws windows (the last row and column of windows
+    padded), grouped by their real rows and columns: whole windows first, then the right edge,
+    the bottom edge and the corner, as far as the grid has them."""
+    # Row (column) bands of windows: (first window, windows, real rows (columns) in each).
+    bands_y = [(0, h // ws, ws)] * (h >= ws) + [(h // ws, 1, h % ws)] * (h % ws > 0)
+    bands_x = [(0, w // ws, ws)] * (w >= ws) + [(w // ws, 1, w % ws)] * (w % ws > 0)
+    grid = np.arange(h * w).reshape(h, w)
+    out = []
+    for wy, ny, ry in bands_y:
+        for wx, nx, rx in bands_x:
+            t = grid[wy * ws : wy * ws + ny * ry, wx * ws : wx * ws + nx * rx]
+            t = t.reshape(ny, ry, nx, rx).transpose(0, 2, 1, 3).reshape(-1)
+            out.append(WindowGroup(t, ny * nx, ry, rx, ws))
+    return out
 
 
 class Attention(nn.Module):
