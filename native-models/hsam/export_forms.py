@@ -26,9 +26,12 @@ official computation.
   group's queries, keys and values are one contiguous run; each window of a
   group has its pad keys at the same positions, so they (the k bias with
   their one-hot rows and columns) and the pad values (the v bias) are
-  constants appended after the real ones. That replaces two padding concats,
-  an 8-D transpose of the padded keys and values and the slicing of every
-  group out of it. A windowed block of ViT-B@512's int8 encoder: 10.5 -> 7.9
+  constants: one Pad gives the keys their one-hot columns and pad rows as
+  zeros, one constant added fills them in (concats would need the constants
+  expanded to the batch at run time: shape arithmetic that cost the tiny
+  demo's int8 encoder ~0.4 ms of 5 a slice). That replaces two padding
+  concats, an 8-D transpose of the padded keys and values and the slicing of
+  every group out of it. A windowed block of ViT-B@512's int8 encoder: 10.5 -> 7.9
   ms besides its products (profile); the encoder, fastest of 20 alternating
   runs: int8 363 -> 338 ms, fp32 815 -> 795 ms a slice (a slow hour of this
   machine; of 12 in a quieter one, before the last step, one Slice per

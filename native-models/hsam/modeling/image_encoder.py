@@ -140,7 +140,7 @@ class Block(nn.Module):
           contiguous run of the projection's output; they are gathered back after it.
         - Pad keys and values: a pad token is zero after norm1, so its qkv is the bias alone. Each
           window of a group has the same pad positions, so its pad keys (the k bias with the
-          one-hots of those positions) and pad values (the v bias) are constants appended after
+          one-hots of those positions) and pad values (the v bias) are constants, placed after
           its real ones (a key's place in the sum does not matter; SAM does not mask them).
         - The output projection acts token by token, so it needs no crop.
 
@@ -173,14 +173,23 @@ class Block(nn.Module):
                 return t.reshape(-1, nw, nq, nh, hd).permute(0, 1, 3, 2, 4).reshape(-1, nq, hd)
 
             q, k, v = heads(0), heads(1), heads(2)
-            k = torch.cat([k, torch.from_numpy(g.real_onehot).to(k.dtype).expand(k.shape[0], nq, 2 * ws)], dim=-1)
-            if g.pad_onehot.size:
-                npad = g.pad_onehot.shape[0]
-                onehot = torch.from_numpy(g.pad_onehot).to(k.dtype).expand(nh, npad, 2 * ws)
-                k_pad = torch.cat([bias_k.expand(nh, npad, hd), onehot], dim=-1)
-                k = torch.cat([k.reshape(-1, nh, nq, hd + 2 * ws), k_pad.expand(k.shape[0] // nh, -1, -1, -1)], dim=2)
-                v = torch.cat([v.reshape(-1, nh, nq, hd), bias_v.expand(v.shape[0] // nh, nh, npad, hd)], dim=2)
-                k, v = k.reshape(-1, nq + npad, hd + 2 * ws), v.reshape(-1, nq + npad, hd)
+            # Keys get 2*ws columns and the pad keys' rows as zeros (one Pad), then one constant
+            # added: the real keys' one-hots, the pad keys' k bias and one-hots. The values get
+            # the pad rows' v bias likewise. (Concats would need the constants expanded to the
+            # batch first: shape arithmetic at run time that costs a small model more.)
+            npad = g.pad_onehot.shape[0]
+            k_add = torch.cat(
+                [
+                    torch.cat([torch.zeros(nh, nq, hd), bias_k.expand(nh, npad, hd)], dim=1),
+                    torch.from_numpy(np.concatenate([g.real_onehot, g.pad_onehot])).expand(nh, nq + npad, 2 * ws),
+                ],
+                dim=-1,
+            ).to(k.dtype)
+            k = F.pad(k.reshape(-1, nh, nq, hd), (0, 2 * ws, 0, npad)) + k_add
+            k = k.reshape(-1, nq + npad, hd + 2 * ws)
+            if npad:
+                v_add = torch.cat([torch.zeros(nh, nq, hd), bias_v.expand(nh, npad, hd)], dim=1).to(v.dtype)
+                v = (F.pad(v.reshape(-1, nh, nq, hd), (0, 0, 0, npad)) + v_add).reshape(-1, nq + npad, hd)
             out = attn.attend_folded(q, k, v, (g.rows, g.cols), (ws, ws))
             outs.append(out.reshape(-1, nw, nh, nq, hd).permute(0, 1, 3, 2, 4).reshape(-1, n, c))
             start += n
