@@ -31,13 +31,13 @@ official computation.
   expanded to the batch at run time: shape arithmetic that cost the tiny
   demo's int8 encoder ~0.4 ms of 5 a slice). That replaces two padding
   concats, an 8-D transpose of the padded keys and values and the slicing of
-  every group out of it. A windowed block of ViT-B@512's int8 encoder: 10.5 -> 7.9
-  ms besides its products (profile); the encoder, fastest of 20 alternating
-  runs: int8 363 -> 338 ms, fp32 815 -> 795 ms a slice (a slow hour of this
-  machine; of 12 in a quieter one, before the last step, one Slice per
-  operand instead of a Split: int8 340 -> 307, fp32 724 -> 698). The edge
-  windows now sum their keys in another order: fp32 embeddings within 3.1e-6
-  of the padded form's (max 4.9).
+  every group out of it. A windowed block of ViT-B@512's int8 encoder:
+  10.5 -> 7.9 ms besides its products (profile); the encoder, fastest of 20
+  alternating runs: int8 363 -> 338 ms, fp32 815 -> 795 ms a slice (a slow
+  hour of this machine; of 12 in a quieter one, before one Slice per operand
+  replaced a Split and the Pad replaced the concats: int8 340 -> 307, fp32
+  724 -> 698). The edge windows now sum their keys in another order: fp32
+  embeddings within 3.1e-6 of the padded form's (max 4.9).
 - Channel norms (LayerNorm2d: the encoder's neck, both decoders' pixel
   paths): each follows a convolution, whose weights lose their mean over the
   output channels, so its output arrives centred and the norm takes no mean;

@@ -157,7 +157,7 @@ class Block(nn.Module):
         hd = c // nh
         groups = window_groups(h, w, ws)
         order = np.concatenate([g.tokens for g in groups])
-        in_place = bool((order == np.arange(h * w)).all())  # one column of windows, none padded
+        in_place = bool((order == np.arange(h * w)).all())  # one column of windows: already in order
         tokens = x.reshape(-1, h * w, c)
         qkv = attn.qkv(tokens if in_place else tokens[:, torch.from_numpy(order)])
         bias_k = attn.qkv.bias[c : 2 * c].reshape(nh, 1, hd)
