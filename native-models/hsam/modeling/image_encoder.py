@@ -202,7 +202,7 @@ class Block(nn.Module):
 class WindowGroup:
     """Windows with the same number of real rows and columns: their real tokens (row-major indices
     into the h x w grid, window by window, row-major within each), and the one-hot row/column
-    columns (rel_pos_keys') of its real keys and of its pad keys. numpy, so that tracing records
+    columns (key_onehots) of its real keys and of its pad keys. numpy, so that tracing records
     them as constants."""
 
     def __init__(self, tokens: np.ndarray, windows: int, rows: int, cols: int, ws: int) -> None:
@@ -211,8 +211,7 @@ class WindowGroup:
         pos = np.arange(ws * ws).reshape(ws, ws)
         mask = np.ones((ws, ws), dtype=bool)
         mask[:rows, :cols] = False
-        eye = np.eye(ws, dtype=np.float32)
-        onehot = np.concatenate([np.repeat(eye, ws, axis=0), np.tile(eye, (ws, 1))], axis=1)
+        onehot = key_onehots(ws, ws)
         self.real_onehot = onehot[pos[:rows, :cols].reshape(-1)]
         self.pad_onehot = onehot[pos[mask]]
 
@@ -417,13 +416,16 @@ def rel_pos_queries(
 def rel_pos_keys(k: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """k' [B, H*W, hd+H+W]: each key with the one-hot of its row and of its column."""
     h, w = size
-    n = h * w
-    # Key (y, x) at row y * w + x: one-hot of y in the first h columns, of x in the last w.
-    # Built from constants only (no repeat_interleave, which exports as a Loop), so it folds away.
-    eye_h = torch.eye(h).reshape(h, 1, h).expand(h, w, h).reshape(n, h)
-    eye_w = torch.eye(w).reshape(1, w, w).expand(h, w, w).reshape(n, w)
-    onehot = torch.cat([eye_h, eye_w], dim=1)
-    return torch.cat([k, onehot.to(k.dtype).expand(k.shape[0], n, h + w)], dim=-1)
+    onehot = torch.from_numpy(key_onehots(h, w)).to(k.dtype)
+    return torch.cat([k, onehot.expand(k.shape[0], h * w, h + w)], dim=-1)
+
+
+def key_onehots(h: int, w: int) -> np.ndarray:
+    """[H*W, H+W] float32: key (y, x) at row y * w + x has the one-hot of y in the first h columns
+    and of x in the last w. numpy, so that tracing records a constant (no ops to fold, no Loop)."""
+    return np.concatenate(
+        [np.repeat(np.eye(h, dtype=np.float32), w, axis=0), np.tile(np.eye(w, dtype=np.float32), (h, 1))], axis=1
+    )
 
 
 def encoder_rel_pos_sizes(grid: int, window_size: int, depth: int, global_attn_indexes: Sequence[int]) -> list:
